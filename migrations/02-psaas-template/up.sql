@@ -1,0 +1,86 @@
+-- The default template: the seed's RACI table (PSaaS Appliance: Roles and
+-- Responsibilities) as data, row for row. Cells and notes are kept verbatim;
+-- the letters are the leading R/A/C/I of each party's cell.
+
+INSERT INTO setting (key, value) VALUES ('vendor_name', 'Auth0');
+
+INSERT INTO template_task
+    (key, position, title, vendor_letters, subscriber_letters, vendor_cell, subscriber_cell, notes, role_party, role, recurring)
+VALUES
+    ('infrastructure', 1, 'Preparing VM Infrastructure, including: memory, storage, processors, load balances, networks, SSL certificates, DNS records, SMTP servers, enabling Auth0 access via Jumphost/VPN',
+     'C', 'R,A', 'C', 'R, A (subscriber''s infrastructure engineer)',
+     'The subscriber will submit the PSaaS Appliance Infrastructure Checklist when the VMs are ready and the [infrastructure requirements](/appliance/infrastructure) are met.',
+     'subscriber', 'infrastructure-engineer', 0),
+    ('deployment', 2, 'Deployment to Development and Production environments',
+     'R,A', 'I', 'R, A - Auth0 Customer Success Engineer', 'I',
+     'The Auth0 Customer Success Engineer will SSH into the VMs and deploy the Appliance.',
+     'vendor', 'customer-success-engineer', 0),
+    ('configuration', 3, 'Configuration of Development and Production environments',
+     'C', 'R', 'C', 'R',
+     'The Auth0 CSE will show the subscriber''s infrastructure engineer [how to upload the SSL certificates, enter the SMTP credentials, and add administrators](/appliance/dashboard).',
+     NULL, NULL, 0),
+    ('handover', 4, 'Operations Handover',
+     'R', 'C', 'R', 'C',
+     'Auth0 Customer Success Engineers will provide a 90-minute Operations Handover meeting to review information regarding PSaaS Appliance monitoring, backup, and updates, as well as answer questions.',
+     NULL, NULL, 0),
+    ('monitoring', 5, 'Monitoring',
+     'I', 'R,A', 'I', 'R, A',
+     'The subscriber is responsible for [monitoring the PSaaS Appliance](/appliance/monitoring).',
+     NULL, NULL, 0),
+    ('backup', 6, 'Backing Up',
+     'I', 'R,A', 'I (in the event that there are issues)', 'R, A',
+     'The subscriber is responsible for [backing up the PSaaS Appliance](/appliance/disaster-recovery) using the [Command-Line Tools](/appliance/cli).',
+     NULL, NULL, 0),
+    ('integration', 7, 'Code Integration into Applications',
+     'C,I', 'R,A', 'C, I (in the event that there are issues)', 'R, A',
+     'The subscriber is responsible for Auth0 code integration.',
+     NULL, NULL, 0),
+    ('user-migration', 8, 'User Migration (if required)',
+     'C,I', 'R,A', 'C, I (in the event that there are issues)', 'R, A',
+     'The subscriber is responsible for migrating users where appropriate.',
+     NULL, NULL, 0),
+    ('updates', 9, 'Updates',
+     'R', 'R,A', 'R', 'R, A',
+     'Auth0 Customer Success Engineers will partner with the subscriber''s infrastructure engineers to update the PSaaS Appliance on an agreed-upon basis. The subscriber is responsible for: taking VM snapshot(s) prior to the update, providing access to the PSaaS Appliance, being present as the PSaaS Appliance updates. Auth0 is responsible for: running manual scripts (if required), informing the subscriber on the status of the upgrade.',
+     NULL, NULL, 1),
+    ('update-testing', 10, 'Testing Updates',
+     'C,I', 'R,A', 'C, I (in the event that there are questions/issues)', 'R, A',
+     'The subscriber will test the PSaaS Appliance after the Development node has been updated and inform Auth0 about any issues.',
+     NULL, NULL, 1),
+    ('support-tickets', 11, 'Issue Identification and Support Ticket Submission',
+     'C', 'R,A', 'C', 'R, A',
+     'The subscriber is responsible for submitting issues via the [Support Center](/onboarding/enterprise-support).',
+     NULL, NULL, 1),
+    ('issue-resolution', 12, 'Issue Resolution',
+     'R', 'C', 'R', 'C',
+     'Auth0 will provide support for issues within the *core* of the PSaaS Appliance. Auth0 will *consult* on issues pertaining to integration between Auth0 APIs and Dashboards.',
+     NULL, NULL, 1);
+
+INSERT INTO template_predecessor (task, predecessor) VALUES
+    ('deployment', 'infrastructure'),
+    ('configuration', 'deployment'),
+    ('handover', 'configuration'),
+    ('monitoring', 'handover'),
+    ('backup', 'handover'),
+    ('integration', 'deployment'),
+    ('user-migration', 'deployment'),
+    ('updates', 'handover'),
+    ('update-testing', 'handover'),
+    ('support-tickets', 'deployment'),
+    ('issue-resolution', 'deployment');
+
+INSERT INTO template_item (task, item, position, owner, label) VALUES
+    ('infrastructure', 'memory', 1, 'subscriber', 'Memory'),
+    ('infrastructure', 'storage', 2, 'subscriber', 'Storage'),
+    ('infrastructure', 'processors', 3, 'subscriber', 'Processors'),
+    ('infrastructure', 'load-balancers', 4, 'subscriber', 'Load balancers'),
+    ('infrastructure', 'networks', 5, 'subscriber', 'Networks'),
+    ('infrastructure', 'ssl-certificates', 6, 'subscriber', 'SSL certificates'),
+    ('infrastructure', 'dns-records', 7, 'subscriber', 'DNS records'),
+    ('infrastructure', 'smtp-servers', 8, 'subscriber', 'SMTP servers'),
+    ('infrastructure', 'vendor-access', 9, 'subscriber', 'Vendor access via jumphost/VPN'),
+    ('deployment', 'development', 1, 'vendor', 'Appliance deployed to the development environment'),
+    ('deployment', 'production', 2, 'vendor', 'Appliance deployed to the production environment'),
+    ('configuration', 'ssl-certificates', 1, 'subscriber', 'SSL certificates uploaded'),
+    ('configuration', 'smtp-credentials', 2, 'subscriber', 'SMTP credentials entered'),
+    ('configuration', 'administrators', 3, 'subscriber', 'Administrators added');

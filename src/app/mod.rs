@@ -1,0 +1,131 @@
+//! Use cases. Each command loads what it needs, asks the domain, and writes
+//! its change with its audit events, all inside one transaction of the store.
+
+pub mod admin;
+pub mod reads;
+pub mod tasks;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+
+use crate::domain::matrix::{Matrix, TaskDef};
+use crate::domain::rules::Actor;
+use crate::domain::values::Id;
+use crate::error::{Error, Result};
+use crate::store::{Event, Installation, Person, Tx};
+
+/// What every command knows before it starts: the time and who acts.
+#[derive(Debug, Clone)]
+pub struct Context {
+    pub now: DateTime<Utc>,
+    pub acting: Option<Id>,
+}
+
+impl Context {
+    /// The time as stored: RFC 3339 in UTC, whole seconds.
+    pub fn stamp(&self) -> String {
+        stamp(self.now)
+    }
+
+    pub fn today(&self) -> NaiveDate {
+        self.now.date_naive()
+    }
+}
+
+pub fn stamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The acting person, required: every write but administration needs one.
+fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
+    let Some(handle) = &ctx.acting else {
+        return Err(Error::bad_input(
+            "this command changes the tracker and needs the acting person; pass --as HANDLE or set RACI_AS",
+        ));
+    };
+    let person = find_person(tx, handle.as_str())?;
+    let actor = Actor {
+        handle: person.handle.clone(),
+        party: person.party,
+        role: person.role,
+        subscriber: person.subscriber.clone(),
+    };
+    Ok((person, actor))
+}
+
+/// The acting person where one is optional (administration).
+fn acting_if_given(tx: &Tx<'_>, ctx: &Context) -> Result<Option<Person>> {
+    ctx.acting
+        .as_ref()
+        .map(|h| find_person(tx, h.as_str()))
+        .transpose()
+}
+
+fn find_person(tx: &Tx<'_>, handle: &str) -> Result<Person> {
+    tx.person(handle)?.ok_or_else(|| {
+        Error::not_found(format!(
+            "no person {handle:?}; `raci person list` shows who exists, `raci person add` adds one"
+        ))
+    })
+}
+
+fn find_installation(tx: &Tx<'_>, id: &str) -> Result<Installation> {
+    tx.installation(id)?.ok_or_else(|| {
+        Error::not_found(format!(
+            "no installation {id:?}; `raci installation list` shows the installations"
+        ))
+    })
+}
+
+fn find_def<'m>(matrix: &'m Matrix, key: &str) -> Result<&'m TaskDef> {
+    matrix.task(key).ok_or_else(|| {
+        Error::not_found(format!(
+            "no task {key:?}; the tasks are: {}",
+            matrix.task_keys()
+        ))
+    })
+}
+
+/// Appends events for one command and keeps them, so the command can print
+/// what it recorded.
+struct Recorder<'a> {
+    ctx: &'a Context,
+    actor: Option<&'a Person>,
+    recorded: Vec<Event>,
+}
+
+impl<'a> Recorder<'a> {
+    fn new(ctx: &'a Context, actor: Option<&'a Person>) -> Self {
+        Recorder {
+            ctx,
+            actor,
+            recorded: Vec::new(),
+        }
+    }
+
+    /// An event by this command's actor, now, filled in by `fill`.
+    fn record(
+        &mut self,
+        tx: &Tx<'_>,
+        installation: Option<&str>,
+        action: &str,
+        fill: impl FnOnce(&mut Event),
+    ) -> Result<()> {
+        let mut event = Event {
+            installation: installation.map(str::to_string),
+            at: self.ctx.stamp(),
+            actor: self.actor.map(|p| p.handle.clone()),
+            party: self.actor.map(|p| p.party),
+            role: self.actor.map(|p| p.role),
+            action: action.to_string(),
+            ..Event::default()
+        };
+        fill(&mut event);
+        event.id = tx.append_event(&event)?;
+        self.recorded.push(event);
+        Ok(())
+    }
+
+    fn finish(self) -> Vec<Event> {
+        self.recorded
+    }
+}

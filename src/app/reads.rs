@@ -1,0 +1,124 @@
+//! Reads: status, the audit log, checklists, people, installations and the
+//! matrix. Each runs in one read transaction and returns views.
+
+use std::collections::HashMap;
+
+use super::{Context, find_def, find_installation};
+use crate::domain::matrix::Matrix;
+use crate::domain::rules;
+use crate::domain::{Letter, TaskState};
+use crate::error::Result;
+use crate::store::{Store, TaskRow};
+use crate::view::{
+    EventView, InstallationView, ItemView, MatrixRowView, PersonView, StatusView, TaskView,
+};
+
+/// Every task of one installation, with whose move it is.
+pub fn status(store: &mut Store, ctx: &Context, id: &str) -> Result<StatusView> {
+    store.read(|tx| {
+        let inst = find_installation(tx, id)?;
+        let matrix = tx.matrix()?;
+        let rows = tx.tasks(&inst.id)?;
+        Ok(StatusView {
+            tasks: task_views(&matrix, &rows, ctx),
+            installation: inst.id,
+            subscriber: inst.subscriber,
+            appliance_id: inst.appliance_id,
+        })
+    })
+}
+
+fn task_views(matrix: &Matrix, rows: &[TaskRow], ctx: &Context) -> Vec<TaskView> {
+    let states: HashMap<&str, TaskState> = rows
+        .iter()
+        .map(|r| (r.key.as_str(), r.status.state))
+        .collect();
+    let today = ctx.today().format("%Y-%m-%d").to_string();
+    rows.iter()
+        .filter_map(|row| {
+            let def = matrix.task(&row.key)?;
+            let predecessors_done = def
+                .predecessors
+                .iter()
+                .all(|p| states.get(p.as_str()).is_some_and(|s| s.is_done()));
+            let open = !row.status.state.is_done() && row.status.state != TaskState::Recurring;
+            Some(TaskView {
+                task: row.key.clone(),
+                state: Some(row.status.state),
+                responsible: def.holders(Letter::R),
+                accountable: def.holders(Letter::A),
+                next_move: rules::next_move(def, row.status, predecessors_done),
+                overdue: open && row.due.as_deref().is_some_and(|d| d < today.as_str()),
+                due: row.due.clone(),
+                since: row.since.clone(),
+            })
+        })
+        .collect()
+}
+
+/// One installation's audit trail, oldest first.
+pub fn log(store: &mut Store, id: &str) -> Result<Vec<EventView>> {
+    store.read(|tx| {
+        let inst = find_installation(tx, id)?;
+        Ok(tx
+            .events(&inst.id)?
+            .into_iter()
+            .map(EventView::from)
+            .collect())
+    })
+}
+
+pub fn checklist(store: &mut Store, id: &str, task: Option<&str>) -> Result<Vec<ItemView>> {
+    store.read(|tx| {
+        let inst = find_installation(tx, id)?;
+        if let Some(task) = task {
+            find_def(&tx.matrix()?, task)?;
+        }
+        Ok(tx
+            .items(&inst.id, task)?
+            .into_iter()
+            .map(|i| ItemView {
+                task: i.task,
+                item: i.item,
+                owner: Some(i.owner),
+                checked: i.checked_by.is_some(),
+                checked_by: i.checked_by,
+                checked_at: i.checked_at,
+                note: i.note,
+            })
+            .collect())
+    })
+}
+
+pub fn persons(store: &mut Store) -> Result<Vec<PersonView>> {
+    store.read(|tx| Ok(tx.persons()?.into_iter().map(PersonView::from).collect()))
+}
+
+pub fn installations(store: &mut Store) -> Result<Vec<InstallationView>> {
+    store.read(|tx| {
+        Ok(tx
+            .installations()?
+            .into_iter()
+            .map(InstallationView::from)
+            .collect())
+    })
+}
+
+pub fn matrix(store: &mut Store) -> Result<Matrix> {
+    store.read(|tx| tx.matrix())
+}
+
+/// The matrix as the JSON contract has it: the seed's rows, letters as arrays.
+pub fn matrix_rows(matrix: &Matrix) -> Vec<MatrixRowView> {
+    matrix
+        .tasks
+        .iter()
+        .map(|t| MatrixRowView {
+            task: t.key.clone(),
+            title: t.title.clone(),
+            vendor: t.vendor.list(),
+            subscriber: t.subscriber.list(),
+            notes: t.notes.clone(),
+        })
+        .collect()
+}

@@ -1,0 +1,264 @@
+//! The command line, as clap sees it. Arguments are parsed straight into the
+//! domain's validated values, so a malformed name, date or choice is refused
+//! here (exit 2) before any command runs.
+
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{Args, Parser, Subcommand};
+
+use crate::domain::rules::{Topic, Verb};
+use crate::domain::values::{Day, Id, Text};
+use crate::domain::{Party, Role};
+use crate::error::Error;
+use crate::output::Format;
+
+/// A parser for one of a closed set of names, listing them in help and errors.
+fn one_of<T>(names: &'static [&'static str]) -> impl TypedValueParser<Value = T>
+where
+    T: FromStr<Err = Error> + Clone + Send + Sync + 'static,
+{
+    PossibleValuesParser::new(names).try_map(|s| s.parse::<T>())
+}
+
+/// raci: track managed-appliance installations through their RACI matrix.
+///
+/// Every step is signed off by the party (and, where the matrix names one,
+/// the role) that the matrix makes Responsible or Accountable; anything else
+/// is refused and changes nothing.
+#[derive(Debug, Parser)]
+#[command(
+    name = "raci",
+    version,
+    propagate_version = true,
+    arg_required_else_help = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    /// The database file [default: the platform data directory, e.g. ~/.local/share/raci/raci.db]
+    #[arg(
+        long,
+        global = true,
+        env = "RACI_DB",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
+    pub db: Option<PathBuf>,
+
+    /// The person acting (their handle); required by every write but administration
+    #[arg(
+        long = "as",
+        global = true,
+        env = "RACI_AS",
+        hide_env_values = true,
+        value_name = "HANDLE"
+    )]
+    pub acting: Option<Id>,
+
+    /// How reads are printed
+    #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or upgrade the database (idempotent)
+    Init,
+    /// The RACI matrix of the template
+    Matrix,
+    /// People of both parties
+    #[command(subcommand)]
+    Person(PersonCommand),
+    /// Appliance installations
+    #[command(subcommand)]
+    Installation(InstallationCommand),
+    /// Every task of one installation: state, who holds R and A, whose move it is, due date
+    Status {
+        /// The installation
+        id: Id,
+    },
+    /// Move a task through its states
+    #[command(subcommand)]
+    Task(TaskCommand),
+    /// The checklist items inside tasks
+    #[command(subcommand)]
+    Checklist(ChecklistCommand),
+    /// The operations handover meeting
+    #[command(subcommand)]
+    Handover(HandoverCommand),
+    /// The audit trail of one installation, oldest first
+    Log {
+        /// The installation
+        id: Id,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PersonCommand {
+    /// Add a person of the vendor or of a subscriber
+    Add {
+        /// Their handle, used with --as
+        handle: Id,
+        #[arg(long, value_parser = one_of::<Party>(Party::NAMES))]
+        party: Party,
+        #[arg(long, value_parser = one_of::<Role>(Role::NAMES))]
+        role: Role,
+        /// Their full name
+        #[arg(long)]
+        name: Option<Text>,
+        #[arg(long)]
+        email: Option<Text>,
+        /// The subscriber a subscriber's person belongs to (required for them, refused for the vendor's)
+        #[arg(long, value_name = "NAME")]
+        subscriber: Option<Text>,
+    },
+    /// Everyone, by handle
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InstallationCommand {
+    /// Add an installation; its tasks and checklist items come from the template
+    Add {
+        /// The installation's ID
+        id: Id,
+        /// The subscriber it belongs to
+        #[arg(long, value_name = "NAME")]
+        subscriber: Text,
+        /// The appliance's own ID
+        #[arg(long, value_name = "TEXT")]
+        appliance_id: Option<Text>,
+    },
+    /// Every installation, by ID
+    List,
+}
+
+/// The installation and task a step acts on.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The installation
+    pub id: Id,
+    /// The task, as `raci matrix` names it (e.g. infrastructure)
+    pub task: String,
+}
+
+#[derive(Debug, Args)]
+pub struct WithNote {
+    #[command(flatten)]
+    pub target: Target,
+    /// A note for the audit log
+    #[arg(long)]
+    pub note: Option<Text>,
+}
+
+#[derive(Debug, Args)]
+pub struct WithReason {
+    #[command(flatten)]
+    pub target: Target,
+    /// Why (required; kept in the audit log)
+    #[arg(long)]
+    pub reason: Text,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TaskCommand {
+    /// pending → in_progress (Responsible; predecessors signed off or waived)
+    Start(WithNote),
+    /// in_progress → submitted (Responsible; every checklist item checked)
+    Submit(WithNote),
+    /// submitted → signed_off (Accountable, or Responsible where no one is)
+    Signoff(WithNote),
+    /// submitted → in_progress (Accountable)
+    Reject(WithReason),
+    /// pending or in_progress → waived (Accountable)
+    Waive(WithReason),
+    /// an open state → blocked (Responsible or Accountable)
+    Block(WithReason),
+    /// blocked → the state it was in (Responsible or Accountable)
+    Unblock(WithNote),
+    /// signed_off or waived → in_progress (Accountable)
+    Reopen(WithReason),
+    /// Add a comment (any party with a letter on the task)
+    Comment {
+        #[command(flatten)]
+        target: Target,
+        /// The comment
+        text: Text,
+    },
+    /// Set or move the due date (Responsible or Accountable)
+    Due {
+        #[command(flatten)]
+        target: Target,
+        /// The date, YYYY-MM-DD
+        date: Day,
+    },
+}
+
+impl TaskCommand {
+    /// The verb, its target, and its text (note, reason or comment) and date.
+    pub fn parts(&self) -> (Verb, &Target, Option<&Text>, Option<Day>) {
+        match self {
+            TaskCommand::Start(a) => (Verb::Start, &a.target, a.note.as_ref(), None),
+            TaskCommand::Submit(a) => (Verb::Submit, &a.target, a.note.as_ref(), None),
+            TaskCommand::Signoff(a) => (Verb::Signoff, &a.target, a.note.as_ref(), None),
+            TaskCommand::Unblock(a) => (Verb::Unblock, &a.target, a.note.as_ref(), None),
+            TaskCommand::Reject(a) => (Verb::Reject, &a.target, Some(&a.reason), None),
+            TaskCommand::Waive(a) => (Verb::Waive, &a.target, Some(&a.reason), None),
+            TaskCommand::Block(a) => (Verb::Block, &a.target, Some(&a.reason), None),
+            TaskCommand::Reopen(a) => (Verb::Reopen, &a.target, Some(&a.reason), None),
+            TaskCommand::Comment { target, text } => (Verb::Comment, target, Some(text), None),
+            TaskCommand::Due { target, date } => (Verb::Due, target, None, Some(*date)),
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChecklistCommand {
+    /// The items of an installation, or of one of its tasks
+    Show {
+        /// The installation
+        id: Id,
+        /// Only this task's items
+        task: Option<String>,
+    },
+    /// Check an item (its owning party, while the task is in_progress)
+    Check(ItemArgs),
+    /// Uncheck an item (its owning party, while the task is in_progress)
+    Uncheck(ItemArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ItemArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The item, as `raci checklist show` names it
+    pub item: String,
+    /// A note for the audit log and the checklist
+    #[arg(long)]
+    pub note: Option<Text>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HandoverCommand {
+    /// Record the operations handover (vendor); signs off the handover task
+    Record {
+        /// The installation
+        id: Id,
+        /// The day the meeting was held, YYYY-MM-DD
+        #[arg(long)]
+        held_on: Day,
+        /// How long it lasted (at least 90)
+        #[arg(long, value_parser = clap::value_parser!(u32).range(0..=1440))]
+        minutes: u32,
+        /// A person who attended (repeat; at least one of each party)
+        #[arg(long = "attendee", value_name = "HANDLE", required = true)]
+        attendees: Vec<Id>,
+        /// A topic covered (repeat; monitoring, backup and updates are all required)
+        #[arg(long = "topic", value_name = "TOPIC", value_parser = one_of::<Topic>(Topic::NAMES))]
+        topics: Vec<Topic>,
+    },
+}

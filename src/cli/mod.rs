@@ -1,0 +1,258 @@
+//! From raw arguments to a finished command: parse, open the database, run
+//! the use case, print. `main.rs` only maps the result to an exit code.
+
+mod args;
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::Parser;
+use clap::error::ErrorKind;
+
+pub use args::Cli;
+use args::{ChecklistCommand, Command, HandoverCommand, InstallationCommand, PersonCommand};
+
+use crate::app::{Context, admin, reads, tasks};
+use crate::error::{Error, Result};
+use crate::output::{self, Format};
+use crate::store::{Event, Store};
+use crate::view::EventView;
+
+/// Runs one command line, printing to `out`. Help and version are printed
+/// too and count as success.
+pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Result<()> {
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => return clap_outcome(e, out),
+    };
+    let ctx = Context {
+        now: now()?,
+        acting: cli.acting.clone(),
+    };
+    let mut store = Store::open(&db_path(cli.db.clone())?)?;
+    dispatch(&cli, &ctx, &mut store, out)
+}
+
+/// Help and version go to stdout; every other clap error becomes one line.
+fn clap_outcome(e: clap::Error, out: &mut dyn Write) -> Result<()> {
+    match e.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            output::lines(&e.render().to_string(), out)
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            eprint!("{}", e.render());
+            Err(Error::bad_input(
+                "a command is required; the commands are listed above",
+            ))
+        }
+        _ => Err(Error::bad_input(one_line(&e.render().to_string()))),
+    }
+}
+
+/// Clap's message up to its first blank line, on one line.
+fn one_line(rendered: &str) -> String {
+    let text = rendered
+        .lines()
+        .take_while(|l| !l.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    format!("{text}; see --help")
+}
+
+/// The clock: `RACI_NOW` (RFC 3339) when set, as git's GIT_COMMITTER_DATE.
+fn now() -> Result<DateTime<Utc>> {
+    match std::env::var("RACI_NOW") {
+        Ok(text) if !text.is_empty() => DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                Error::bad_input(format!(
+                    "RACI_NOW={text:?} is not a time; expected RFC 3339, e.g. 2026-11-27T09:00:00Z"
+                ))
+            }),
+        _ => Ok(Utc::now()),
+    }
+}
+
+/// `--db`, or the platform data directory.
+fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
+    match given {
+        Some(path) if path.as_os_str().is_empty() => {
+            Err(Error::bad_input("--db is empty; expected a file path"))
+        }
+        Some(path) => Ok(path),
+        None => directories::ProjectDirs::from("", "", "raci")
+            .map(|dirs| dirs.data_dir().join("raci.db"))
+            .ok_or_else(|| {
+                Error::storage(
+                    "cannot find the platform data directory (no home directory); pass --db PATH",
+                )
+            }),
+    }
+}
+
+fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) -> Result<()> {
+    let format = cli.format;
+    match &cli.command {
+        Command::Init => output::lines(
+            &format!(
+                "database ready at schema version {}\n",
+                crate::store::latest_version()
+            ),
+            out,
+        ),
+        Command::Matrix => {
+            let matrix = reads::matrix(store)?;
+            match format {
+                Format::Table => {
+                    let mut table = output::new_table(&[
+                        "Key",
+                        "PSaaS Appliance-Related Tasks or Deliverables",
+                        matrix.vendor_name.as_str(),
+                        "Subscriber",
+                        "Notes",
+                    ]);
+                    for t in &matrix.tasks {
+                        table.add_row([
+                            &t.key,
+                            &t.title,
+                            &t.vendor_cell,
+                            &t.subscriber_cell,
+                            &t.notes,
+                        ]);
+                    }
+                    output::table(&table, out)
+                }
+                _ => output::rows(format, &reads::matrix_rows(&matrix), out),
+            }
+        }
+        Command::Person(PersonCommand::Add {
+            handle,
+            party,
+            role,
+            name,
+            email,
+            subscriber,
+        }) => {
+            let new = admin::NewPerson {
+                handle: handle.clone(),
+                party: *party,
+                role: *role,
+                name: name.clone(),
+                email: email.clone(),
+                subscriber: subscriber.clone(),
+            };
+            recorded(format, admin::add_person(store, ctx, &new)?, out)
+        }
+        Command::Person(PersonCommand::List) => output::rows(format, &reads::persons(store)?, out),
+        Command::Installation(InstallationCommand::Add {
+            id,
+            subscriber,
+            appliance_id,
+        }) => {
+            let new = admin::NewInstallation {
+                id: id.clone(),
+                subscriber: subscriber.clone(),
+                appliance_id: appliance_id.clone(),
+            };
+            recorded(format, admin::add_installation(store, ctx, &new)?, out)
+        }
+        Command::Installation(InstallationCommand::List) => {
+            output::rows(format, &reads::installations(store)?, out)
+        }
+        Command::Status { id } => {
+            let status = reads::status(store, ctx, id.as_str())?;
+            match format {
+                Format::Json => output::json(&status, out),
+                _ => {
+                    if format == Format::Table {
+                        output::lines(
+                            &format!(
+                                "installation {} (subscriber {})\n",
+                                status.installation, status.subscriber
+                            ),
+                            out,
+                        )?;
+                    }
+                    output::rows(format, &status.tasks, out)
+                }
+            }
+        }
+        Command::Task(command) => {
+            let (verb, target, text, due) = command.parts();
+            let step = tasks::TaskStep {
+                installation: target.id.clone(),
+                task: target.task.clone(),
+                verb,
+                text: text.cloned(),
+                due,
+            };
+            recorded(format, tasks::step(store, ctx, &step)?, out)
+        }
+        Command::Checklist(ChecklistCommand::Show { id, task }) => output::rows(
+            format,
+            &reads::checklist(store, id.as_str(), task.as_deref())?,
+            out,
+        ),
+        Command::Checklist(ChecklistCommand::Check(a) | ChecklistCommand::Uncheck(a)) => {
+            let step = tasks::ItemStep {
+                installation: a.target.id.clone(),
+                task: a.target.task.clone(),
+                item: a.item.clone(),
+                check: matches!(cli.command, Command::Checklist(ChecklistCommand::Check(_))),
+                note: a.note.clone(),
+            };
+            recorded(format, tasks::set_item(store, ctx, &step)?, out)
+        }
+        Command::Handover(HandoverCommand::Record {
+            id,
+            held_on,
+            minutes,
+            attendees,
+            topics,
+        }) => {
+            let req = tasks::HandoverRecord {
+                installation: id.clone(),
+                held_on: *held_on,
+                minutes: i64::from(*minutes),
+                attendees: attendees.clone(),
+                topics: topics.clone(),
+            };
+            recorded(format, tasks::record_handover(store, ctx, &req)?, out)
+        }
+        Command::Log { id } => output::rows(format, &reads::log(store, id.as_str())?, out),
+    }
+}
+
+/// What a write prints: the events it recorded, one line each for people.
+fn recorded(format: Format, events: Vec<Event>, out: &mut dyn Write) -> Result<()> {
+    if format != Format::Table {
+        let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
+        return output::rows(format, &views, out);
+    }
+    let mut text = String::new();
+    for e in &events {
+        let place = [e.installation.as_deref(), e.task.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut line = if place.is_empty() {
+            e.action.clone()
+        } else {
+            format!("{place}: {}", e.action)
+        };
+        if let (Some(from), Some(to)) = (&e.from, &e.to) {
+            line.push_str(&format!(" ({from} → {to})"));
+        }
+        if let Some(note) = &e.note {
+            line.push_str(&format!(" — {note}"));
+        }
+        text.push_str(&line);
+        text.push('\n');
+    }
+    output::lines(&text, out)
+}

@@ -1,0 +1,754 @@
+//! The rules: which party (and, where the matrix names one, which role) may
+//! take each step on a task, and which state each step moves a task to.
+//! Pure functions of the matrix row, the acting person and the task's state;
+//! the app layer gathers those facts inside its transaction and asks here.
+
+use std::collections::BTreeSet;
+
+use super::matrix::{ItemDef, TaskDef};
+use super::{Letter, Party, Role, TaskState, names};
+use crate::error::{Error, Result};
+
+names!(
+    /// The steps `raci task` takes on a one-shot task.
+    Verb, "verb" {
+        Start => "start",
+        Submit => "submit",
+        Signoff => "signoff",
+        Reject => "reject",
+        Waive => "waive",
+        Block => "block",
+        Unblock => "unblock",
+        Reopen => "reopen",
+        Comment => "comment",
+        Due => "due",
+    }
+);
+
+names!(
+    /// What an operations handover must cover.
+    Topic, "topic" {
+        Monitoring => "monitoring",
+        Backup => "backup",
+        Updates => "updates",
+    }
+);
+
+/// The key of the task that `raci handover record` closes.
+pub const HANDOVER: &str = "handover";
+/// The task whose sign-off (or waiver) lets the handover be recorded.
+pub const CONFIGURATION: &str = "configuration";
+/// The shortest operations handover the seed allows, in minutes.
+pub const HANDOVER_MINUTES: i64 = 90;
+
+/// The person acting, as the rules see them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub handle: String,
+    pub party: Party,
+    pub role: Role,
+    /// The subscriber a subscriber's person belongs to; `None` for the vendor.
+    pub subscriber: Option<String>,
+}
+
+/// A task's state, with the state a blocked task returns to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    pub state: TaskState,
+    pub blocked_from: Option<TaskState>,
+}
+
+impl Status {
+    pub fn new(state: TaskState) -> Self {
+        Status {
+            state,
+            blocked_from: None,
+        }
+    }
+}
+
+/// What the app layer found out about a task before asking for a step.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// Predecessors neither signed off nor waived.
+    pub open_predecessors: Vec<String>,
+    /// Checklist items not yet checked.
+    pub unchecked_items: Vec<String>,
+}
+
+fn list(parties: &[Party]) -> String {
+    match parties {
+        [] => "nobody".to_string(),
+        [one] => one.to_string(),
+        many => many
+            .iter()
+            .map(|p| p.as_str())
+            .collect::<Vec<_>>()
+            .join(" or "),
+    }
+}
+
+/// The parties a verb is for on a task, and the letter that makes them so.
+pub fn parties_for(verb: Verb, def: &TaskDef) -> (Vec<Party>, &'static str) {
+    let r_or_a = || {
+        let mut parties = def.holders(Letter::R);
+        for p in def.holders(Letter::A) {
+            if !parties.contains(&p) {
+                parties.push(p);
+            }
+        }
+        parties.sort();
+        parties
+    };
+    match verb {
+        Verb::Start | Verb::Submit => (def.holders(Letter::R), "Responsible"),
+        Verb::Signoff | Verb::Reject | Verb::Waive | Verb::Reopen => {
+            if def.holders(Letter::A).is_empty() {
+                (
+                    def.approvers(),
+                    "Responsible, as the task has no Accountable",
+                )
+            } else {
+                (def.approvers(), "Accountable")
+            }
+        }
+        Verb::Block | Verb::Unblock | Verb::Due => (r_or_a(), "Responsible or Accountable"),
+        Verb::Comment => (
+            Party::ALL
+                .iter()
+                .copied()
+                .filter(|p| !def.letters(*p).is_empty())
+                .collect(),
+            "holding a letter on the task",
+        ),
+    }
+}
+
+/// Refuses an actor whose party is not among `parties`, or who acts for the
+/// party the matrix names a role for without holding that role.
+fn require(action: &str, parties: &[Party], why: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
+    if !parties.contains(&actor.party) {
+        return Err(Error::not_permitted(format!(
+            "{action} on {task} is for the {who} ({why}); {handle} is {party} {role}",
+            task = def.key,
+            who = list(parties),
+            handle = actor.handle,
+            party = actor.party,
+            role = actor.role,
+        )));
+    }
+    require_role(action, def, actor)
+}
+
+fn require_role(action: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
+    match def.role_rule {
+        Some((party, role)) if party == actor.party && role != actor.role => {
+            Err(Error::not_permitted(format!(
+                "{action} on {task} is for the {party}'s {role} (the matrix names the role); {handle} is {actual}",
+                task = def.key,
+                handle = actor.handle,
+                actual = actor.role,
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A subscriber's person acts only on that subscriber's installations; the
+/// vendor's people act on all.
+pub fn may_act_on(actor: &Actor, installation: &str, subscriber: &str) -> Result<()> {
+    match (&actor.party, &actor.subscriber) {
+        (Party::Vendor, _) => Ok(()),
+        (Party::Subscriber, Some(own)) if own == subscriber => Ok(()),
+        (Party::Subscriber, own) => Err(Error::not_permitted(format!(
+            "{handle} belongs to subscriber {own:?} and may act only on its installations; {installation} belongs to {subscriber:?}",
+            handle = actor.handle,
+            own = own.as_deref().unwrap_or(""),
+        ))),
+    }
+}
+
+/// The recurring rows take no task verbs: their work is cycles and tickets.
+pub fn refuse_recurring(def: &TaskDef, what: &str) -> Result<()> {
+    if def.recurring {
+        return Err(Error::conflict(format!(
+            "{task} is recurring and has no one-shot state, so {what} does not apply; use `{cmd}` for its work",
+            task = def.key,
+            cmd = def.recurring_command(),
+        )));
+    }
+    Ok(())
+}
+
+/// May this actor take this verb on this task, whatever its state?
+pub fn authorize(verb: Verb, def: &TaskDef, actor: &Actor) -> Result<()> {
+    let (parties, why) = parties_for(verb, def);
+    if verb == Verb::Comment {
+        // Comments are open to anyone with a letter, whatever their role.
+        if parties.contains(&actor.party) {
+            return Ok(());
+        }
+    }
+    require(verb.as_str(), &parties, why, def, actor)
+}
+
+fn conflict_state(verb: Verb, def: &TaskDef, state: TaskState, needs: &str) -> Error {
+    let detail = match (verb, state) {
+        (Verb::Signoff, TaskState::SignedOff) => " (already signed off)".to_string(),
+        _ => String::new(),
+    };
+    Error::conflict(format!(
+        "cannot {verb} {task}: it is {state}{detail}; {verb} needs a task that is {needs}",
+        task = def.key,
+    ))
+}
+
+/// The state a verb moves a task to, or why the task's state refuses it.
+pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> Result<Status> {
+    refuse_recurring(def, &format!("`raci task {verb}`"))?;
+    if def.key == HANDOVER && matches!(verb, Verb::Submit | Verb::Signoff) {
+        return Err(Error::conflict(format!(
+            "the handover is submitted and signed off by recording it; use `raci handover record` instead of `raci task {verb}`"
+        )));
+    }
+    let state = current.state;
+    let to = |state| Ok(Status::new(state));
+    match verb {
+        Verb::Start => {
+            if state != TaskState::Pending {
+                return Err(conflict_state(verb, def, state, "pending"));
+            }
+            if !facts.open_predecessors.is_empty() {
+                return Err(Error::conflict(format!(
+                    "cannot start {task}: its predecessor {preds} is not yet signed off or waived",
+                    task = def.key,
+                    preds = facts.open_predecessors.join(", "),
+                )));
+            }
+            to(TaskState::InProgress)
+        }
+        Verb::Submit => {
+            if state != TaskState::InProgress {
+                return Err(conflict_state(verb, def, state, "in_progress"));
+            }
+            if !facts.unchecked_items.is_empty() {
+                return Err(Error::conflict(format!(
+                    "cannot submit {task}: checklist items not checked: {items}; check them with `raci checklist check`",
+                    task = def.key,
+                    items = facts.unchecked_items.join(", "),
+                )));
+            }
+            to(TaskState::Submitted)
+        }
+        Verb::Signoff => match state {
+            TaskState::Submitted => to(TaskState::SignedOff),
+            _ => Err(conflict_state(verb, def, state, "submitted")),
+        },
+        Verb::Reject => match state {
+            TaskState::Submitted => to(TaskState::InProgress),
+            _ => Err(conflict_state(verb, def, state, "submitted")),
+        },
+        Verb::Waive => match state {
+            TaskState::Pending | TaskState::InProgress => to(TaskState::Waived),
+            _ => Err(conflict_state(verb, def, state, "pending or in_progress")),
+        },
+        Verb::Block => {
+            if state.is_open() {
+                Ok(Status {
+                    state: TaskState::Blocked,
+                    blocked_from: Some(state),
+                })
+            } else {
+                Err(conflict_state(
+                    verb,
+                    def,
+                    state,
+                    "pending, in_progress or submitted",
+                ))
+            }
+        }
+        Verb::Unblock => match (state, current.blocked_from) {
+            (TaskState::Blocked, Some(from)) => to(from),
+            _ => Err(conflict_state(verb, def, state, "blocked")),
+        },
+        Verb::Reopen => match state {
+            TaskState::SignedOff | TaskState::Waived => to(TaskState::InProgress),
+            _ => Err(conflict_state(verb, def, state, "signed_off or waived")),
+        },
+        Verb::Comment => Ok(current),
+        Verb::Due => {
+            if state.is_done() {
+                Err(conflict_state(
+                    verb,
+                    def,
+                    state,
+                    "not yet signed off or waived",
+                ))
+            } else {
+                Ok(current)
+            }
+        }
+    }
+}
+
+/// The party whose move it is on a task, if anyone's.
+pub fn next_move(def: &TaskDef, status: Status, predecessors_done: bool) -> Option<Party> {
+    match status.state {
+        TaskState::Pending if predecessors_done => def.holders(Letter::R).first().copied(),
+        TaskState::InProgress => def.holders(Letter::R).first().copied(),
+        TaskState::Submitted => def.approvers().first().copied(),
+        _ => None,
+    }
+}
+
+/// May this actor check (or uncheck) this item of this task now?
+pub fn authorize_item(
+    def: &TaskDef,
+    item: &ItemDef,
+    actor: &Actor,
+    check: bool,
+    state: TaskState,
+    checked: bool,
+) -> Result<()> {
+    let action = if check { "check" } else { "uncheck" };
+    if actor.party != item.owner {
+        return Err(Error::not_permitted(format!(
+            "item {item} of {task} is the {owner}'s to {action}; {handle} is {party} {role}",
+            item = item.key,
+            task = def.key,
+            owner = item.owner,
+            handle = actor.handle,
+            party = actor.party,
+            role = actor.role,
+        )));
+    }
+    require_role(action, def, actor)?;
+    if state != TaskState::InProgress {
+        return Err(Error::conflict(format!(
+            "cannot {action} {item}: checklist items change only while {task} is in_progress, and it is {state}",
+            item = item.key,
+            task = def.key,
+        )));
+    }
+    match (check, checked) {
+        (true, true) => Err(Error::conflict(format!(
+            "item {item} of {task} is already checked; uncheck it first to check it again",
+            item = item.key,
+            task = def.key,
+        ))),
+        (false, false) => Err(Error::conflict(format!(
+            "item {item} of {task} is not checked, so there is nothing to uncheck",
+            item = item.key,
+            task = def.key,
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// A handover meeting as recorded, for the rules to judge.
+#[derive(Debug, Clone)]
+pub struct Handover {
+    pub minutes: i64,
+    /// The parties of the attendees who count (a subscriber's person counts
+    /// only for their own subscriber's installation).
+    pub attendee_parties: Vec<Party>,
+    pub topics: BTreeSet<Topic>,
+    pub configuration: TaskState,
+    pub handover: TaskState,
+}
+
+/// Who may record a handover: the handover's Responsible party.
+pub fn authorize_handover(def: &TaskDef, actor: &Actor) -> Result<()> {
+    require(
+        "recording the handover",
+        &def.holders(Letter::R),
+        "Responsible",
+        def,
+        actor,
+    )
+}
+
+/// The seed's handover rules; each refusal names the rule it misses.
+pub fn check_handover(h: &Handover) -> Result<()> {
+    if !h.configuration.is_done() {
+        return Err(Error::conflict(format!(
+            "cannot record the handover: configuration is {}; it must be signed off or waived first",
+            h.configuration
+        )));
+    }
+    if !matches!(h.handover, TaskState::Pending | TaskState::InProgress) {
+        return Err(Error::conflict(format!(
+            "cannot record the handover: the handover task is {}; only a pending or in_progress handover can be recorded (reopen it to record again)",
+            h.handover
+        )));
+    }
+    if h.minutes < HANDOVER_MINUTES {
+        return Err(Error::conflict(format!(
+            "cannot record the handover: it lasted {} minutes; the operations handover takes at least {HANDOVER_MINUTES} minutes",
+            h.minutes
+        )));
+    }
+    for party in Party::ALL {
+        if !h.attendee_parties.contains(party) {
+            return Err(Error::conflict(format!(
+                "cannot record the handover: no attendee from the {party}; at least one attendee from each party is required"
+            )));
+        }
+    }
+    let missing: Vec<&str> = Topic::ALL
+        .iter()
+        .filter(|t| !h.topics.contains(t))
+        .map(|t| t.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::conflict(format!(
+            "cannot record the handover: topic {} not covered; the handover must cover monitoring, backup and updates",
+            missing.join(", ")
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::matrix::Matrix;
+    use crate::store::Store;
+
+    /// PRODUCT.md's table, written out independently of the migration:
+    /// key, vendor letters, subscriber letters, role rule, recurring.
+    type Row = (
+        &'static str,
+        &'static str,
+        &'static str,
+        Option<(Party, Role)>,
+        bool,
+    );
+    const EXPECTED: [Row; 12] = [
+        (
+            "infrastructure",
+            "C",
+            "RA",
+            Some((Party::Subscriber, Role::InfrastructureEngineer)),
+            false,
+        ),
+        (
+            "deployment",
+            "RA",
+            "I",
+            Some((Party::Vendor, Role::CustomerSuccessEngineer)),
+            false,
+        ),
+        ("configuration", "C", "R", None, false),
+        ("handover", "R", "C", None, false),
+        ("monitoring", "I", "RA", None, false),
+        ("backup", "I", "RA", None, false),
+        ("integration", "CI", "RA", None, false),
+        ("user-migration", "CI", "RA", None, false),
+        ("updates", "R", "RA", None, true),
+        ("update-testing", "CI", "RA", None, true),
+        ("support-tickets", "C", "RA", None, true),
+        ("issue-resolution", "R", "C", None, true),
+    ];
+
+    fn matrix() -> Matrix {
+        let mut store = Store::open_in_memory().expect("in-memory store");
+        store.read(|tx| tx.matrix()).expect("matrix")
+    }
+
+    fn actor(party: Party, role: Role) -> Actor {
+        Actor {
+            handle: "someone".into(),
+            party,
+            role,
+            subscriber: (party == Party::Subscriber).then(|| "Acme".to_string()),
+        }
+    }
+
+    /// Who the verb table of PRODUCT.md lets act, from the letters alone.
+    fn expected_parties(verb: Verb, vendor: &str, subscriber: &str) -> Vec<Party> {
+        let any_a = vendor.contains('A') || subscriber.contains('A');
+        let allowed = |letters: &str| match verb {
+            Verb::Start | Verb::Submit => letters.contains('R'),
+            Verb::Signoff | Verb::Reject | Verb::Waive | Verb::Reopen => {
+                if any_a {
+                    letters.contains('A')
+                } else {
+                    letters.contains('R')
+                }
+            }
+            Verb::Block | Verb::Unblock | Verb::Due => {
+                letters.contains('R') || letters.contains('A')
+            }
+            Verb::Comment => !letters.is_empty(),
+        };
+        let mut parties = Vec::new();
+        if allowed(vendor) {
+            parties.push(Party::Vendor);
+        }
+        if allowed(subscriber) {
+            parties.push(Party::Subscriber);
+        }
+        parties
+    }
+
+    #[test]
+    fn the_template_matches_the_products_table() {
+        let matrix = matrix();
+        assert_eq!(matrix.tasks.len(), EXPECTED.len());
+        for (def, (key, vendor, subscriber, role_rule, recurring)) in
+            matrix.tasks.iter().zip(EXPECTED)
+        {
+            let letters = |l: crate::domain::matrix::Letters| {
+                l.list().iter().map(|l| l.as_str()).collect::<String>()
+            };
+            assert_eq!(def.key, key);
+            assert_eq!(letters(def.vendor), vendor, "{key} vendor");
+            assert_eq!(letters(def.subscriber), subscriber, "{key} subscriber");
+            assert_eq!(def.role_rule, role_rule, "{key} role rule");
+            assert_eq!(def.recurring, recurring, "{key} recurring");
+        }
+    }
+
+    /// Every row × both parties × every role × every verb: the rules permit
+    /// exactly what the letters, the role rule and the verb table allow.
+    #[test]
+    fn authorize_follows_the_letters_and_the_role_rule() {
+        let matrix = matrix();
+        let mut checked = 0;
+        for (key, vendor, subscriber, role_rule, _) in EXPECTED {
+            let def = matrix.task(key).expect("row");
+            for &verb in Verb::ALL {
+                let parties = expected_parties(verb, vendor, subscriber);
+                for &role in Role::ALL {
+                    let party = role.party();
+                    let a = actor(party, role);
+                    let role_ok = verb == Verb::Comment
+                        || role_rule.is_none_or(|(p, r)| p != party || r == role);
+                    let expected = parties.contains(&party) && role_ok;
+                    let got = authorize(verb, def, &a);
+                    assert_eq!(
+                        got.is_ok(),
+                        expected,
+                        "{verb} on {key} by {party} {role}: {got:?}"
+                    );
+                    if let Err(e) = got {
+                        assert_eq!(e.kind, crate::error::Kind::NotPermitted);
+                    }
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 12 * Verb::ALL.len() * Role::ALL.len());
+    }
+
+    /// Where a task has no A, the R party signs off.
+    #[test]
+    fn without_an_accountable_the_responsible_signs_off() {
+        let matrix = matrix();
+        let configuration = matrix.task("configuration").expect("row");
+        assert_eq!(configuration.approvers(), vec![Party::Subscriber]);
+        assert!(
+            authorize(
+                Verb::Signoff,
+                configuration,
+                &actor(Party::Subscriber, Role::Administrator)
+            )
+            .is_ok()
+        );
+        assert!(
+            authorize(
+                Verb::Signoff,
+                configuration,
+                &actor(Party::Vendor, Role::CustomerSuccessEngineer)
+            )
+            .is_err()
+        );
+        let handover = matrix.task("handover").expect("row");
+        assert_eq!(handover.approvers(), vec![Party::Vendor]);
+    }
+
+    /// Every verb from every state, on a one-shot task: the state it leads
+    /// to, or a conflict.
+    #[test]
+    fn transitions_follow_the_state_table() {
+        use TaskState::*;
+        let matrix = matrix();
+        let def = matrix.task("integration").expect("row");
+        let facts = Facts::default();
+        let expected = |verb: Verb, from: TaskState| -> Option<TaskState> {
+            match (verb, from) {
+                (Verb::Start, Pending) => Some(InProgress),
+                (Verb::Submit, InProgress) => Some(Submitted),
+                (Verb::Signoff, Submitted) => Some(SignedOff),
+                (Verb::Reject, Submitted) => Some(InProgress),
+                (Verb::Waive, Pending | InProgress) => Some(Waived),
+                (Verb::Block, Pending | InProgress | Submitted) => Some(Blocked),
+                (Verb::Unblock, Blocked) => Some(InProgress),
+                (Verb::Reopen, SignedOff | Waived) => Some(InProgress),
+                (Verb::Comment, s) => Some(s),
+                (Verb::Due, s) if !s.is_done() => Some(s),
+                _ => None,
+            }
+        };
+        for &verb in Verb::ALL {
+            for &from in &[Pending, InProgress, Submitted, SignedOff, Waived, Blocked] {
+                let status = Status {
+                    state: from,
+                    blocked_from: (from == Blocked).then_some(InProgress),
+                };
+                let got = transition(verb, def, status, &facts);
+                match expected(verb, from) {
+                    Some(to) => {
+                        assert_eq!(got.map(|s| s.state).ok(), Some(to), "{verb} from {from}")
+                    }
+                    None => {
+                        let e = got.expect_err("refused");
+                        assert_eq!(e.kind, crate::error::Kind::Conflict, "{verb} from {from}");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn block_remembers_and_unblock_restores_the_state() {
+        let matrix = matrix();
+        let def = matrix.task("integration").expect("row");
+        let facts = Facts::default();
+        let blocked =
+            transition(Verb::Block, def, Status::new(TaskState::Submitted), &facts).expect("block");
+        assert_eq!(blocked.blocked_from, Some(TaskState::Submitted));
+        let back = transition(Verb::Unblock, def, blocked, &facts).expect("unblock");
+        assert_eq!(back, Status::new(TaskState::Submitted));
+    }
+
+    #[test]
+    fn start_waits_for_predecessors_and_submit_for_the_checklist() {
+        let matrix = matrix();
+        let def = matrix.task("deployment").expect("row");
+        let waiting = Facts {
+            open_predecessors: vec!["infrastructure".into()],
+            ..Facts::default()
+        };
+        assert!(transition(Verb::Start, def, Status::new(TaskState::Pending), &waiting).is_err());
+        let unchecked = Facts {
+            unchecked_items: vec!["production".into()],
+            ..Facts::default()
+        };
+        let e = transition(
+            Verb::Submit,
+            def,
+            Status::new(TaskState::InProgress),
+            &unchecked,
+        )
+        .expect_err("refused");
+        assert!(e.message.contains("production"));
+    }
+
+    #[test]
+    fn recurring_rows_refuse_every_verb() {
+        let matrix = matrix();
+        for key in [
+            "updates",
+            "update-testing",
+            "support-tickets",
+            "issue-resolution",
+        ] {
+            let def = matrix.task(key).expect("row");
+            for &verb in Verb::ALL {
+                let e = transition(
+                    verb,
+                    def,
+                    Status::new(TaskState::Recurring),
+                    &Facts::default(),
+                )
+                .expect_err("refused");
+                assert_eq!(e.kind, crate::error::Kind::Conflict);
+            }
+        }
+    }
+
+    #[test]
+    fn a_subscribers_person_acts_only_on_their_subscriber() {
+        let acme = actor(Party::Subscriber, Role::InfrastructureEngineer);
+        assert!(may_act_on(&acme, "acme-prod", "Acme").is_ok());
+        assert!(may_act_on(&acme, "globex-prod", "Globex").is_err());
+        assert!(
+            may_act_on(
+                &actor(Party::Vendor, Role::SupportEngineer),
+                "globex-prod",
+                "Globex"
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn the_handover_rules_each_name_what_is_missing() {
+        let good = Handover {
+            minutes: 95,
+            attendee_parties: vec![Party::Vendor, Party::Subscriber],
+            topics: Topic::ALL.iter().copied().collect(),
+            configuration: TaskState::SignedOff,
+            handover: TaskState::Pending,
+        };
+        assert!(check_handover(&good).is_ok());
+        assert!(
+            check_handover(&Handover {
+                minutes: 90,
+                ..good.clone()
+            })
+            .is_ok()
+        );
+        let cases = [
+            (
+                Handover {
+                    minutes: 89,
+                    ..good.clone()
+                },
+                "90 minutes",
+            ),
+            (
+                Handover {
+                    attendee_parties: vec![Party::Vendor],
+                    ..good.clone()
+                },
+                "subscriber",
+            ),
+            (
+                Handover {
+                    attendee_parties: vec![Party::Subscriber],
+                    ..good.clone()
+                },
+                "vendor",
+            ),
+            (
+                Handover {
+                    topics: [Topic::Monitoring, Topic::Updates].into(),
+                    ..good.clone()
+                },
+                "backup",
+            ),
+            (
+                Handover {
+                    configuration: TaskState::InProgress,
+                    ..good.clone()
+                },
+                "configuration",
+            ),
+            (
+                Handover {
+                    handover: TaskState::SignedOff,
+                    ..good.clone()
+                },
+                "signed_off",
+            ),
+        ];
+        for (h, needle) in cases {
+            let e = check_handover(&h).expect_err("refused");
+            assert_eq!(e.kind, crate::error::Kind::Conflict);
+            assert!(e.message.contains(needle), "{needle}: {}", e.message);
+        }
+    }
+}

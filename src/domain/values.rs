@@ -1,0 +1,167 @@
+//! Validated input values. Raw arguments become these once, at the command
+//! line boundary; everything past it can rely on them being well formed.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::NaiveDate;
+
+use crate::error::Error;
+
+/// The longest handle, installation ID, ticket reference or version.
+pub const MAX_ID_LEN: usize = 64;
+/// The longest free text: a name, a note, a reason, a comment.
+pub const MAX_TEXT_LEN: usize = 2000;
+
+/// A person's handle, an installation ID, a ticket reference: 1 to 64
+/// characters of ASCII letters, digits and `.`, `_`, `-`, starting with a
+/// letter or digit, so it is safe in a shell, a file name and a CSV cell.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Id(String);
+
+impl FromStr for Id {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let accepted =
+            "1 to 64 ASCII letters, digits, '.', '_' or '-', starting with a letter or digit";
+        if s.is_empty() {
+            return Err(Error::bad_input(format!("empty name; expected {accepted}")));
+        }
+        if s.len() > MAX_ID_LEN {
+            return Err(Error::bad_input(format!(
+                "name of {} characters is too long; expected {accepted}",
+                s.chars().count()
+            )));
+        }
+        let first_ok = s.starts_with(|c: char| c.is_ascii_alphanumeric());
+        let rest_ok = s
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if !first_ok || !rest_ok {
+            return Err(Error::bad_input(format!(
+                "invalid name {s:?}; expected {accepted}"
+            )));
+        }
+        Ok(Id(s.to_string()))
+    }
+}
+
+impl Id {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Free text: not blank, at most 2000 characters, no control characters
+/// (a newline or escape sequence in a note could forge lines of a report).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text(String);
+
+impl FromStr for Text {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        if s.trim().is_empty() {
+            return Err(Error::bad_input(
+                "empty text; expected at least one visible character",
+            ));
+        }
+        let len = s.chars().count();
+        if len > MAX_TEXT_LEN {
+            return Err(Error::bad_input(format!(
+                "text of {len} characters is too long; expected at most {MAX_TEXT_LEN}"
+            )));
+        }
+        if let Some(c) = s.chars().find(|c| c.is_control()) {
+            return Err(Error::bad_input(format!(
+                "text contains the control character {:?}; expected printable text on one line",
+                c
+            )));
+        }
+        Ok(Text(s.trim().to_string()))
+    }
+}
+
+impl Text {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A calendar date written YYYY-MM-DD, and a real one (no 2026-02-30).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Day(pub NaiveDate);
+
+impl FromStr for Day {
+    type Err = Error;
+    fn from_str(s: &str) -> Result<Self, Error> {
+        let well_formed = s.len() == 10
+            && s.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
+        let parsed = well_formed
+            .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
+            .flatten();
+        parsed.map(Day).ok_or_else(|| {
+            Error::bad_input(format!(
+                "invalid date {s:?}; expected a real calendar date as YYYY-MM-DD"
+            ))
+        })
+    }
+}
+
+impl fmt::Display for Day {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_accept_plain_names_and_refuse_the_rest() {
+        for ok in ["alice", "acme-prod-1", "a.b_c", "X9"] {
+            assert!(ok.parse::<Id>().is_ok(), "{ok}");
+        }
+        for bad in ["", "-x", "a b", "a/b", "ä", &"x".repeat(65), "a\n"] {
+            assert!(bad.parse::<Id>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn text_refuses_blank_control_and_overlong() {
+        assert_eq!("  hi ".parse::<Text>().map(|t| t.0).ok(), Some("hi".into()));
+        for bad in ["", "   ", "a\nb", "a\u{1b}[31m", &"x".repeat(2001)] {
+            assert!(bad.parse::<Text>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn days_must_be_real_dates_in_iso_form() {
+        assert!("2026-02-28".parse::<Day>().is_ok());
+        for bad in [
+            "2026-02-30",
+            "2026-2-3",
+            "26-02-03",
+            "2026/02/03",
+            "2026-02-03x",
+            "",
+        ] {
+            assert!(bad.parse::<Day>().is_err(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! One error type for the whole program. Its kind decides the exit code, in
+//! one place (`Kind::exit_code`), so every refusal maps the same way.
+
+use std::fmt;
+
+/// What went wrong, as the contract's exit codes see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Malformed input: unknown flag, bad date, empty or invalid name (exit 2).
+    BadInput,
+    /// The acting person's party or role may not do this (exit 3).
+    NotPermitted,
+    /// An installation, task, person, item, cycle or ticket does not exist (exit 4).
+    NotFound,
+    /// The state does not allow it (exit 5).
+    Conflict,
+    /// The database is unreadable, corrupt, locked or too new (exit 6).
+    Storage,
+}
+
+impl Kind {
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Kind::BadInput => 2,
+            Kind::NotPermitted => 3,
+            Kind::NotFound => 4,
+            Kind::Conflict => 5,
+            Kind::Storage => 6,
+        }
+    }
+}
+
+/// A refused or failed command: a kind and one line saying what was refused
+/// and what would be accepted.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Error {
+    pub kind: Kind,
+    pub message: String,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: Kind, message: impl fmt::Display) -> Self {
+        Error {
+            kind,
+            message: message.to_string(),
+        }
+    }
+    pub fn bad_input(message: impl fmt::Display) -> Self {
+        Self::new(Kind::BadInput, message)
+    }
+    pub fn not_permitted(message: impl fmt::Display) -> Self {
+        Self::new(Kind::NotPermitted, message)
+    }
+    pub fn not_found(message: impl fmt::Display) -> Self {
+        Self::new(Kind::NotFound, message)
+    }
+    pub fn conflict(message: impl fmt::Display) -> Self {
+        Self::new(Kind::Conflict, message)
+    }
+    pub fn storage(message: impl fmt::Display) -> Self {
+        Self::new(Kind::Storage, message)
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(err: rusqlite::Error) -> Self {
+        use rusqlite::ErrorCode;
+        let message = match err.sqlite_error_code() {
+            Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+                "the database is locked by another raci past the 5 s timeout; nothing was changed, try again".to_string()
+            }
+            Some(ErrorCode::NotADatabase) => {
+                "the file is not a raci database (not SQLite); point --db at a raci database or a new path".to_string()
+            }
+            Some(ErrorCode::DatabaseCorrupt) => {
+                "the database is corrupt; restore it from a `raci db backup` copy".to_string()
+            }
+            Some(ErrorCode::ReadOnly) => {
+                "the database is read-only; raci needs write access to its file and directory".to_string()
+            }
+            Some(ErrorCode::CannotOpen) => {
+                "the database cannot be opened; check that the path and its directory exist and are writable".to_string()
+            }
+            _ => format!("storage: {err}"),
+        };
+        Error::storage(message)
+    }
+}
+
+impl From<std::io::Error> for Error {
+    fn from(err: std::io::Error) -> Self {
+        Error::storage(format!("storage: {err}"))
+    }
+}

@@ -1,0 +1,115 @@
+//! Renderers: every list is printed as a table for people, or as JSON or CSV
+//! for scripts, from the same view rows, so the formats agree row for row.
+
+use std::io::Write;
+
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// The output format of reads (`--format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Csv,
+}
+
+fn to_value<T: Serialize>(value: &T) -> Result<Value> {
+    serde_json::to_value(value).map_err(|e| Error::storage(format!("cannot render output: {e}")))
+}
+
+/// The column names of a view type, from its default value, so an empty list
+/// still prints its header.
+fn columns<T: Serialize + Default>() -> Result<Vec<String>> {
+    match to_value(&T::default())? {
+        Value::Object(map) => Ok(map.keys().cloned().collect()),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// A cell as text: arrays joined with `+` (as `R+A`), null as `empty`.
+fn cell(value: Option<&Value>, empty: &str) -> String {
+    match value {
+        None | Some(Value::Null) => empty.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| cell(Some(v), ""))
+            .collect::<Vec<_>>()
+            .join("+"),
+        Some(other) => other.to_string(),
+    }
+}
+
+fn write_out(out: &mut dyn Write, text: &str) -> Result<()> {
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`raci log x | head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(Error::storage(format!("cannot write output: {e}"))),
+    }
+}
+
+/// Prints rows in the chosen format.
+pub fn rows<T: Serialize + Default>(format: Format, rows: &[T], out: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Json => json(rows, out),
+        Format::Table => {
+            let header = columns::<T>()?;
+            let values = rows.iter().map(to_value).collect::<Result<Vec<_>>>()?;
+            let mut table = new_table(&header);
+            for v in &values {
+                table.add_row(header.iter().map(|h| match v.get(h) {
+                    Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+                    other => cell(other, "-"),
+                }));
+            }
+            write_out(out, &format!("{table}\n"))
+        }
+        Format::Csv => {
+            let header = columns::<T>()?;
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let csv_err = |e: csv::Error| Error::storage(format!("cannot render CSV: {e}"));
+            w.write_record(&header).map_err(csv_err)?;
+            for row in rows {
+                let v = to_value(row)?;
+                w.write_record(header.iter().map(|h| cell(v.get(h), "")))
+                    .map_err(csv_err)?;
+            }
+            let bytes = w
+                .into_inner()
+                .map_err(|e| Error::storage(format!("cannot render CSV: {e}")))?;
+            write_out(out, &String::from_utf8_lossy(&bytes))
+        }
+    }
+}
+
+/// Prints one JSON document.
+pub fn json<T: Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> Result<()> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|e| Error::storage(format!("cannot render JSON: {e}")))?;
+    write_out(out, &format!("{text}\n"))
+}
+
+/// Prints plain lines (the table format of a write's confirmation).
+pub fn lines(text: &str, out: &mut dyn Write) -> Result<()> {
+    write_out(out, text)
+}
+
+/// A table for people: light borders, wrapped to the terminal when there is one.
+pub fn new_table<S: ToString>(header: &[S]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header.iter().map(|h| h.to_string()));
+    table
+}
+
+/// Prints a table built by the caller.
+pub fn table(table: &Table, out: &mut dyn Write) -> Result<()> {
+    write_out(out, &format!("{table}\n"))
+}

@@ -1,0 +1,573 @@
+//! The one place that speaks SQL: opening and migrating the database,
+//! transactions, and the queries the commands need. Every write runs in one
+//! IMMEDIATE transaction that also appends its audit event.
+
+mod sql_types;
+
+use std::path::Path;
+use std::time::Duration;
+
+use include_dir::{Dir, include_dir};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
+use rusqlite_migration::Migrations;
+
+use crate::domain::matrix::{ItemDef, Letters, Matrix, TaskDef};
+use crate::domain::rules::Status;
+use crate::domain::{Letter, Party, Role, TaskState};
+use crate::error::{Error, Result};
+
+static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+/// How long a command waits for another raci's write to finish.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The embedded migrations, in order.
+pub fn migrations() -> Result<Migrations<'static>> {
+    Migrations::from_directory(&MIGRATIONS_DIR)
+        .map_err(|e| Error::storage(format!("the embedded migrations do not load: {e}")))
+}
+
+/// The schema version this build of raci writes.
+pub fn latest_version() -> usize {
+    MIGRATIONS_DIR.dirs().count()
+}
+
+/// An open, migrated database.
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating it and its directory if needed) and migrates the
+    /// database at `path`. A database from a newer raci is refused untouched.
+    pub fn open(path: &Path) -> Result<Store> {
+        let located = |e: Error| Error::storage(format!("{}: {}", path.display(), e.message));
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                Error::storage(format!(
+                    "cannot create the directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(|e| located(e.into()))?;
+        Self::prepare(conn).map_err(located)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn open_in_memory() -> Result<Store> {
+        Self::prepare(Connection::open_in_memory()?)
+    }
+
+    fn prepare(mut conn: Connection) -> Result<Store> {
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        // Read the version before anything could write to the file.
+        let version = user_version(&conn)?;
+        let latest = latest_version();
+        if version > latest {
+            return Err(Error::storage(format!(
+                "the database was written by a newer raci (schema version {version}; this raci knows up to {latest}); it was left untouched, use a newer raci"
+            )));
+        }
+        conn.pragma_update(None, "foreign_keys", true)?;
+        if version < latest {
+            conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+            conn.set_transaction_behavior(TransactionBehavior::Immediate);
+            let migrated = migrations()?.to_latest(&mut conn);
+            conn.set_transaction_behavior(TransactionBehavior::Deferred);
+            // Another raci may have migrated the same new file at the same
+            // moment; its work is as good as ours.
+            if let Err(e) = migrated
+                && user_version(&conn)? != latest
+            {
+                return Err(Error::storage(format!("cannot migrate the database: {e}")));
+            }
+        }
+        Ok(Store { conn })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction: it commits only if `f`
+    /// succeeds, so a refused command changes nothing.
+    pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx { tx };
+        let out = f(&tx)?;
+        tx.tx.commit()?;
+        Ok(out)
+    }
+
+    /// Runs `f` in one read transaction, so it sees one consistent snapshot.
+    pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let tx = Tx { tx };
+        let out = f(&tx)?;
+        tx.tx.finish()?;
+        Ok(out)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn user_version(conn: &Connection) -> Result<usize> {
+    let v: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    usize::try_from(v).map_err(|_| Error::storage(format!("invalid schema version {v}")))
+}
+
+/// A person as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub handle: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub party: Party,
+    pub role: Role,
+    pub subscriber: Option<String>,
+    pub login: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub id: String,
+    pub subscriber: String,
+    pub appliance_id: Option<String>,
+    pub created_at: String,
+}
+
+/// One installation's task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRow {
+    pub key: String,
+    pub status: Status,
+    pub due: Option<String>,
+    pub since: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    pub task: String,
+    pub item: String,
+    pub owner: Party,
+    pub checked_by: Option<String>,
+    pub checked_at: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One audit event. `from`/`to` are states of a task, a cycle or a ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    pub id: i64,
+    pub installation: Option<String>,
+    pub at: String,
+    pub actor: Option<String>,
+    pub party: Option<Party>,
+    pub role: Option<Role>,
+    pub action: String,
+    pub task: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A handover meeting as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoverRow {
+    pub installation: String,
+    pub held_on: String,
+    pub minutes: i64,
+    pub attendees: String,
+    pub topics: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+/// A transaction, with the queries raci runs inside one.
+pub struct Tx<'c> {
+    tx: rusqlite::Transaction<'c>,
+}
+
+fn letters(text: &str) -> Result<Letters> {
+    text.split(',')
+        .filter(|s| !s.is_empty())
+        .map(|s| s.trim().parse::<Letter>())
+        .collect::<Result<Letters>>()
+        .map_err(|e| Error::storage(format!("the template's letters are invalid: {e}")))
+}
+
+impl Tx<'_> {
+    pub fn conn(&self) -> &Connection {
+        &self.tx
+    }
+
+    /// The template's matrix, rows in the seed's order.
+    pub fn matrix(&self) -> Result<Matrix> {
+        let vendor_name: String = self
+            .tx
+            .prepare_cached("SELECT value FROM setting WHERE key = 'vendor_name'")?
+            .query_row([], |r| r.get(0))
+            .optional()?
+            .unwrap_or_else(|| "vendor".to_string());
+        let mut tasks = Vec::new();
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT key, title, vendor_letters, subscriber_letters, vendor_cell, subscriber_cell,
+                    notes, role_party, role, recurring
+             FROM template_task ORDER BY position",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let role_party: Option<Party> = r.get(7)?;
+            let role: Option<Role> = r.get(8)?;
+            tasks.push(TaskDef {
+                key: r.get(0)?,
+                title: r.get(1)?,
+                vendor: letters(&r.get::<_, String>(2)?)?,
+                subscriber: letters(&r.get::<_, String>(3)?)?,
+                vendor_cell: r.get(4)?,
+                subscriber_cell: r.get(5)?,
+                notes: r.get(6)?,
+                role_rule: role_party.zip(role),
+                recurring: r.get(9)?,
+                predecessors: Vec::new(),
+                items: Vec::new(),
+            });
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT task, predecessor FROM template_predecessor ORDER BY task, predecessor",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let task: String = r.get(0)?;
+            if let Some(def) = tasks.iter_mut().find(|t| t.key == task) {
+                def.predecessors.push(r.get(1)?);
+            }
+        }
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT task, item, owner, label FROM template_item ORDER BY task, position",
+        )?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            let task: String = r.get(0)?;
+            if let Some(def) = tasks.iter_mut().find(|t| t.key == task) {
+                def.items.push(ItemDef {
+                    key: r.get(1)?,
+                    owner: r.get(2)?,
+                    label: r.get(3)?,
+                });
+            }
+        }
+        Ok(Matrix { vendor_name, tasks })
+    }
+
+    pub fn person(&self, handle: &str) -> Result<Option<Person>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT handle, name, email, party, role, subscriber, login, created_at
+                 FROM person WHERE handle = ?1",
+            )?
+            .query_row([handle], person_row)
+            .optional()?)
+    }
+
+    pub fn persons(&self) -> Result<Vec<Person>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT handle, name, email, party, role, subscriber, login, created_at
+             FROM person ORDER BY handle",
+        )?;
+        let rows = stmt.query_map([], person_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn insert_person(&self, p: &Person) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO person (handle, name, email, party, role, subscriber, login, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                p.handle,
+                p.name,
+                p.email,
+                p.party,
+                p.role,
+                p.subscriber,
+                p.login,
+                p.created_at
+            ])?;
+        Ok(())
+    }
+
+    pub fn installation(&self, id: &str) -> Result<Option<Installation>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT id, subscriber, appliance_id, created_at FROM installation WHERE id = ?1",
+            )?
+            .query_row([id], installation_row)
+            .optional()?)
+    }
+
+    pub fn installations(&self) -> Result<Vec<Installation>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, subscriber, appliance_id, created_at FROM installation ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], installation_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Adds an installation with its tasks and checklist items, instantiated
+    /// from the template.
+    pub fn insert_installation(&self, i: &Installation) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO installation (id, subscriber, appliance_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![i.id, i.subscriber, i.appliance_id, i.created_at])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO task (installation_id, task_key, state, since)
+                 SELECT ?1, key, CASE recurring WHEN 1 THEN 'recurring' ELSE 'pending' END, ?2
+                 FROM template_task",
+            )?
+            .execute(params![i.id, i.created_at])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO checklist_item (installation_id, task_key, item, position, owner)
+                 SELECT ?1, task, item, position, owner FROM template_item",
+            )?
+            .execute([&i.id])?;
+        Ok(())
+    }
+
+    pub fn task(&self, installation: &str, key: &str) -> Result<Option<TaskRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT task_key, state, blocked_from, due, since FROM task
+                 WHERE installation_id = ?1 AND task_key = ?2",
+            )?
+            .query_row([installation, key], task_row)
+            .optional()?)
+    }
+
+    /// An installation's tasks, in the template's order.
+    pub fn tasks(&self, installation: &str) -> Result<Vec<TaskRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT t.task_key, t.state, t.blocked_from, t.due, t.since
+             FROM task t JOIN template_task d ON d.key = t.task_key
+             WHERE t.installation_id = ?1 ORDER BY d.position",
+        )?;
+        let rows = stmt.query_map([installation], task_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn set_task_status(
+        &self,
+        installation: &str,
+        key: &str,
+        status: Status,
+        since: &str,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE task SET state = ?3, blocked_from = ?4, since = ?5
+                 WHERE installation_id = ?1 AND task_key = ?2",
+            )?
+            .execute(params![
+                installation,
+                key,
+                status.state,
+                status.blocked_from,
+                since
+            ])?;
+        Ok(())
+    }
+
+    pub fn set_task_due(&self, installation: &str, key: &str, due: &str) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE task SET due = ?3 WHERE installation_id = ?1 AND task_key = ?2",
+            )?
+            .execute(params![installation, key, due])?;
+        Ok(())
+    }
+
+    /// An installation's checklist items, optionally of one task, in order.
+    pub fn items(&self, installation: &str, task: Option<&str>) -> Result<Vec<ItemRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT c.task_key, c.item, c.owner, c.checked_by, c.checked_at, c.note
+             FROM checklist_item c JOIN template_task d ON d.key = c.task_key
+             WHERE c.installation_id = ?1 AND (?2 IS NULL OR c.task_key = ?2)
+             ORDER BY d.position, c.position",
+        )?;
+        let rows = stmt.query_map(params![installation, task], |r| {
+            Ok(ItemRow {
+                task: r.get(0)?,
+                item: r.get(1)?,
+                owner: r.get(2)?,
+                checked_by: r.get(3)?,
+                checked_at: r.get(4)?,
+                note: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Checks (with who, when and a note) or unchecks an item.
+    pub fn set_item(
+        &self,
+        installation: &str,
+        task: &str,
+        item: &str,
+        checked: Option<(&str, &str, Option<&str>)>,
+    ) -> Result<()> {
+        let (by, at, note) = match checked {
+            Some((by, at, note)) => (Some(by), Some(at), note),
+            None => (None, None, None),
+        };
+        self.tx
+            .prepare_cached(
+                "UPDATE checklist_item SET checked_by = ?4, checked_at = ?5, note = ?6
+                 WHERE installation_id = ?1 AND task_key = ?2 AND item = ?3",
+            )?
+            .execute(params![installation, task, item, by, at, note])?;
+        Ok(())
+    }
+
+    pub fn insert_handover(&self, h: &HandoverRow) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO handover (installation_id, held_on, minutes, attendees, topics, recorded_by, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                h.installation,
+                h.held_on,
+                h.minutes,
+                h.attendees,
+                h.topics,
+                h.recorded_by,
+                h.recorded_at
+            ])?;
+        Ok(())
+    }
+
+    /// Appends one audit event and returns its id.
+    pub fn append_event(&self, e: &Event) -> Result<i64> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                e.installation,
+                e.at,
+                e.actor,
+                e.party,
+                e.role,
+                e.action,
+                e.task,
+                e.from,
+                e.to,
+                e.note
+            ])?;
+        Ok(self.tx.last_insert_rowid())
+    }
+
+    /// One installation's audit trail, oldest first.
+    pub fn events(&self, installation: &str) -> Result<Vec<Event>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, installation_id, at, actor, party, role, action, task, from_state, to_state, note
+             FROM event WHERE installation_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([installation], event_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+    Ok(Person {
+        handle: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        party: r.get(3)?,
+        role: r.get(4)?,
+        subscriber: r.get(5)?,
+        login: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Installation> {
+    Ok(Installation {
+        id: r.get(0)?,
+        subscriber: r.get(1)?,
+        appliance_id: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow {
+        key: r.get(0)?,
+        status: Status {
+            state: r.get::<_, TaskState>(1)?,
+            blocked_from: r.get(2)?,
+        },
+        due: r.get(3)?,
+        since: r.get(4)?,
+    })
+}
+
+pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: r.get(0)?,
+        installation: r.get(1)?,
+        at: r.get(2)?,
+        actor: r.get(3)?,
+        party: r.get(4)?,
+        role: r.get(5)?,
+        action: r.get(6)?,
+        task: r.get(7)?,
+        from: r.get(8)?,
+        to: r.get(9)?,
+        note: r.get(10)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn migrations_validate() {
+        migrations()
+            .and_then(|m| m.validate().map_err(Error::storage))
+            .expect("the embedded migrations validate");
+    }
+
+    #[test]
+    fn the_default_template_loads_twelve_rows() {
+        let mut store = Store::open_in_memory().expect("open");
+        let matrix = store.read(|tx| tx.matrix()).expect("matrix");
+        assert_eq!(matrix.vendor_name, "Auth0");
+        assert_eq!(matrix.tasks.len(), 12);
+        let infra = matrix.task("infrastructure").expect("infrastructure row");
+        assert_eq!(infra.items.len(), 9);
+        assert_eq!(
+            infra.role_rule,
+            Some((Party::Subscriber, Role::InfrastructureEngineer))
+        );
+        assert_eq!(
+            matrix.task("handover").map(|t| t.predecessors.clone()),
+            Some(vec!["configuration".to_string()])
+        );
+    }
+}

@@ -1,0 +1,11 @@
+//! The one integration-test binary: drives the built `raci` through the
+//! contract of PRODUCT.md, a temp database per test.
+
+mod common;
+
+mod formats;
+mod help;
+mod matrix;
+mod onboarding;
+mod refusals;
+mod storage;

@@ -1,0 +1,108 @@
+//! The database file: created on first use, migrated, and refused untouched
+//! when it is from a newer raci or not a database at all.
+
+use rusqlite::Connection;
+
+use crate::common::TestEnv;
+
+#[test]
+fn reads_and_init_create_the_database_and_its_directory() {
+    let env = TestEnv::new();
+    let nested = env.dir().join("a/b/raci.db");
+    let run = env
+        .command(&["init", "--db", nested.to_str().expect("utf-8 path")])
+        .output()
+        .expect("runs");
+    assert!(run.status.success());
+    assert!(nested.exists());
+    env.ok(&["installation", "list"]);
+    assert!(env.db().exists());
+    env.ok(&["init"]);
+}
+
+#[test]
+fn the_default_database_lives_in_the_platform_data_directory() {
+    let env = TestEnv::new();
+    let run = env
+        .command(&["init"])
+        .env_remove("RACI_DB")
+        .env("XDG_DATA_HOME", env.dir().join("xdg"))
+        .output()
+        .expect("runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(env.dir().join("xdg/raci/raci.db").exists());
+}
+
+#[test]
+fn a_database_from_a_newer_raci_is_refused_untouched() {
+    let env = TestEnv::with_people_and_installations();
+    {
+        let conn = Connection::open(env.db()).expect("open");
+        conn.pragma_update(None, "user_version", 99)
+            .expect("set version");
+        conn.pragma_update(None, "journal_mode", "DELETE")
+            .expect("checkpoint");
+    }
+    let before = std::fs::read(env.db()).expect("read");
+    let err = env.refused(&["status", "acme-prod"], 6);
+    assert!(err.contains("newer raci"), "{err}");
+    env.refused(
+        &[
+            "task",
+            "start",
+            "acme-prod",
+            "infrastructure",
+            "--as",
+            "ian",
+        ],
+        6,
+    );
+    assert_eq!(
+        before,
+        std::fs::read(env.db()).expect("read"),
+        "file bytes unchanged"
+    );
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_refused() {
+    let env = TestEnv::new();
+    std::fs::write(
+        env.db(),
+        "this is not sqlite, it is a shopping list\n".repeat(200),
+    )
+    .expect("write");
+    let before = std::fs::read(env.db()).expect("read");
+    let run = env.run(&["status", "x"]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: ") && run.stderr.lines().count() == 1,
+        "{}",
+        run.stderr
+    );
+    assert_eq!(before, std::fs::read(env.db()).expect("read"));
+}
+
+#[test]
+fn a_database_made_by_migration_one_keeps_its_data_when_upgraded() {
+    let env = TestEnv::new();
+    {
+        let mut conn = Connection::open(env.db()).expect("open");
+        raci::store::migrations()
+            .expect("migrations")
+            .to_version(&mut conn, 1)
+            .expect("migration 01");
+        conn.execute(
+            "INSERT INTO person (handle, party, role, created_at) VALUES ('old', 'vendor', 'support-engineer', '2026-01-01T00:00:00Z')",
+            [],
+        )
+        .expect("insert");
+    }
+    let people = env.json(&["person", "list"]);
+    assert_eq!(people[0]["handle"], "old");
+    assert_eq!(env.json(&["matrix"]).as_array().map(Vec::len), Some(12));
+}
