@@ -5,8 +5,9 @@
 
 use serde::Serialize;
 
+use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
 use crate::domain::{Letter, Party, Role, TaskState};
-use crate::store::{Event, Installation, Person};
+use crate::store::{BackupRow, CycleRow, Event, Installation, Person, TicketRow};
 
 #[derive(Debug, Default, Serialize)]
 pub struct StatusView {
@@ -14,6 +15,10 @@ pub struct StatusView {
     pub subscriber: String,
     pub appliance_id: Option<String>,
     pub tasks: Vec<TaskView>,
+    /// Update cycles not yet signed off.
+    pub cycles: Vec<CycleView>,
+    /// Tickets not yet closed.
+    pub tickets: Vec<TicketView>,
 }
 
 #[derive(Debug, Default, Serialize)]
@@ -106,6 +111,8 @@ pub struct EventView {
     pub from: Option<String>,
     pub to: Option<String>,
     pub note: Option<String>,
+    pub cycle: Option<i64>,
+    pub ticket: Option<String>,
 }
 
 impl From<Event> for EventView {
@@ -122,6 +129,93 @@ impl From<Event> for EventView {
             from: e.from,
             to: e.to,
             note: e.note,
+            cycle: e.cycle,
+            ticket: e.ticket,
+        }
+    }
+}
+
+/// An update cycle, with whose move it is and what that move is.
+#[derive(Debug, Default, Serialize)]
+pub struct CycleView {
+    pub installation: String,
+    pub cycle: i64,
+    pub version: String,
+    pub state: Option<CycleState>,
+    pub next_move: Option<Party>,
+    pub next_step: Option<String>,
+    pub failures: i64,
+    pub started_at: String,
+    pub since: String,
+    pub signed_off_at: Option<String>,
+}
+
+impl From<CycleRow> for CycleView {
+    fn from(c: CycleRow) -> Self {
+        let next = c.state.next();
+        CycleView {
+            installation: c.installation,
+            cycle: c.number,
+            version: c.version,
+            state: Some(c.state),
+            next_move: next.map(|(party, _)| party),
+            next_step: next.map(|(_, step)| step.to_string()),
+            failures: c.failures,
+            started_at: c.started_at,
+            since: c.since,
+            signed_off_at: c.signed_off_at,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct TicketView {
+    pub installation: String,
+    pub ticket: String,
+    pub severity: Option<Severity>,
+    pub environment: Option<Environment>,
+    pub state: Option<TicketState>,
+    pub next_move: Option<Party>,
+    pub summary: String,
+    pub opened_by: String,
+    pub opened_at: String,
+    pub since: String,
+}
+
+impl From<TicketRow> for TicketView {
+    fn from(t: TicketRow) -> Self {
+        TicketView {
+            installation: t.installation,
+            ticket: t.reference,
+            severity: Some(t.severity),
+            environment: Some(t.environment),
+            state: Some(t.state),
+            next_move: t.state.next_move(),
+            summary: t.summary,
+            opened_by: t.opened_by,
+            opened_at: t.opened_at,
+            since: t.since,
+        }
+    }
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct BackupView {
+    pub installation: String,
+    pub taken_on: String,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+impl From<BackupRow> for BackupView {
+    fn from(b: BackupRow) -> Self {
+        BackupView {
+            installation: b.installation,
+            taken_on: b.taken_on,
+            note: b.note,
+            recorded_by: b.recorded_by,
+            recorded_at: b.recorded_at,
         }
     }
 }

@@ -5,12 +5,14 @@ use std::collections::HashMap;
 
 use super::{Context, find_def, find_installation};
 use crate::domain::matrix::Matrix;
+use crate::domain::operations::{CycleState, TicketState};
 use crate::domain::rules;
 use crate::domain::{Letter, TaskState};
 use crate::error::Result;
 use crate::store::{Store, TaskRow};
 use crate::view::{
-    EventView, InstallationView, ItemView, MatrixRowView, PersonView, StatusView, TaskView,
+    CycleView, EventView, InstallationView, ItemView, MatrixRowView, PersonView, StatusView,
+    TaskView, TicketView,
 };
 
 /// Every task of one installation, with whose move it is.
@@ -19,8 +21,22 @@ pub fn status(store: &mut Store, ctx: &Context, id: &str) -> Result<StatusView> 
         let inst = find_installation(tx, id)?;
         let matrix = tx.matrix()?;
         let rows = tx.tasks(&inst.id)?;
+        let cycles = tx
+            .cycles(&inst.id)?
+            .into_iter()
+            .filter(|c| c.state != CycleState::SignedOff)
+            .map(CycleView::from)
+            .collect();
+        let tickets = tx
+            .tickets(&inst.id)?
+            .into_iter()
+            .filter(|t| t.state != TicketState::Closed)
+            .map(TicketView::from)
+            .collect();
         Ok(StatusView {
             tasks: task_views(&matrix, &rows, ctx),
+            cycles,
+            tickets,
             installation: inst.id,
             subscriber: inst.subscriber,
             appliance_id: inst.appliance_id,

@@ -35,7 +35,11 @@ fn load_task(tx: &Tx<'_>, installation: &str, def: &TaskDef) -> Result<TaskRow> 
 }
 
 /// Predecessors of `def` on this installation that are neither signed off nor waived.
-fn open_predecessors(tx: &Tx<'_>, installation: &str, def: &TaskDef) -> Result<Vec<String>> {
+pub(super) fn open_predecessors(
+    tx: &Tx<'_>,
+    installation: &str,
+    def: &TaskDef,
+) -> Result<Vec<String>> {
     let mut open = Vec::new();
     for p in &def.predecessors {
         match tx.task(installation, p)? {

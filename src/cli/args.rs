@@ -8,6 +8,7 @@ use std::str::FromStr;
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
+use crate::domain::operations::{Environment, Severity, Step};
 use crate::domain::rules::{Topic, Verb};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, Role};
@@ -90,6 +91,15 @@ pub enum Command {
     /// The operations handover meeting
     #[command(subcommand)]
     Handover(HandoverCommand),
+    /// Update cycles after the handover
+    #[command(subcommand)]
+    Update(UpdateCommand),
+    /// Backups the subscriber has taken
+    #[command(subcommand)]
+    Backups(BackupsCommand),
+    /// Support tickets: the subscriber opens and closes, the vendor resolves
+    #[command(subcommand)]
+    Ticket(TicketCommand),
     /// The audit trail of one installation, oldest first
     Log {
         /// The installation
@@ -261,4 +271,128 @@ pub enum HandoverCommand {
         #[arg(long = "topic", value_name = "TOPIC", value_parser = one_of::<Topic>(Topic::NAMES))]
         topics: Vec<Topic>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UpdateCommand {
+    /// Start a new update cycle (vendor; after the handover, one open cycle at a time)
+    #[command(disable_version_flag = true)]
+    Start {
+        /// The installation
+        id: Id,
+        /// The release being applied
+        #[arg(long)]
+        version: Id,
+        /// A note for the audit log
+        #[arg(long)]
+        note: Option<Text>,
+    },
+    /// Record a step: snapshot, access (subscriber), dev-updated (vendor),
+    /// dev-tested (subscriber), prod-updated (vendor), in that order
+    Step {
+        /// The installation
+        id: Id,
+        /// The cycle's number
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        cycle: i64,
+        #[arg(value_parser = one_of::<Step>(Step::NAMES))]
+        step: Step,
+        /// A note for the audit log
+        #[arg(long)]
+        note: Option<Text>,
+    },
+    /// The subscriber's test of the development node found a problem: back to the vendor
+    Fail {
+        /// The installation
+        id: Id,
+        /// The cycle's number
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        cycle: i64,
+        /// What the test found (required; kept in the audit log)
+        #[arg(long)]
+        reason: Text,
+    },
+    /// The subscriber accepts the cycle (after prod-updated)
+    Signoff {
+        /// The installation
+        id: Id,
+        /// The cycle's number
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        cycle: i64,
+        /// A note for the audit log
+        #[arg(long)]
+        note: Option<Text>,
+    },
+    /// Every cycle of an installation
+    List {
+        /// The installation
+        id: Id,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupsCommand {
+    /// Record a backup taken (subscriber)
+    Record {
+        /// The installation
+        id: Id,
+        /// The day it was taken, YYYY-MM-DD (not in the future)
+        #[arg(long)]
+        taken_on: Day,
+        /// A note for the audit log
+        #[arg(long)]
+        note: Option<Text>,
+    },
+    /// Every recorded backup of an installation, newest first
+    List {
+        /// The installation
+        id: Id,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TicketCommand {
+    /// Open a ticket (subscriber; urgent only on production)
+    Open {
+        /// The installation
+        id: Id,
+        /// The ticket's reference, e.g. the Support Center's number
+        reference: Id,
+        #[arg(long, value_parser = one_of::<Severity>(Severity::NAMES))]
+        severity: Severity,
+        #[arg(long, value_parser = one_of::<Environment>(Environment::NAMES))]
+        environment: Environment,
+        /// What is wrong
+        #[arg(long)]
+        summary: Text,
+    },
+    /// Mark a ticket resolved (vendor)
+    Resolve(TicketNote),
+    /// Close a resolved ticket once the fix is confirmed (subscriber)
+    Close(TicketNote),
+    /// Comment on a ticket (either party)
+    Comment {
+        /// The installation
+        id: Id,
+        /// The ticket's reference
+        reference: Id,
+        /// The comment
+        text: Text,
+    },
+    /// Every ticket of an installation
+    List {
+        /// The installation
+        id: Id,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TicketNote {
+    /// The installation
+    pub id: Id,
+    /// The ticket's reference
+    pub reference: Id,
+    /// A note for the audit log
+    #[arg(long)]
+    pub note: Option<Text>,
 }

@@ -12,9 +12,13 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 pub use args::Cli;
-use args::{ChecklistCommand, Command, HandoverCommand, InstallationCommand, PersonCommand};
+use args::{
+    BackupsCommand, ChecklistCommand, Command, HandoverCommand, InstallationCommand, PersonCommand,
+    TicketCommand, UpdateCommand,
+};
 
-use crate::app::{Context, admin, reads, tasks};
+use crate::app::{Context, admin, operations, reads, tasks};
+use crate::domain::operations::{CycleAction, TicketAction};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::store::{Event, Store};
@@ -177,7 +181,16 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
                             out,
                         )?;
                     }
-                    output::rows(format, &status.tasks, out)
+                    output::rows(format, &status.tasks, out)?;
+                    if format == Format::Table && !status.cycles.is_empty() {
+                        output::lines("open update cycles\n", out)?;
+                        output::rows(format, &status.cycles, out)?;
+                    }
+                    if format == Format::Table && !status.tickets.is_empty() {
+                        output::lines("open tickets\n", out)?;
+                        output::rows(format, &status.tickets, out)?;
+                    }
+                    Ok(())
                 }
             }
         }
@@ -224,7 +237,109 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             recorded(format, tasks::record_handover(store, ctx, &req)?, out)
         }
         Command::Log { id } => output::rows(format, &reads::log(store, id.as_str())?, out),
+        Command::Update(command) => update(command, format, ctx, store, out),
+        Command::Backups(BackupsCommand::Record { id, taken_on, note }) => recorded(
+            format,
+            operations::record_backup(store, ctx, id, *taken_on, note.as_ref())?,
+            out,
+        ),
+        Command::Backups(BackupsCommand::List { id }) => {
+            output::rows(format, &operations::backups(store, id)?, out)
+        }
+        Command::Ticket(command) => ticket(command, format, ctx, store, out),
     }
+}
+
+fn update(
+    command: &UpdateCommand,
+    format: Format,
+    ctx: &Context,
+    store: &mut Store,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let events = match command {
+        UpdateCommand::Start { id, version, note } => {
+            operations::start_cycle(store, ctx, id, version, note.as_ref())?
+        }
+        UpdateCommand::Step {
+            id,
+            cycle,
+            step,
+            note,
+        } => operations::cycle_action(
+            store,
+            ctx,
+            id,
+            *cycle,
+            CycleAction::Step(*step),
+            note.as_ref(),
+        )?,
+        UpdateCommand::Fail { id, cycle, reason } => {
+            operations::cycle_action(store, ctx, id, *cycle, CycleAction::Fail, Some(reason))?
+        }
+        UpdateCommand::Signoff { id, cycle, note } => {
+            operations::cycle_action(store, ctx, id, *cycle, CycleAction::Signoff, note.as_ref())?
+        }
+        UpdateCommand::List { id } => {
+            return output::rows(format, &operations::cycles(store, id)?, out);
+        }
+    };
+    recorded(format, events, out)
+}
+
+fn ticket(
+    command: &TicketCommand,
+    format: Format,
+    ctx: &Context,
+    store: &mut Store,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let events = match command {
+        TicketCommand::Open {
+            id,
+            reference,
+            severity,
+            environment,
+            summary,
+        } => operations::open_ticket(
+            store,
+            ctx,
+            &operations::NewTicket {
+                installation: id.clone(),
+                reference: reference.clone(),
+                severity: *severity,
+                environment: *environment,
+                summary: summary.clone(),
+            },
+        )?,
+        TicketCommand::Resolve(a) => operations::ticket_action(
+            store,
+            ctx,
+            &a.id,
+            &a.reference,
+            TicketAction::Resolve,
+            a.note.as_ref(),
+        )?,
+        TicketCommand::Close(a) => operations::ticket_action(
+            store,
+            ctx,
+            &a.id,
+            &a.reference,
+            TicketAction::Close,
+            a.note.as_ref(),
+        )?,
+        TicketCommand::Comment {
+            id,
+            reference,
+            text,
+        } => {
+            operations::ticket_action(store, ctx, id, reference, TicketAction::Comment, Some(text))?
+        }
+        TicketCommand::List { id } => {
+            return output::rows(format, &operations::tickets(store, id)?, out);
+        }
+    };
+    recorded(format, events, out)
 }
 
 /// What a write prints: the events it recorded, one line each for people.
@@ -235,11 +350,18 @@ fn recorded(format: Format, events: Vec<Event>, out: &mut dyn Write) -> Result<(
     }
     let mut text = String::new();
     for e in &events {
-        let place = [e.installation.as_deref(), e.task.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let cycle = e.cycle.map(|n| format!("cycle {n}"));
+        let ticket = e.ticket.as_ref().map(|t| format!("ticket {t}"));
+        let place = [
+            e.installation.as_deref(),
+            e.task.as_deref(),
+            cycle.as_deref(),
+            ticket.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
         let mut line = if place.is_empty() {
             e.action.clone()
         } else {

@@ -4,6 +4,7 @@
 //! defined in `values`.
 
 pub mod matrix;
+pub mod operations;
 pub mod rules;
 pub mod values;
 

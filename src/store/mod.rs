@@ -2,7 +2,10 @@
 //! transactions, and the queries the commands need. Every write runs in one
 //! IMMEDIATE transaction that also appends its audit event.
 
+mod operations;
 mod sql_types;
+
+pub use operations::{BackupRow, CycleRow, TicketRow};
 
 use std::path::Path;
 use std::time::Duration;
@@ -173,6 +176,10 @@ pub struct Event {
     pub from: Option<String>,
     pub to: Option<String>,
     pub note: Option<String>,
+    /// The update cycle the event is about.
+    pub cycle: Option<i64>,
+    /// The ticket the event is about.
+    pub ticket: Option<String>,
 }
 
 /// A handover meeting as recorded.
@@ -463,8 +470,8 @@ impl Tx<'_> {
     pub fn append_event(&self, e: &Event) -> Result<i64> {
         self.tx
             .prepare_cached(
-                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?
             .execute(params![
                 e.installation,
@@ -476,7 +483,9 @@ impl Tx<'_> {
                 e.task,
                 e.from,
                 e.to,
-                e.note
+                e.note,
+                e.cycle,
+                e.ticket
             ])?;
         Ok(self.tx.last_insert_rowid())
     }
@@ -484,7 +493,7 @@ impl Tx<'_> {
     /// One installation's audit trail, oldest first.
     pub fn events(&self, installation: &str) -> Result<Vec<Event>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT id, installation_id, at, actor, party, role, action, task, from_state, to_state, note
+            "SELECT id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket
              FROM event WHERE installation_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map([installation], event_row)?;
@@ -539,6 +548,8 @@ pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         from: r.get(8)?,
         to: r.get(9)?,
         note: r.get(10)?,
+        cycle: r.get(11)?,
+        ticket: r.get(12)?,
     })
 }
 

@@ -3,6 +3,7 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
+use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
 use crate::domain::{Party, Role, TaskState};
 
 macro_rules! sql_name {
@@ -24,4 +25,12 @@ macro_rules! sql_name {
     )+};
 }
 
-sql_name!(Party, Role, TaskState);
+sql_name!(
+    Party,
+    Role,
+    TaskState,
+    CycleState,
+    TicketState,
+    Severity,
+    Environment
+);

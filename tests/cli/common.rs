@@ -282,6 +282,32 @@ impl TestEnv {
         );
     }
 
+    /// An installation of Acme through its 95-minute handover, held on `held_on`.
+    pub(crate) fn handed_over(&self, inst: &str, held_on: &str) {
+        self.ready_for_handover(inst);
+        self.ok(&[
+            "handover",
+            "record",
+            inst,
+            "--held-on",
+            held_on,
+            "--minutes",
+            "95",
+            "--attendee",
+            "carol",
+            "--attendee",
+            "ian",
+            "--topic",
+            "monitoring",
+            "--topic",
+            "backup",
+            "--topic",
+            "updates",
+            "--as",
+            "carol",
+        ]);
+    }
+
     /// Each task's state, from `status --format json`.
     pub(crate) fn states(&self, inst: &str) -> Vec<(String, String)> {
         self.json(&["status", inst])["tasks"]

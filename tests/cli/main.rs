@@ -7,5 +7,6 @@ mod formats;
 mod help;
 mod matrix;
 mod onboarding;
+mod operations;
 mod refusals;
 mod storage;
