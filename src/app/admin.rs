@@ -5,7 +5,7 @@ use super::{Context, Recorder, acting_if_given};
 use crate::domain::values::{Id, Text};
 use crate::domain::{Party, Role};
 use crate::error::{Error, Result};
-use crate::store::{Event, Installation, Person, Store};
+use crate::store::{Event, Installation, Person, Store, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewPerson {
@@ -60,30 +60,33 @@ impl NewPerson {
 
 pub fn add_person(store: &mut Store, ctx: &Context, new: &NewPerson) -> Result<Vec<Event>> {
     new.validate()?;
-    store.write(|tx| {
-        let actor = acting_if_given(tx, ctx)?;
-        if tx.person(new.handle.as_str())?.is_some() {
-            return Err(Error::conflict(format!(
-                "person {:?} already exists; choose another handle",
-                new.handle.as_str()
-            )));
-        }
-        tx.insert_person(&Person {
-            handle: new.handle.to_string(),
-            name: new.name.as_ref().map(Text::to_string),
-            email: new.email.as_ref().map(Text::to_string),
-            party: new.party,
-            role: new.role,
-            subscriber: new.subscriber.as_ref().map(Text::to_string),
-            login: None,
-            created_at: ctx.stamp(),
-        })?;
-        let mut rec = Recorder::new(ctx, actor.as_ref());
-        rec.record(tx, None, "person-add", |e| {
-            e.note = Some(format!("{} ({} {})", new.handle, new.party, new.role));
-        })?;
-        Ok(rec.finish())
-    })
+    store.write(|tx| add_person_in(tx, ctx, new))
+}
+
+/// [`add_person`] inside a transaction the caller holds.
+pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<Event>> {
+    let actor = acting_if_given(tx, ctx)?;
+    if tx.person(new.handle.as_str())?.is_some() {
+        return Err(Error::conflict(format!(
+            "person {:?} already exists; choose another handle",
+            new.handle.as_str()
+        )));
+    }
+    tx.insert_person(&Person {
+        handle: new.handle.to_string(),
+        name: new.name.as_ref().map(Text::to_string),
+        email: new.email.as_ref().map(Text::to_string),
+        party: new.party,
+        role: new.role,
+        subscriber: new.subscriber.as_ref().map(Text::to_string),
+        login: None,
+        created_at: ctx.stamp(),
+    })?;
+    let mut rec = Recorder::new(ctx, actor.as_ref());
+    rec.record(tx, None, "person-add", |e| {
+        e.note = Some(format!("{} ({} {})", new.handle, new.party, new.role));
+    })?;
+    Ok(rec.finish())
 }
 
 #[derive(Debug, Clone)]
@@ -98,16 +101,23 @@ pub fn add_installation(
     ctx: &Context,
     new: &NewInstallation,
 ) -> Result<Vec<Event>> {
-    store.write(|tx| {
-        let actor = acting_if_given(tx, ctx)?;
-        let mut rec = Recorder::new(ctx, actor.as_ref());
-        insert_installation(tx, &mut rec, new)?;
-        Ok(rec.finish())
-    })
+    store.write(|tx| add_installation_in(tx, ctx, new))
+}
+
+/// [`add_installation`] inside a transaction the caller holds.
+pub fn add_installation_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    new: &NewInstallation,
+) -> Result<Vec<Event>> {
+    let actor = acting_if_given(tx, ctx)?;
+    let mut rec = Recorder::new(ctx, actor.as_ref());
+    insert_installation(tx, &mut rec, new)?;
+    Ok(rec.finish())
 }
 
 fn insert_installation(
-    tx: &crate::store::Tx<'_>,
+    tx: &Tx<'_>,
     rec: &mut Recorder<'_>,
     new: &NewInstallation,
 ) -> Result<()> {

@@ -39,47 +39,56 @@ pub fn start_cycle(
     version: &Id,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
-    store.write(|tx| {
-        let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-        operations::authorize_cycle_start(&actor)?;
-        let handover = tx.task(&inst.id, rules::HANDOVER)?.map(|t| t.status.state);
-        if handover != Some(TaskState::SignedOff) {
-            return Err(Error::conflict(format!(
-                "cannot start an update cycle on {}: its handover is {}; update cycles begin after the handover is signed off",
-                inst.id,
-                handover.map_or("missing", TaskState::as_str)
-            )));
-        }
-        let cycles = tx.cycles(&inst.id)?;
-        if let Some(open) = cycles.iter().find(|c| c.state != CycleState::SignedOff) {
-            return Err(Error::conflict(format!(
-                "cycle {} ({}) on {} is still {}; sign it off before starting another",
-                open.number, open.version, inst.id, open.state
-            )));
-        }
-        let number = cycles.last().map_or(1, |c| c.number + 1);
-        tx.insert_cycle(&CycleRow {
-            installation: inst.id.clone(),
-            number,
-            version: version.to_string(),
-            state: CycleState::Preparing,
-            snapshot: false,
-            access: false,
-            failures: 0,
-            started_by: person.handle.clone(),
-            started_at: ctx.stamp(),
-            since: ctx.stamp(),
-            signed_off_at: None,
-        })?;
-        let mut rec = Recorder::new(ctx, Some(&person));
-        rec.record(tx, Some(&inst.id), "update-start", |e| {
-            e.task = Some("updates".into());
-            e.cycle = Some(number);
-            e.to = Some(CycleState::Preparing.to_string());
-            e.note = Some(with_note(format!("version {version}"), note));
-        })?;
-        Ok(rec.finish())
-    })
+    store.write(|tx| start_cycle_in(tx, ctx, installation, version, note))
+}
+
+/// [`start_cycle`] inside a transaction the caller holds.
+pub fn start_cycle_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    installation: &Id,
+    version: &Id,
+    note: Option<&Text>,
+) -> Result<Vec<Event>> {
+    let (person, actor, inst) = actor_on(tx, ctx, installation)?;
+    operations::authorize_cycle_start(&actor)?;
+    let handover = tx.task(&inst.id, rules::HANDOVER)?.map(|t| t.status.state);
+    if handover != Some(TaskState::SignedOff) {
+        return Err(Error::conflict(format!(
+            "cannot start an update cycle on {}: its handover is {}; update cycles begin after the handover is signed off",
+            inst.id,
+            handover.map_or("missing", TaskState::as_str)
+        )));
+    }
+    let cycles = tx.cycles(&inst.id)?;
+    if let Some(open) = cycles.iter().find(|c| c.state != CycleState::SignedOff) {
+        return Err(Error::conflict(format!(
+            "cycle {} ({}) on {} is still {}; sign it off before starting another",
+            open.number, open.version, inst.id, open.state
+        )));
+    }
+    let number = cycles.last().map_or(1, |c| c.number + 1);
+    tx.insert_cycle(&CycleRow {
+        installation: inst.id.clone(),
+        number,
+        version: version.to_string(),
+        state: CycleState::Preparing,
+        snapshot: false,
+        access: false,
+        failures: 0,
+        started_by: person.handle.clone(),
+        started_at: ctx.stamp(),
+        since: ctx.stamp(),
+        signed_off_at: None,
+    })?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    rec.record(tx, Some(&inst.id), "update-start", |e| {
+        e.task = Some("updates".into());
+        e.cycle = Some(number);
+        e.to = Some(CycleState::Preparing.to_string());
+        e.note = Some(with_note(format!("version {version}"), note));
+    })?;
+    Ok(rec.finish())
 }
 
 pub fn cycle_action(
@@ -90,46 +99,56 @@ pub fn cycle_action(
     action: CycleAction,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
-    store.write(|tx| {
-        let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-        let mut cycle = tx.cycle(&inst.id, number)?.ok_or_else(|| {
-            Error::not_found(format!(
-                "no update cycle {number} on {}; `raci update list {}` shows its cycles",
-                inst.id, inst.id
-            ))
-        })?;
-        operations::authorize_cycle(action, &actor)?;
-        let before = operations::Cycle {
-            number,
-            state: cycle.state,
-            snapshot: cycle.snapshot,
-            access: cycle.access,
-        };
-        let after = operations::cycle_transition(action, before)?;
-        let from = cycle.state;
-        cycle.state = after.state;
-        cycle.snapshot = after.snapshot;
-        cycle.access = after.access;
-        if action == CycleAction::Fail {
-            cycle.failures += 1;
-        }
-        if after.state != from {
-            cycle.since = ctx.stamp();
-        }
-        if after.state == CycleState::SignedOff {
-            cycle.signed_off_at = Some(ctx.stamp());
-        }
-        tx.update_cycle(&cycle)?;
-        let mut rec = Recorder::new(ctx, Some(&person));
-        rec.record(tx, Some(&inst.id), action.name(), |e| {
-            e.task = Some(action.task().into());
-            e.cycle = Some(number);
-            e.from = Some(from.to_string());
-            e.to = Some(after.state.to_string());
-            e.note = note.map(Text::to_string);
-        })?;
-        Ok(rec.finish())
-    })
+    store.write(|tx| cycle_action_in(tx, ctx, installation, number, action, note))
+}
+
+/// [`cycle_action`] inside a transaction the caller holds.
+pub fn cycle_action_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    installation: &Id,
+    number: i64,
+    action: CycleAction,
+    note: Option<&Text>,
+) -> Result<Vec<Event>> {
+    let (person, actor, inst) = actor_on(tx, ctx, installation)?;
+    let mut cycle = tx.cycle(&inst.id, number)?.ok_or_else(|| {
+        Error::not_found(format!(
+            "no update cycle {number} on {}; `raci update list {}` shows its cycles",
+            inst.id, inst.id
+        ))
+    })?;
+    operations::authorize_cycle(action, &actor)?;
+    let before = operations::Cycle {
+        number,
+        state: cycle.state,
+        snapshot: cycle.snapshot,
+        access: cycle.access,
+    };
+    let after = operations::cycle_transition(action, before)?;
+    let from = cycle.state;
+    cycle.state = after.state;
+    cycle.snapshot = after.snapshot;
+    cycle.access = after.access;
+    if action == CycleAction::Fail {
+        cycle.failures += 1;
+    }
+    if after.state != from {
+        cycle.since = ctx.stamp();
+    }
+    if after.state == CycleState::SignedOff {
+        cycle.signed_off_at = Some(ctx.stamp());
+    }
+    tx.update_cycle(&cycle)?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    rec.record(tx, Some(&inst.id), action.name(), |e| {
+        e.task = Some(action.task().into());
+        e.cycle = Some(number);
+        e.from = Some(from.to_string());
+        e.to = Some(after.state.to_string());
+        e.note = note.map(Text::to_string);
+    })?;
+    Ok(rec.finish())
 }
 
 pub fn cycles(store: &mut Store, installation: &Id) -> Result<Vec<CycleView>> {
@@ -155,28 +174,37 @@ pub fn record_backup(
             "--taken-on {taken_on} is in the future; record a backup on or after the day it was taken"
         )));
     }
-    store.write(|tx| {
-        let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-        if actor.party != Party::Subscriber {
-            return Err(Error::not_permitted(format!(
-                "recording a backup is for the subscriber (R, A on Backing Up); {} is {} {}",
-                actor.handle, actor.party, actor.role
-            )));
-        }
-        tx.insert_backup(&BackupRow {
-            installation: inst.id.clone(),
-            taken_on: taken_on.to_string(),
-            note: note.map(Text::to_string),
-            recorded_by: person.handle.clone(),
-            recorded_at: ctx.stamp(),
-        })?;
-        let mut rec = Recorder::new(ctx, Some(&person));
-        rec.record(tx, Some(&inst.id), "backup-record", |e| {
-            e.task = Some("backup".into());
-            e.note = Some(with_note(format!("taken on {taken_on}"), note));
-        })?;
-        Ok(rec.finish())
-    })
+    store.write(|tx| record_backup_in(tx, ctx, installation, taken_on, note))
+}
+
+/// [`record_backup`] inside a transaction the caller holds.
+pub fn record_backup_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    installation: &Id,
+    taken_on: Day,
+    note: Option<&Text>,
+) -> Result<Vec<Event>> {
+    let (person, actor, inst) = actor_on(tx, ctx, installation)?;
+    if actor.party != Party::Subscriber {
+        return Err(Error::not_permitted(format!(
+            "recording a backup is for the subscriber (R, A on Backing Up); {} is {} {}",
+            actor.handle, actor.party, actor.role
+        )));
+    }
+    tx.insert_backup(&BackupRow {
+        installation: inst.id.clone(),
+        taken_on: taken_on.to_string(),
+        note: note.map(Text::to_string),
+        recorded_by: person.handle.clone(),
+        recorded_at: ctx.stamp(),
+    })?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    rec.record(tx, Some(&inst.id), "backup-record", |e| {
+        e.task = Some("backup".into());
+        e.note = Some(with_note(format!("taken on {taken_on}"), note));
+    })?;
+    Ok(rec.finish())
 }
 
 pub fn backups(store: &mut Store, installation: &Id) -> Result<Vec<BackupView>> {
@@ -202,45 +230,51 @@ pub struct NewTicket {
 
 pub fn open_ticket(store: &mut Store, ctx: &Context, new: &NewTicket) -> Result<Vec<Event>> {
     operations::check_new_ticket(new.severity, new.environment)?;
-    store.write(|tx| {
-        let (person, actor, inst) = actor_on(tx, ctx, &new.installation)?;
-        operations::authorize_ticket(TicketAction::Open, &actor)?;
-        let matrix = tx.matrix()?;
-        let def = find_def(&matrix, "support-tickets")?;
-        let open = open_predecessors(tx, &inst.id, def)?;
-        if !open.is_empty() {
-            return Err(Error::conflict(format!(
-                "cannot open a ticket on {}: {} is not yet signed off; support begins after the deployment",
-                inst.id,
-                open.join(", ")
-            )));
-        }
-        if tx.ticket(&inst.id, new.reference.as_str())?.is_some() {
-            return Err(Error::conflict(format!(
-                "ticket {} already exists on {}; choose another reference",
-                new.reference, inst.id
-            )));
-        }
-        tx.insert_ticket(&TicketRow {
-            installation: inst.id.clone(),
-            reference: new.reference.to_string(),
-            severity: new.severity,
-            environment: new.environment,
-            summary: new.summary.to_string(),
-            state: TicketState::Open,
-            opened_by: person.handle.clone(),
-            opened_at: ctx.stamp(),
-            since: ctx.stamp(),
-        })?;
-        let mut rec = Recorder::new(ctx, Some(&person));
-        rec.record(tx, Some(&inst.id), TicketAction::Open.as_str(), |e| {
-            e.task = Some("support-tickets".into());
-            e.ticket = Some(new.reference.to_string());
-            e.to = Some(TicketState::Open.to_string());
-            e.note = Some(format!("{} on {}: {}", new.severity, new.environment, new.summary));
-        })?;
-        Ok(rec.finish())
-    })
+    store.write(|tx| open_ticket_in(tx, ctx, new))
+}
+
+/// [`open_ticket`] inside a transaction the caller holds.
+pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec<Event>> {
+    let (person, actor, inst) = actor_on(tx, ctx, &new.installation)?;
+    operations::authorize_ticket(TicketAction::Open, &actor)?;
+    let matrix = tx.matrix()?;
+    let def = find_def(matrix, "support-tickets")?;
+    let open = open_predecessors(tx, &inst.id, def)?;
+    if !open.is_empty() {
+        return Err(Error::conflict(format!(
+            "cannot open a ticket on {}: {} is not yet signed off; support begins after the deployment",
+            inst.id,
+            open.join(", ")
+        )));
+    }
+    if tx.ticket(&inst.id, new.reference.as_str())?.is_some() {
+        return Err(Error::conflict(format!(
+            "ticket {} already exists on {}; choose another reference",
+            new.reference, inst.id
+        )));
+    }
+    tx.insert_ticket(&TicketRow {
+        installation: inst.id.clone(),
+        reference: new.reference.to_string(),
+        severity: new.severity,
+        environment: new.environment,
+        summary: new.summary.to_string(),
+        state: TicketState::Open,
+        opened_by: person.handle.clone(),
+        opened_at: ctx.stamp(),
+        since: ctx.stamp(),
+    })?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    rec.record(tx, Some(&inst.id), TicketAction::Open.as_str(), |e| {
+        e.task = Some("support-tickets".into());
+        e.ticket = Some(new.reference.to_string());
+        e.to = Some(TicketState::Open.to_string());
+        e.note = Some(format!(
+            "{} on {}: {}",
+            new.severity, new.environment, new.summary
+        ));
+    })?;
+    Ok(rec.finish())
 }
 
 pub fn ticket_action(
@@ -251,38 +285,48 @@ pub fn ticket_action(
     action: TicketAction,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
-    store.write(|tx| {
-        let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-        let ticket = tx.ticket(&inst.id, reference.as_str())?.ok_or_else(|| {
-            Error::not_found(format!(
-                "no ticket {reference} on {}; `raci ticket list {}` shows its tickets",
-                inst.id, inst.id
-            ))
-        })?;
-        operations::authorize_ticket(action, &actor)?;
-        let to = operations::ticket_transition(action, reference.as_str(), ticket.state)?;
-        if to != ticket.state {
-            tx.set_ticket_state(&inst.id, reference.as_str(), to, &ctx.stamp())?;
-        }
-        let mut rec = Recorder::new(ctx, Some(&person));
-        rec.record(tx, Some(&inst.id), action.as_str(), |e| {
-            e.task = Some(
-                if action == TicketAction::Resolve {
-                    "issue-resolution"
-                } else {
-                    "support-tickets"
-                }
-                .into(),
-            );
-            e.ticket = Some(reference.to_string());
-            if to != ticket.state {
-                e.from = Some(ticket.state.to_string());
-                e.to = Some(to.to_string());
+    store.write(|tx| ticket_action_in(tx, ctx, installation, reference, action, note))
+}
+
+/// [`ticket_action`] inside a transaction the caller holds.
+pub fn ticket_action_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    installation: &Id,
+    reference: &Id,
+    action: TicketAction,
+    note: Option<&Text>,
+) -> Result<Vec<Event>> {
+    let (person, actor, inst) = actor_on(tx, ctx, installation)?;
+    let ticket = tx.ticket(&inst.id, reference.as_str())?.ok_or_else(|| {
+        Error::not_found(format!(
+            "no ticket {reference} on {}; `raci ticket list {}` shows its tickets",
+            inst.id, inst.id
+        ))
+    })?;
+    operations::authorize_ticket(action, &actor)?;
+    let to = operations::ticket_transition(action, reference.as_str(), ticket.state)?;
+    if to != ticket.state {
+        tx.set_ticket_state(&inst.id, reference.as_str(), to, &ctx.stamp())?;
+    }
+    let mut rec = Recorder::new(ctx, Some(&person));
+    rec.record(tx, Some(&inst.id), action.as_str(), |e| {
+        e.task = Some(
+            if action == TicketAction::Resolve {
+                "issue-resolution"
+            } else {
+                "support-tickets"
             }
-            e.note = note.map(Text::to_string);
-        })?;
-        Ok(rec.finish())
-    })
+            .into(),
+        );
+        e.ticket = Some(reference.to_string());
+        if to != ticket.state {
+            e.from = Some(ticket.state.to_string());
+            e.to = Some(to.to_string());
+        }
+        e.note = note.map(Text::to_string);
+    })?;
+    Ok(rec.finish())
 }
 
 pub fn tickets(store: &mut Store, installation: &Id) -> Result<Vec<TicketView>> {

@@ -34,7 +34,7 @@ pub fn status(store: &mut Store, ctx: &Context, id: &str) -> Result<StatusView> 
             .map(TicketView::from)
             .collect();
         Ok(StatusView {
-            tasks: task_views(&matrix, &rows, ctx),
+            tasks: task_views(matrix, &rows, ctx),
             cycles,
             tickets,
             installation: inst.id,
@@ -88,7 +88,7 @@ pub fn checklist(store: &mut Store, id: &str, task: Option<&str>) -> Result<Vec<
     store.read(|tx| {
         let inst = find_installation(tx, id)?;
         if let Some(task) = task {
-            find_def(&tx.matrix()?, task)?;
+            find_def(tx.matrix()?, task)?;
         }
         Ok(tx
             .items(&inst.id, task)?
@@ -121,7 +121,7 @@ pub fn installations(store: &mut Store) -> Result<Vec<InstallationView>> {
 }
 
 pub fn matrix(store: &mut Store) -> Result<Matrix> {
-    store.read(|tx| tx.matrix())
+    store.read(|tx| tx.matrix().cloned())
 }
 
 /// The matrix as the JSON contract has it: the seed's rows, letters as arrays.

@@ -51,57 +51,60 @@ pub(super) fn open_predecessors(
 }
 
 pub fn step(store: &mut Store, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>> {
-    store.write(|tx| {
-        let (person, actor) = acting(tx, ctx)?;
-        let inst = find_installation(tx, step.installation.as_str())?;
-        let matrix = tx.matrix()?;
-        let def = find_def(&matrix, &step.task)?;
-        rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
-        rules::refuse_recurring(def, &format!("`raci task {}`", step.verb))?;
-        rules::authorize(step.verb, def, &actor)?;
-        let row = load_task(tx, &inst.id, def)?;
-        let facts = Facts {
-            open_predecessors: if step.verb == Verb::Start {
-                open_predecessors(tx, &inst.id, def)?
-            } else {
-                Vec::new()
-            },
-            unchecked_items: if step.verb == Verb::Submit {
-                tx.items(&inst.id, Some(&def.key))?
-                    .into_iter()
-                    .filter(|i| i.checked_by.is_none())
-                    .map(|i| i.item)
-                    .collect()
-            } else {
-                Vec::new()
-            },
-        };
-        let next = rules::transition(step.verb, def, row.status, &facts)?;
-        let changes_state = next != row.status;
+    store.write(|tx| step_in(tx, ctx, step))
+}
+
+/// [`step`] inside a transaction the caller holds.
+pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>> {
+    let (person, actor) = acting(tx, ctx)?;
+    let inst = find_installation(tx, step.installation.as_str())?;
+    let matrix = tx.matrix()?;
+    let def = find_def(matrix, &step.task)?;
+    rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
+    rules::refuse_recurring(def, &format!("`raci task {}`", step.verb))?;
+    rules::authorize(step.verb, def, &actor)?;
+    let row = load_task(tx, &inst.id, def)?;
+    let facts = Facts {
+        open_predecessors: if step.verb == Verb::Start {
+            open_predecessors(tx, &inst.id, def)?
+        } else {
+            Vec::new()
+        },
+        unchecked_items: if step.verb == Verb::Submit {
+            tx.items(&inst.id, Some(&def.key))?
+                .into_iter()
+                .filter(|i| i.checked_by.is_none())
+                .map(|i| i.item)
+                .collect()
+        } else {
+            Vec::new()
+        },
+    };
+    let next = rules::transition(step.verb, def, row.status, &facts)?;
+    let changes_state = next != row.status;
+    if changes_state {
+        tx.set_task_status(&inst.id, &def.key, next, &ctx.stamp())?;
+    }
+    if let Some(due) = step.due {
+        tx.set_task_due(&inst.id, &def.key, &due.to_string())?;
+    }
+    let mut rec = Recorder::new(ctx, Some(&person));
+    rec.record(tx, Some(&inst.id), step.verb.as_str(), |e| {
+        e.task = Some(def.key.clone());
         if changes_state {
-            tx.set_task_status(&inst.id, &def.key, next, &ctx.stamp())?;
+            e.from = Some(row.status.state.to_string());
+            e.to = Some(next.state.to_string());
         }
-        if let Some(due) = step.due {
-            tx.set_task_due(&inst.id, &def.key, &due.to_string())?;
-        }
-        let mut rec = Recorder::new(ctx, Some(&person));
-        rec.record(tx, Some(&inst.id), step.verb.as_str(), |e| {
-            e.task = Some(def.key.clone());
-            if changes_state {
-                e.from = Some(row.status.state.to_string());
-                e.to = Some(next.state.to_string());
-            }
-            e.note = match (&step.text, step.due) {
-                (Some(text), _) => Some(text.to_string()),
-                (None, Some(due)) => Some(match &row.due {
-                    Some(old) => format!("due {due} (was {old})"),
-                    None => format!("due {due}"),
-                }),
-                (None, None) => None,
-            };
-        })?;
-        Ok(rec.finish())
-    })
+        e.note = match (&step.text, step.due) {
+            (Some(text), _) => Some(text.to_string()),
+            (None, Some(due)) => Some(match &row.due {
+                Some(old) => format!("due {due} (was {old})"),
+                None => format!("due {due}"),
+            }),
+            (None, None) => None,
+        };
+    })?;
+    Ok(rec.finish())
 }
 
 /// One `raci checklist check|uncheck`, validated.
@@ -115,51 +118,54 @@ pub struct ItemStep {
 }
 
 pub fn set_item(store: &mut Store, ctx: &Context, step: &ItemStep) -> Result<Vec<Event>> {
-    store.write(|tx| {
-        let (person, actor) = acting(tx, ctx)?;
-        let inst = find_installation(tx, step.installation.as_str())?;
-        let matrix = tx.matrix()?;
-        let def = find_def(&matrix, &step.task)?;
-        let item = def.item(&step.item).ok_or_else(|| {
-            let items: Vec<&str> = def.items.iter().map(|i| i.key.as_str()).collect();
-            Error::not_found(if items.is_empty() {
-                format!("no item {:?}: task {} has no checklist", step.item, def.key)
-            } else {
-                format!(
-                    "no item {:?} in task {}; its items are: {}",
-                    step.item,
-                    def.key,
-                    items.join(", ")
-                )
-            })
-        })?;
-        rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
-        let row = load_task(tx, &inst.id, def)?;
-        let checked = tx
-            .items(&inst.id, Some(&def.key))?
-            .into_iter()
-            .any(|i| i.item == item.key && i.checked_by.is_some());
-        rules::authorize_item(def, item, &actor, step.check, row.status.state, checked)?;
-        let stamp = ctx.stamp();
-        let note = step.note.as_ref().map(Text::as_str);
-        tx.set_item(
-            &inst.id,
-            &def.key,
-            &item.key,
-            step.check
-                .then_some((person.handle.as_str(), stamp.as_str(), note)),
-        )?;
-        let mut rec = Recorder::new(ctx, Some(&person));
-        let action = if step.check { "check" } else { "uncheck" };
-        rec.record(tx, Some(&inst.id), action, |e| {
-            e.task = Some(def.key.clone());
-            e.note = Some(match note {
-                Some(n) => format!("{}: {n}", item.key),
-                None => item.key.clone(),
-            });
-        })?;
-        Ok(rec.finish())
-    })
+    store.write(|tx| set_item_in(tx, ctx, step))
+}
+
+/// [`set_item`] inside a transaction the caller holds.
+pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Event>> {
+    let (person, actor) = acting(tx, ctx)?;
+    let inst = find_installation(tx, step.installation.as_str())?;
+    let matrix = tx.matrix()?;
+    let def = find_def(matrix, &step.task)?;
+    let item = def.item(&step.item).ok_or_else(|| {
+        let items: Vec<&str> = def.items.iter().map(|i| i.key.as_str()).collect();
+        Error::not_found(if items.is_empty() {
+            format!("no item {:?}: task {} has no checklist", step.item, def.key)
+        } else {
+            format!(
+                "no item {:?} in task {}; its items are: {}",
+                step.item,
+                def.key,
+                items.join(", ")
+            )
+        })
+    })?;
+    rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
+    let row = load_task(tx, &inst.id, def)?;
+    let checked = tx
+        .items(&inst.id, Some(&def.key))?
+        .into_iter()
+        .any(|i| i.item == item.key && i.checked_by.is_some());
+    rules::authorize_item(def, item, &actor, step.check, row.status.state, checked)?;
+    let stamp = ctx.stamp();
+    let note = step.note.as_ref().map(Text::as_str);
+    tx.set_item(
+        &inst.id,
+        &def.key,
+        &item.key,
+        step.check
+            .then_some((person.handle.as_str(), stamp.as_str(), note)),
+    )?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    let action = if step.check { "check" } else { "uncheck" };
+    rec.record(tx, Some(&inst.id), action, |e| {
+        e.task = Some(def.key.clone());
+        e.note = Some(match note {
+            Some(n) => format!("{}: {n}", item.key),
+            None => item.key.clone(),
+        });
+    })?;
+    Ok(rec.finish())
 }
 
 /// One `raci handover record`, validated.
@@ -194,72 +200,75 @@ pub fn record_handover(
             req.held_on
         )));
     }
-    store.write(|tx| {
-        let (person, actor) = acting(tx, ctx)?;
-        let inst = find_installation(tx, req.installation.as_str())?;
-        let matrix = tx.matrix()?;
-        let def = find_def(&matrix, rules::HANDOVER)?;
-        let configuration = find_def(&matrix, rules::CONFIGURATION)?;
-        rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
-        rules::authorize_handover(def, &actor)?;
-        let mut attendee_parties = Vec::new();
-        let mut attendees: Vec<&str> = Vec::new();
-        for handle in &req.attendees {
-            let p = find_person(tx, handle.as_str())?;
-            attendee_parties.extend(counts_for(p.party, p.subscriber.as_deref(), &inst));
-            if !attendees.contains(&handle.as_str()) {
-                attendees.push(handle.as_str());
-            }
+    store.write(|tx| record_handover_in(tx, ctx, req))
+}
+
+/// [`record_handover`] inside a transaction the caller holds.
+pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> Result<Vec<Event>> {
+    let (person, actor) = acting(tx, ctx)?;
+    let inst = find_installation(tx, req.installation.as_str())?;
+    let matrix = tx.matrix()?;
+    let def = find_def(matrix, rules::HANDOVER)?;
+    let configuration = find_def(matrix, rules::CONFIGURATION)?;
+    rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
+    rules::authorize_handover(def, &actor)?;
+    let mut attendee_parties = Vec::new();
+    let mut attendees: Vec<&str> = Vec::new();
+    for handle in &req.attendees {
+        let p = find_person(tx, handle.as_str())?;
+        attendee_parties.extend(counts_for(p.party, p.subscriber.as_deref(), &inst));
+        if !attendees.contains(&handle.as_str()) {
+            attendees.push(handle.as_str());
         }
-        let topics: BTreeSet<Topic> = req.topics.iter().copied().collect();
-        let row = load_task(tx, &inst.id, def)?;
-        rules::check_handover(&Handover {
-            minutes: req.minutes,
-            attendee_parties,
-            topics: topics.clone(),
-            configuration: load_task(tx, &inst.id, configuration)?.status.state,
-            handover: row.status.state,
-        })?;
-        let topics = topics
-            .iter()
-            .map(|t| t.as_str())
-            .collect::<Vec<_>>()
-            .join("+");
-        let attendees = attendees.join("+");
-        tx.insert_handover(&HandoverRow {
-            installation: inst.id.clone(),
-            held_on: req.held_on.to_string(),
-            minutes: req.minutes,
-            attendees: attendees.clone(),
-            topics: topics.clone(),
-            recorded_by: person.handle.clone(),
-            recorded_at: ctx.stamp(),
-        })?;
-        tx.set_task_status(
-            &inst.id,
-            &def.key,
-            Status::new(TaskState::SignedOff),
-            &ctx.stamp(),
-        )?;
-        let mut rec = Recorder::new(ctx, Some(&person));
-        let task = Some(def.key.clone());
-        rec.record(tx, Some(&inst.id), "handover", |e| {
-            e.task = task.clone();
-            e.note = Some(format!(
-                "held {} for {} minutes; attendees {attendees}; topics {topics}",
-                req.held_on, req.minutes
-            ));
-        })?;
-        rec.record(tx, Some(&inst.id), Verb::Submit.as_str(), |e| {
-            e.task = task.clone();
-            e.from = Some(row.status.state.to_string());
-            e.to = Some(TaskState::Submitted.to_string());
-        })?;
-        rec.record(tx, Some(&inst.id), Verb::Signoff.as_str(), |e| {
-            e.task = task.clone();
-            e.from = Some(TaskState::Submitted.to_string());
-            e.to = Some(TaskState::SignedOff.to_string());
-        })?;
-        Ok(rec.finish())
-    })
+    }
+    let topics: BTreeSet<Topic> = req.topics.iter().copied().collect();
+    let row = load_task(tx, &inst.id, def)?;
+    rules::check_handover(&Handover {
+        minutes: req.minutes,
+        attendee_parties,
+        topics: topics.clone(),
+        configuration: load_task(tx, &inst.id, configuration)?.status.state,
+        handover: row.status.state,
+    })?;
+    let topics = topics
+        .iter()
+        .map(|t| t.as_str())
+        .collect::<Vec<_>>()
+        .join("+");
+    let attendees = attendees.join("+");
+    tx.insert_handover(&HandoverRow {
+        installation: inst.id.clone(),
+        held_on: req.held_on.to_string(),
+        minutes: req.minutes,
+        attendees: attendees.clone(),
+        topics: topics.clone(),
+        recorded_by: person.handle.clone(),
+        recorded_at: ctx.stamp(),
+    })?;
+    tx.set_task_status(
+        &inst.id,
+        &def.key,
+        Status::new(TaskState::SignedOff),
+        &ctx.stamp(),
+    )?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    let task = Some(def.key.clone());
+    rec.record(tx, Some(&inst.id), "handover", |e| {
+        e.task = task.clone();
+        e.note = Some(format!(
+            "held {} for {} minutes; attendees {attendees}; topics {topics}",
+            req.held_on, req.minutes
+        ));
+    })?;
+    rec.record(tx, Some(&inst.id), Verb::Submit.as_str(), |e| {
+        e.task = task.clone();
+        e.from = Some(row.status.state.to_string());
+        e.to = Some(TaskState::Submitted.to_string());
+    })?;
+    rec.record(tx, Some(&inst.id), Verb::Signoff.as_str(), |e| {
+        e.task = task.clone();
+        e.from = Some(TaskState::Submitted.to_string());
+        e.to = Some(TaskState::SignedOff.to_string());
+    })?;
+    Ok(rec.finish())
 }

@@ -453,7 +453,7 @@ mod tests {
 
     fn matrix() -> Matrix {
         let mut store = Store::open_in_memory().expect("in-memory store");
-        store.read(|tx| tx.matrix()).expect("matrix")
+        store.read(|tx| tx.matrix().cloned()).expect("matrix")
     }
 
     fn actor(party: Party, role: Role) -> Actor {

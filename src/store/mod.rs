@@ -7,6 +7,7 @@ mod sql_types;
 
 pub use operations::{BackupRow, CycleRow, TicketRow};
 
+use std::cell::OnceCell;
 use std::path::Path;
 use std::time::Duration;
 
@@ -95,7 +96,10 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tx = Tx { tx };
+        let tx = Tx {
+            tx,
+            matrix: OnceCell::new(),
+        };
         let out = f(&tx)?;
         tx.tx.commit()?;
         Ok(out)
@@ -106,7 +110,10 @@ impl Store {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let tx = Tx { tx };
+        let tx = Tx {
+            tx,
+            matrix: OnceCell::new(),
+        };
         let out = f(&tx)?;
         tx.tx.finish()?;
         Ok(out)
@@ -197,6 +204,8 @@ pub struct HandoverRow {
 /// A transaction, with the queries raci runs inside one.
 pub struct Tx<'c> {
     tx: rusqlite::Transaction<'c>,
+    /// The template, loaded at most once per transaction.
+    matrix: OnceCell<Matrix>,
 }
 
 fn letters(text: &str) -> Result<Letters> {
@@ -213,7 +222,15 @@ impl Tx<'_> {
     }
 
     /// The template's matrix, rows in the seed's order.
-    pub fn matrix(&self) -> Result<Matrix> {
+    pub fn matrix(&self) -> Result<&Matrix> {
+        if let Some(m) = self.matrix.get() {
+            return Ok(m);
+        }
+        let loaded = self.load_matrix()?;
+        Ok(self.matrix.get_or_init(|| loaded))
+    }
+
+    fn load_matrix(&self) -> Result<Matrix> {
         let vendor_name: String = self
             .tx
             .prepare_cached("SELECT value FROM setting WHERE key = 'vendor_name'")?
@@ -567,7 +584,7 @@ mod tests {
     #[test]
     fn the_default_template_loads_twelve_rows() {
         let mut store = Store::open_in_memory().expect("open");
-        let matrix = store.read(|tx| tx.matrix()).expect("matrix");
+        let matrix = store.read(|tx| tx.matrix().cloned()).expect("matrix");
         assert_eq!(matrix.vendor_name, "Auth0");
         assert_eq!(matrix.tasks.len(), 12);
         let infra = matrix.task("infrastructure").expect("infrastructure row");
