@@ -8,5 +8,6 @@ pub mod cli;
 pub mod domain;
 pub mod error;
 pub mod output;
+pub mod report;
 pub mod store;
 pub mod view;

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use comfy_table::{ContentArrangement, Table, presets};
+use comfy_table::{Cell, Color, ContentArrangement, Table, presets};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -62,9 +62,20 @@ pub fn rows<T: Serialize + Default>(format: Format, rows: &[T], out: &mut dyn Wr
             let values = rows.iter().map(to_value).collect::<Result<Vec<_>>>()?;
             let mut table = new_table(&header);
             for v in &values {
-                table.add_row(header.iter().map(|h| match v.get(h) {
-                    Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
-                    other => cell(other, "-"),
+                table.add_row(header.iter().map(|h| {
+                    let text = match v.get(h) {
+                        Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+                        other => cell(other, "-"),
+                    };
+                    let colour = match (h.as_str(), text.as_str()) {
+                        ("state", s) => state_colour(s),
+                        ("overdue", "yes") => Some(Color::Red),
+                        _ => None,
+                    };
+                    match colour {
+                        Some(c) => Cell::new(text).fg(c),
+                        None => Cell::new(text),
+                    }
                 }));
             }
             write_out(out, &format!("{table}\n"))
@@ -99,13 +110,35 @@ pub fn lines(text: &str, out: &mut dyn Write) -> Result<()> {
     write_out(out, text)
 }
 
-/// A table for people: light borders, wrapped to the terminal when there is one.
+/// The colour of a state in a table on a terminal.
+fn state_colour(state: &str) -> Option<Color> {
+    match state {
+        "signed_off" | "closed" => Some(Color::Green),
+        "in_progress" | "preparing" | "updating_dev" | "testing_dev" | "updating_prod" => {
+            Some(Color::Yellow)
+        }
+        "submitted" | "accepting" | "resolved" => Some(Color::Blue),
+        "blocked" | "open" => Some(Color::Red),
+        "waived" | "recurring" => Some(Color::DarkGrey),
+        _ => None,
+    }
+}
+
+/// A table for people: light borders, wrapped to the terminal when there is
+/// one; states coloured only on a terminal and never when `NO_COLOR` is set.
 pub fn new_table<S: ToString>(header: &[S]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(header.iter().map(|h| h.to_string()));
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        table.force_no_tty();
+    }
+    // A terminal that reports no usable width (some ptys say 0) gets whole lines.
+    if table.width().is_some_and(|w| w < 40) {
+        table.set_content_arrangement(ContentArrangement::Disabled);
+    }
     table
 }
 

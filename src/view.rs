@@ -219,3 +219,74 @@ impl From<BackupRow> for BackupView {
         }
     }
 }
+
+/// One row of `report outstanding`: a move some party owes.
+#[derive(Debug, Default, Serialize)]
+pub struct OutstandingView {
+    pub installation: String,
+    pub subscriber: String,
+    pub task: String,
+    /// The state of the task, update cycle or ticket.
+    pub state: String,
+    /// The party whose move it is.
+    pub party: Option<Party>,
+    /// What that move is: start, submit, signoff, a cycle step, resolve, close.
+    pub next_move: String,
+    /// Since when the move has been theirs.
+    pub since: String,
+    pub overdue: bool,
+    pub due: Option<String>,
+    pub cycle: Option<i64>,
+    pub ticket: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct OverdueView {
+    pub installation: String,
+    pub task: String,
+    pub due: String,
+    /// `past_due` (a task's due date has passed) or `update_overdue` (no
+    /// signed-off update cycle for more than 90 days).
+    pub reason: String,
+    pub days_overdue: i64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct StaleBackupView {
+    pub installation: String,
+    pub subscriber: String,
+    pub last_backup: Option<String>,
+    /// Days since the last backup, or since the handover when there is none.
+    pub days: i64,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ClockView {
+    pub installation: String,
+    pub task: String,
+    pub vendor_seconds: i64,
+    pub subscriber_seconds: i64,
+    pub blocked_seconds: i64,
+}
+
+/// Party clocks of one installation, summed over its tasks (the table view).
+#[derive(Debug, Default, Serialize)]
+pub struct ClockTotalView {
+    pub installation: String,
+    pub vendor: String,
+    pub subscriber: String,
+    pub blocked: String,
+    pub vendor_share: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct InboxView {
+    pub id: i64,
+    pub at: String,
+    pub installation: Option<String>,
+    pub task: Option<String>,
+    pub action: String,
+    pub actor: Option<String>,
+    pub note: Option<String>,
+    pub read: bool,
+}

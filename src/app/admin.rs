@@ -116,11 +116,7 @@ pub fn add_installation_in(
     Ok(rec.finish())
 }
 
-fn insert_installation(
-    tx: &Tx<'_>,
-    rec: &mut Recorder<'_>,
-    new: &NewInstallation,
-) -> Result<()> {
+fn insert_installation(tx: &Tx<'_>, rec: &mut Recorder<'_>, new: &NewInstallation) -> Result<()> {
     if tx.installation(new.id.as_str())?.is_some() {
         return Err(Error::conflict(format!(
             "installation {:?} already exists; choose another ID",
@@ -136,4 +132,104 @@ fn insert_installation(
     rec.record(tx, Some(new.id.as_str()), "installation-add", |e| {
         e.note = Some(format!("subscriber {}", new.subscriber));
     })
+}
+
+/// Adds every installation of a CSV file (columns `id`, `subscriber`,
+/// `appliance_id`) in one transaction: all of them, or none when any line is
+/// malformed (exit 2) or a duplicate (exit 5), naming that line.
+pub fn import_installations(
+    store: &mut Store,
+    ctx: &Context,
+    path: &std::path::Path,
+) -> Result<usize> {
+    let file = std::fs::File::open(path).map_err(|e| {
+        Error::bad_input(format!(
+            "cannot read {}: {e}; expected a CSV file",
+            path.display()
+        ))
+    })?;
+    let rows = parse_import(file, path)?;
+    store.write(|tx| {
+        let actor = acting_if_given(tx, ctx)?;
+        let mut rec = Recorder::new(ctx, actor.as_ref());
+        for (line, new) in &rows {
+            insert_installation(tx, &mut rec, new).map_err(|e| {
+                Error::new(
+                    e.kind,
+                    format!(
+                        "{} line {line}: {}; nothing was imported",
+                        path.display(),
+                        e.message
+                    ),
+                )
+            })?;
+        }
+        Ok(rows.len())
+    })
+}
+
+/// Reads and validates the whole file before anything is written.
+fn parse_import(
+    input: impl std::io::Read,
+    path: &std::path::Path,
+) -> Result<Vec<(u64, NewInstallation)>> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(input);
+    let bad = |line: u64, what: String| {
+        Error::bad_input(format!("{} line {line}: {what}", path.display()))
+    };
+    let headers = reader
+        .headers()
+        .map_err(|e| bad(1, format!("{e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect::<Vec<_>>();
+    let column = |name: &str| headers.iter().position(|h| h == name);
+    for h in &headers {
+        if !["id", "subscriber", "appliance_id"].contains(&h.as_str()) {
+            return Err(bad(
+                1,
+                format!("unknown column {h:?}; expected the columns id, subscriber, appliance_id"),
+            ));
+        }
+    }
+    let (Some(id_col), Some(sub_col)) = (column("id"), column("subscriber")) else {
+        return Err(bad(
+            1,
+            "the header needs the columns id and subscriber (appliance_id is optional)".into(),
+        ));
+    };
+    let app_col = column("appliance_id");
+    let mut rows: Vec<(u64, NewInstallation)> = Vec::new();
+    let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map_or(0, csv::Position::line);
+            bad(line, format!("{e}"))
+        })?;
+        let line = record.position().map_or(0, csv::Position::line);
+        let field = |i: usize| record.get(i).unwrap_or("");
+        let new = NewInstallation {
+            id: field(id_col)
+                .parse()
+                .map_err(|e: Error| bad(line, e.message))?,
+            subscriber: field(sub_col)
+                .parse()
+                .map_err(|e: Error| bad(line, e.message))?,
+            appliance_id: match app_col.map(field) {
+                None | Some("") => None,
+                Some(text) => Some(text.parse().map_err(|e: Error| bad(line, e.message))?),
+            },
+        };
+        if let Some(first) = seen.insert(new.id.to_string(), line) {
+            return Err(Error::conflict(format!(
+                "{} line {line}: installation {:?} repeats line {first}; nothing was imported",
+                path.display(),
+                new.id.as_str()
+            )));
+        }
+        rows.push((line, new));
+    }
+    Ok(rows)
 }

@@ -2,6 +2,8 @@
 //! its change with its audit events, all inside one transaction of the store.
 
 pub mod admin;
+pub mod demo;
+pub mod inbox;
 pub mod operations;
 pub mod reads;
 pub mod tasks;

@@ -69,6 +69,12 @@ pub struct Cli {
 pub enum Command {
     /// Create or upgrade the database (idempotent)
     Init,
+    /// Fill the database with sample installations in every stage, then print the outstanding report
+    Demo {
+        /// How many installations (existing ones are kept)
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        installations: u32,
+    },
     /// The RACI matrix of the template
     Matrix,
     /// People of both parties
@@ -104,6 +110,63 @@ pub enum Command {
     Log {
         /// The installation
         id: Id,
+    },
+    /// Reports across every installation
+    #[command(subcommand)]
+    Report(ReportCommand),
+    /// Events your party is to be Informed of, unread first
+    Inbox {
+        #[command(subcommand)]
+        command: Option<InboxCommand>,
+    },
+    /// Shell completions on stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man page (roff) on stdout
+    Man,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReportCommand {
+    /// Every move a party owes, oldest first: who holds each one up
+    Outstanding {
+        /// Only this party's moves
+        #[arg(long, value_parser = one_of::<Party>(Party::NAMES))]
+        party: Option<Party>,
+        /// Only this installation
+        #[arg(long)]
+        installation: Option<Id>,
+    },
+    /// Open tasks past their due date, and installations overdue for an update (90 days)
+    Overdue,
+    /// Installations whose last backup is older than N days, or with none since the handover
+    StaleBackups {
+        /// Days
+        #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(0..=36_500))]
+        older_than: i64,
+    },
+    /// Per task: how long the next move lay with each party, and how long it was blocked
+    Clocks {
+        /// Only this installation
+        #[arg(long)]
+        installation: Option<Id>,
+    },
+    /// One self-contained HTML page with all of the above
+    Html {
+        /// Write the page here instead of stdout
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InboxCommand {
+    /// Mark events read: the IDs given, or every unread one
+    Ack {
+        /// Event IDs
+        ids: Vec<i64>,
     },
 }
 
@@ -142,6 +205,11 @@ pub enum InstallationCommand {
         /// The appliance's own ID
         #[arg(long, value_name = "TEXT")]
         appliance_id: Option<Text>,
+    },
+    /// Add many installations from a CSV file (columns id, subscriber, appliance_id), all or nothing
+    Import {
+        /// The CSV file, with a header row
+        file: PathBuf,
     },
     /// Every installation, by ID
     List,

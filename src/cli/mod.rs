@@ -4,7 +4,7 @@
 mod args;
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
@@ -13,14 +13,15 @@ use clap::error::ErrorKind;
 
 pub use args::Cli;
 use args::{
-    BackupsCommand, ChecklistCommand, Command, HandoverCommand, InstallationCommand, PersonCommand,
-    TicketCommand, UpdateCommand,
+    BackupsCommand, ChecklistCommand, Command, HandoverCommand, InboxCommand, InstallationCommand,
+    PersonCommand, ReportCommand, TicketCommand, UpdateCommand,
 };
 
-use crate::app::{Context, admin, operations, reads, tasks};
+use crate::app::{Context, admin, demo, inbox, operations, reads, tasks};
 use crate::domain::operations::{CycleAction, TicketAction};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
+use crate::report;
 use crate::store::{Event, Store};
 use crate::view::EventView;
 
@@ -35,6 +36,27 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         now: now()?,
         acting: cli.acting.clone(),
     };
+    // These need no database.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut text = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "raci",
+                &mut text,
+            );
+            return output::lines(&String::from_utf8_lossy(&text), out);
+        }
+        Command::Man => {
+            let mut text = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut text)
+                .map_err(|e| Error::storage(format!("cannot render the man page: {e}")))?;
+            return output::lines(&String::from_utf8_lossy(&text), out);
+        }
+        _ => {}
+    }
     let mut store = Store::open(&db_path(cli.db.clone())?)?;
     dispatch(&cli, &ctx, &mut store, out)
 }
@@ -164,6 +186,16 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             };
             recorded(format, admin::add_installation(store, ctx, &new)?, out)
         }
+        Command::Installation(InstallationCommand::Import { file }) => {
+            let count = admin::import_installations(store, ctx, file)?;
+            match format {
+                Format::Table => output::lines(
+                    &format!("imported {count} installations from {}\n", file.display()),
+                    out,
+                ),
+                _ => output::json(&serde_json::json!({ "imported": count }), out),
+            }
+        }
         Command::Installation(InstallationCommand::List) => {
             output::rows(format, &reads::installations(store)?, out)
         }
@@ -247,6 +279,70 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             output::rows(format, &operations::backups(store, id)?, out)
         }
         Command::Ticket(command) => ticket(command, format, ctx, store, out),
+        Command::Report(command) => report_command(command, format, ctx, store, out),
+        Command::Inbox { command: None } => output::rows(format, &inbox::inbox(store, ctx)?, out),
+        Command::Inbox {
+            command: Some(InboxCommand::Ack { ids }),
+        } => recorded(format, inbox::ack(store, ctx, ids)?, out),
+        Command::Demo { installations } => {
+            let total = *installations as usize;
+            let show = total >= 500 && std::io::stderr().is_terminal();
+            let mut progress = |done: usize, total: usize| {
+                if show && (done.is_multiple_of(100) || done == total) {
+                    eprint!("\rdemo: {done}/{total} installations");
+                    if done == total {
+                        eprintln!();
+                    }
+                }
+            };
+            demo::demo(store, ctx.now, total, &mut progress)?;
+            output::rows(format, &report::outstanding(store, ctx, None, None)?, out)
+        }
+        Command::Completions { .. } | Command::Man => Ok(()),
+    }
+}
+
+fn report_command(
+    command: &ReportCommand,
+    format: Format,
+    ctx: &Context,
+    store: &mut Store,
+    out: &mut dyn Write,
+) -> Result<()> {
+    match command {
+        ReportCommand::Outstanding {
+            party,
+            installation,
+        } => output::rows(
+            format,
+            &report::outstanding(store, ctx, *party, installation.as_ref())?,
+            out,
+        ),
+        ReportCommand::Overdue => output::rows(format, &report::overdue(store, ctx)?, out),
+        ReportCommand::StaleBackups { older_than } => output::rows(
+            format,
+            &report::stale_backups(store, ctx, *older_than)?,
+            out,
+        ),
+        ReportCommand::Clocks { installation } => {
+            let rows = report::clocks(store, ctx, installation.as_ref())?;
+            match format {
+                Format::Table => output::rows(format, &report::clock_totals(&rows), out),
+                _ => output::rows(format, &rows, out),
+            }
+        }
+        ReportCommand::Html { output: file } => {
+            let page = report::html::render(store, ctx)?;
+            match file {
+                Some(path) => std::fs::write(path, page).map_err(|e| {
+                    Error::bad_input(format!(
+                        "cannot write {}: {e}; expected a writable file path",
+                        path.display()
+                    ))
+                }),
+                None => output::lines(&page, out),
+            }
+        }
     }
 }
 

@@ -301,6 +301,18 @@ pub fn next_move(def: &TaskDef, status: Status, predecessors_done: bool) -> Opti
     }
 }
 
+/// What the next move on a task is, named as the command that makes it.
+pub fn next_step(def: &TaskDef, state: TaskState) -> &'static str {
+    match state {
+        TaskState::Pending | TaskState::InProgress if def.key == HANDOVER => "handover record",
+        TaskState::Pending => "start",
+        TaskState::InProgress => "submit",
+        TaskState::Submitted => "signoff",
+        TaskState::Blocked => "unblock",
+        TaskState::SignedOff | TaskState::Waived | TaskState::Recurring => "-",
+    }
+}
+
 /// May this actor check (or uncheck) this item of this task now?
 pub fn authorize_item(
     def: &TaskDef,

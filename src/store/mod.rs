@@ -3,9 +3,11 @@
 //! IMMEDIATE transaction that also appends its audit event.
 
 mod operations;
+mod reports;
 mod sql_types;
 
 pub use operations::{BackupRow, CycleRow, TicketRow};
+pub use reports::{GridCell, InboxRow, OpenTaskRow, OperatingRow};
 
 use std::cell::OnceCell;
 use std::path::Path;

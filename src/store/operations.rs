@@ -221,4 +221,26 @@ impl Tx<'_> {
             .execute(params![installation, reference, state, since])?;
         Ok(())
     }
+
+    /// Cycles not yet signed off, of every installation or one, with the subscriber.
+    pub fn open_cycles(&self, installation: Option<&str>) -> Result<Vec<(CycleRow, String)>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {CYCLE_COLUMNS}, i.subscriber
+             FROM update_cycle JOIN installation i ON i.id = installation_id
+             WHERE state <> 'signed_off' AND (?1 IS NULL OR installation_id = ?1)"
+        ))?;
+        let rows = stmt.query_map(params![installation], |r| Ok((cycle_row(r)?, r.get(11)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Tickets not yet closed, of every installation or one, with the subscriber.
+    pub fn open_tickets(&self, installation: Option<&str>) -> Result<Vec<(TicketRow, String)>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {TICKET_COLUMNS}, i.subscriber
+             FROM ticket JOIN installation i ON i.id = installation_id
+             WHERE state <> 'closed' AND (?1 IS NULL OR installation_id = ?1)"
+        ))?;
+        let rows = stmt.query_map(params![installation], |r| Ok((ticket_row(r)?, r.get(9)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
 }

@@ -5,8 +5,10 @@ mod common;
 
 mod formats;
 mod help;
+mod html;
 mod matrix;
 mod onboarding;
 mod operations;
 mod refusals;
+mod reports;
 mod storage;

@@ -1,0 +1,412 @@
+//! `raci demo`: a deterministic sample that shows every stage of the life of
+//! an installation. It is made by the same use cases and rules as real work,
+//! each step at its own moment of a simulated history, all in one transaction.
+
+use chrono::{DateTime, Duration, Utc};
+
+use super::Context;
+use super::admin::{NewInstallation, NewPerson, add_installation_in, add_person_in};
+use super::operations::{
+    NewTicket, cycle_action_in, open_ticket_in, record_backup_in, start_cycle_in,
+};
+use super::tasks::{HandoverRecord, ItemStep, TaskStep, record_handover_in, set_item_in, step_in};
+use crate::domain::operations::{CycleAction, Environment, Severity, Step, TicketAction};
+use crate::domain::rules::{Topic, Verb};
+use crate::domain::values::{Day, Id, Text};
+use crate::domain::{Party, Role};
+use crate::error::{Error, Result};
+use crate::store::{Store, Tx};
+
+/// The subscribers of the sample, with the slug their IDs and handles use.
+const SUBSCRIBERS: [(&str, &str); 8] = [
+    ("Acme Corporation", "acme"),
+    ("Globex", "globex"),
+    ("Initech", "initech"),
+    ("Umbrella Health", "umbrella"),
+    ("Hooli", "hooli"),
+    ("Stark Industries", "stark"),
+    ("Wayne Enterprises", "wayne"),
+    ("Wonka Foods", "wonka"),
+];
+
+/// The vendor's people in the sample.
+const CSE: &str = "ada";
+const SUPPORT: &str = "linus";
+
+const INFRA_ITEMS: [&str; 9] = [
+    "memory",
+    "storage",
+    "processors",
+    "load-balancers",
+    "networks",
+    "ssl-certificates",
+    "dns-records",
+    "smtp-servers",
+    "vendor-access",
+];
+const DEPLOY_ITEMS: [&str; 2] = ["development", "production"];
+const CONFIG_ITEMS: [&str; 3] = ["ssl-certificates", "smtp-credentials", "administrators"];
+
+/// How far an installation of the sample has come.
+const STAGES: u64 = 10;
+
+fn id(text: &str) -> Result<Id> {
+    text.parse()
+}
+
+fn text(t: &str) -> Result<Text> {
+    t.parse()
+}
+
+/// One installation's simulated history: a clock that moves forward by a
+/// deterministic pseudo-random gap before each step.
+struct History<'t, 'c> {
+    tx: &'t Tx<'c>,
+    installation: Id,
+    now: DateTime<Utc>,
+    seed: u64,
+}
+
+impl History<'_, '_> {
+    fn tick(&mut self) {
+        // A 64-bit LCG (Knuth's MMIX constants): deterministic, no crate needed.
+        self.seed = self
+            .seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let hours = 2 + (self.seed >> 33) % 47;
+        self.now += Duration::hours(hours as i64);
+    }
+
+    fn ctx(&self, who: &str) -> Result<Context> {
+        Ok(Context {
+            now: self.now,
+            acting: Some(id(who)?),
+        })
+    }
+
+    fn task(&mut self, who: &str, task: &str, verb: Verb, note: Option<&str>) -> Result<()> {
+        self.tick();
+        let step = TaskStep {
+            installation: self.installation.clone(),
+            task: task.into(),
+            verb,
+            text: note.map(text).transpose()?,
+            due: None,
+        };
+        step_in(self.tx, &self.ctx(who)?, &step).map(drop)
+    }
+
+    fn due(&mut self, who: &str, task: &str, due: DateTime<Utc>) -> Result<()> {
+        let step = TaskStep {
+            installation: self.installation.clone(),
+            task: task.into(),
+            verb: Verb::Due,
+            text: None,
+            due: Some(Day(due.date_naive())),
+        };
+        step_in(self.tx, &self.ctx(who)?, &step).map(drop)
+    }
+
+    fn check(&mut self, who: &str, task: &str, items: &[&str]) -> Result<()> {
+        for item in items {
+            self.tick();
+            let step = ItemStep {
+                installation: self.installation.clone(),
+                task: task.into(),
+                item: (*item).into(),
+                check: true,
+                note: None,
+            };
+            set_item_in(self.tx, &self.ctx(who)?, &step)?;
+        }
+        Ok(())
+    }
+
+    /// Start, check every item, submit and sign off.
+    fn complete(&mut self, who: &str, task: &str, items: &[&str]) -> Result<()> {
+        self.task(who, task, Verb::Start, None)?;
+        self.check(who, task, items)?;
+        self.task(who, task, Verb::Submit, None)?;
+        self.task(who, task, Verb::Signoff, None)
+    }
+
+    fn cycle(&mut self, who: &str, n: i64, action: CycleAction, note: Option<&str>) -> Result<()> {
+        self.tick();
+        cycle_action_in(
+            self.tx,
+            &self.ctx(who)?,
+            &self.installation,
+            n,
+            action,
+            note.map(text).transpose()?.as_ref(),
+        )
+        .map(drop)
+    }
+}
+
+/// Fills the database with `count` sample installations (skipping any that
+/// exist), calling `progress` after each. Returns how many were added.
+pub fn demo(
+    store: &mut Store,
+    now: DateTime<Utc>,
+    count: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<usize> {
+    store.write(|tx| {
+        people(tx, now)?;
+        let mut added = 0;
+        for i in 0..count {
+            let (name, slug) = SUBSCRIBERS[i % SUBSCRIBERS.len()];
+            let installation = id(&format!("{slug}-{:05}", i + 1))?;
+            if tx.installation(installation.as_str())?.is_none() {
+                installation_history(tx, now, i as u64, name, slug, installation)?;
+                added += 1;
+            }
+            progress(i + 1, count);
+        }
+        Ok(added)
+    })
+}
+
+fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
+    let ctx = Context { now, acting: None };
+    let add = |handle: &str,
+               party: Party,
+               role: Role,
+               name: &str,
+               subscriber: Option<&str>|
+     -> Result<()> {
+        if tx.person(handle)?.is_some() {
+            return Ok(());
+        }
+        let new = NewPerson {
+            handle: id(handle)?,
+            party,
+            role,
+            name: Some(text(name)?),
+            email: Some(text(&format!("{handle}@example.com"))?),
+            subscriber: subscriber.map(text).transpose()?,
+        };
+        add_person_in(tx, &ctx, &new).map(drop)
+    };
+    add(
+        CSE,
+        Party::Vendor,
+        Role::CustomerSuccessEngineer,
+        "Ada Lovelace",
+        None,
+    )?;
+    add(
+        SUPPORT,
+        Party::Vendor,
+        Role::SupportEngineer,
+        "Linus Support",
+        None,
+    )?;
+    for (name, slug) in SUBSCRIBERS {
+        add(
+            &format!("{slug}-infra"),
+            Party::Subscriber,
+            Role::InfrastructureEngineer,
+            &format!("{name} infrastructure"),
+            Some(name),
+        )?;
+        add(
+            &format!("{slug}-dev"),
+            Party::Subscriber,
+            Role::ApplicationDeveloper,
+            &format!("{name} developer"),
+            Some(name),
+        )?;
+    }
+    Ok(())
+}
+
+/// One installation, taken as far as its stage: `i % 10` from new (0) to
+/// operating with a signed-off update and a resolved ticket (9).
+fn installation_history(
+    tx: &Tx<'_>,
+    now: DateTime<Utc>,
+    i: u64,
+    name: &str,
+    slug: &str,
+    installation: Id,
+) -> Result<()> {
+    let stage = i % STAGES;
+    // Older installations have come further; every history ends before `now`.
+    let age_days = 20 + stage * 14 + (i * 7) % 30;
+    let start = now - Duration::days(age_days as i64);
+    let mut h = History {
+        tx,
+        installation: installation.clone(),
+        now: start,
+        seed: i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03,
+    };
+    let infra = format!("{slug}-infra");
+    let dev = format!("{slug}-dev");
+    let new = NewInstallation {
+        id: installation,
+        subscriber: text(name)?,
+        appliance_id: Some(text(&format!("appliance{}", 100 + i))?),
+    };
+    add_installation_in(
+        tx,
+        &Context {
+            now: start,
+            acting: None,
+        },
+        &new,
+    )?;
+    if stage == 0 {
+        return Ok(());
+    }
+
+    h.task(&infra, "infrastructure", Verb::Start, None)?;
+    h.due(&infra, "infrastructure", start + Duration::days(10))?;
+    if stage == 1 {
+        // Part of the checklist done; the due date has passed.
+        return h.check(
+            &infra,
+            "infrastructure",
+            &INFRA_ITEMS[..4 + (i as usize % 4)],
+        );
+    }
+    h.check(&infra, "infrastructure", &INFRA_ITEMS)?;
+    h.task(&infra, "infrastructure", Verb::Submit, None)?;
+    if stage == 2 {
+        return Ok(());
+    }
+    h.task(&infra, "infrastructure", Verb::Signoff, None)?;
+    if stage == 3 {
+        // Waiting on the vendor's deployment.
+        return Ok(());
+    }
+
+    h.task(CSE, "deployment", Verb::Start, None)?;
+    h.due(CSE, "deployment", h.now + Duration::days(3))?;
+    if stage == 4 {
+        h.check(CSE, "deployment", &DEPLOY_ITEMS[..1])?;
+        if i % 20 == 4 {
+            h.task(
+                CSE,
+                "deployment",
+                Verb::Block,
+                Some("waiting for the subscriber's firewall change"),
+            )?;
+        }
+        return Ok(());
+    }
+    h.check(CSE, "deployment", &DEPLOY_ITEMS)?;
+    h.task(CSE, "deployment", Verb::Submit, None)?;
+    h.task(CSE, "deployment", Verb::Signoff, None)?;
+
+    h.task(&infra, "configuration", Verb::Start, None)?;
+    if stage == 5 {
+        h.check(&infra, "configuration", &CONFIG_ITEMS[..1])?;
+        if i % 20 == 5 {
+            h.task(
+                &infra,
+                "configuration",
+                Verb::Block,
+                Some("SMTP credentials pending from IT security"),
+            )?;
+        }
+        return Ok(());
+    }
+    h.check(&infra, "configuration", &CONFIG_ITEMS)?;
+    h.task(&infra, "configuration", Verb::Submit, None)?;
+    h.task(&infra, "configuration", Verb::Signoff, None)?;
+    h.complete(&dev, "integration", &[])?;
+    if stage == 6 {
+        // Ready for the handover: the vendor's move.
+        return Ok(());
+    }
+
+    h.tick();
+    let handover = HandoverRecord {
+        installation: h.installation.clone(),
+        held_on: Day(h.now.date_naive()),
+        minutes: 90 + (i % 4) as i64 * 10,
+        attendees: vec![id(CSE)?, id(&infra)?],
+        topics: Topic::ALL.to_vec(),
+    };
+    record_handover_in(tx, &h.ctx(CSE)?, &handover)?;
+    h.task(
+        &dev,
+        "user-migration",
+        Verb::Waive,
+        Some("no existing user store to migrate"),
+    )?;
+    h.task(&infra, "monitoring", Verb::Start, None)?;
+    h.task(&infra, "backup", Verb::Start, None)?;
+    h.tick();
+    let backup_day = Day(h.now.date_naive());
+    record_backup_in(tx, &h.ctx(&infra)?, &h.installation, backup_day, None)?;
+    if stage == 7 {
+        return Ok(());
+    }
+
+    for task in ["monitoring", "backup"] {
+        h.task(&infra, task, Verb::Submit, None)?;
+        h.task(&infra, task, Verb::Signoff, None)?;
+    }
+    h.tick();
+    let version = id(&format!("3.{}", i % 5))?;
+    start_cycle_in(tx, &h.ctx(CSE)?, &h.installation, &version, None)?;
+    h.cycle(
+        &infra,
+        1,
+        CycleAction::Step(Step::Snapshot),
+        Some("VM snapshots taken"),
+    )?;
+    h.cycle(&infra, 1, CycleAction::Step(Step::Access), None)?;
+    h.cycle(CSE, 1, CycleAction::Step(Step::DevUpdated), None)?;
+    h.tick();
+    let ticket = NewTicket {
+        installation: h.installation.clone(),
+        reference: id(&format!("SUP-{}", 1000 + i))?,
+        severity: if i.is_multiple_of(3) {
+            Severity::High
+        } else {
+            Severity::Normal
+        },
+        environment: Environment::Development,
+        summary: text("login page slow after the update")?,
+    };
+    open_ticket_in(tx, &h.ctx(&dev)?, &ticket)?;
+    if stage == 8 {
+        // Testing on the development node; the ticket is the vendor's.
+        return Ok(());
+    }
+    h.cycle(
+        &infra,
+        1,
+        CycleAction::Fail,
+        Some("login page returns 500 on development"),
+    )?;
+    h.cycle(
+        CSE,
+        1,
+        CycleAction::Step(Step::DevUpdated),
+        Some("hotfix applied"),
+    )?;
+    h.cycle(&infra, 1, CycleAction::Step(Step::DevTested), None)?;
+    h.cycle(CSE, 1, CycleAction::Step(Step::ProdUpdated), None)?;
+    h.cycle(&infra, 1, CycleAction::Signoff, None)?;
+    h.tick();
+    super::operations::ticket_action_in(
+        tx,
+        &h.ctx(SUPPORT)?,
+        &h.installation,
+        &ticket.reference,
+        TicketAction::Resolve,
+        None,
+    )?;
+    if h.now > now {
+        return Err(Error::storage(
+            "the demo's history ran past now; this is a bug in the demo",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,71 @@
+//! The inbox: events on tasks where the acting person's party is Informed
+//! (the seed's one-way communication), unread first.
+
+use super::{Context, Recorder, acting};
+use crate::domain::Letter;
+use crate::error::{Error, Result};
+use crate::store::{Event, InboxRow, Person, Store, Tx};
+use crate::view::InboxView;
+
+fn rows(tx: &Tx<'_>, person: &Person) -> Result<Vec<InboxRow>> {
+    let matrix = tx.matrix()?;
+    let informed: Vec<&str> = matrix
+        .tasks
+        .iter()
+        .filter(|t| t.letters(person.party).has(Letter::I))
+        .map(|t| t.key.as_str())
+        .collect();
+    tx.inbox(&person.handle, &informed, person.subscriber.as_deref())
+}
+
+pub fn inbox(store: &mut Store, ctx: &Context) -> Result<Vec<InboxView>> {
+    store.read(|tx| {
+        let (person, _) = acting(tx, ctx)?;
+        Ok(rows(tx, &person)?
+            .into_iter()
+            .map(|r| InboxView {
+                id: r.event.id,
+                at: r.event.at,
+                installation: r.event.installation,
+                task: r.event.task,
+                action: r.event.action,
+                actor: r.event.actor,
+                note: r.event.note,
+                read: r.read,
+            })
+            .collect())
+    })
+}
+
+/// Marks the given events (or, with none given, every unread one) as read.
+pub fn ack(store: &mut Store, ctx: &Context, ids: &[i64]) -> Result<Vec<Event>> {
+    store.write(|tx| {
+        let (person, _) = acting(tx, ctx)?;
+        let inbox = rows(tx, &person)?;
+        let chosen: Vec<i64> = if ids.is_empty() {
+            inbox
+                .iter()
+                .filter(|r| !r.read)
+                .map(|r| r.event.id)
+                .collect()
+        } else {
+            for id in ids {
+                if !inbox.iter().any(|r| r.event.id == *id) {
+                    return Err(Error::not_found(format!(
+                        "event {id} is not in {}'s inbox; `raci inbox` lists it",
+                        person.handle
+                    )));
+                }
+            }
+            ids.to_vec()
+        };
+        for id in &chosen {
+            tx.mark_read(&person.handle, *id, &ctx.stamp())?;
+        }
+        let mut rec = Recorder::new(ctx, Some(&person));
+        rec.record(tx, None, "inbox-ack", |e| {
+            e.note = Some(format!("{} events read", chosen.len()));
+        })?;
+        Ok(rec.finish())
+    })
+}

@@ -1,0 +1,66 @@
+//! `report html`: one self-contained page (no scripts, no fetches) with the
+//! installations × tasks grid, the outstanding moves by party, what is
+//! overdue and the party clocks. Every value is escaped by minijinja's HTML
+//! auto-escaping, so a subscriber named `<script>` shows as text.
+
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+use super::{clock_totals, clocks_in, outstanding_in, overdue_in};
+use crate::app::Context;
+use crate::domain::Party;
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+const TEMPLATE: &str = include_str!("report.html");
+
+#[derive(Serialize)]
+struct Row {
+    id: String,
+    subscriber: String,
+    cells: Vec<String>,
+}
+
+/// Renders the page.
+pub fn render(store: &mut Store, ctx: &Context) -> Result<String> {
+    store.read(|tx| {
+        let matrix = tx.matrix()?;
+        let mut grid: Vec<Row> = Vec::new();
+        for cell in tx.grid()? {
+            if grid.last().is_none_or(|r| r.id != cell.installation) {
+                grid.push(Row {
+                    id: cell.installation.clone(),
+                    subscriber: cell.subscriber.clone(),
+                    cells: Vec::new(),
+                });
+            }
+            if let Some(row) = grid.last_mut() {
+                row.cells.push(cell.state.to_string());
+            }
+        }
+        let outstanding = outstanding_in(tx, ctx, None, None)?;
+        let (vendor, subscriber): (Vec<_>, Vec<_>) = outstanding
+            .into_iter()
+            .partition(|r| r.party == Some(Party::Vendor));
+        let overdue = overdue_in(tx, ctx)?;
+        let clocks = clock_totals(&clocks_in(tx, ctx, None)?);
+        let mut env = Environment::new();
+        env.add_template("report.html", TEMPLATE)
+            .map_err(|e| Error::storage(format!("the report template is invalid: {e}")))?;
+        let template = env
+            .get_template("report.html")
+            .map_err(|e| Error::storage(format!("the report template is missing: {e}")))?;
+        template
+            .render(context! {
+                generated_at => ctx.stamp(),
+                vendor_name => matrix.vendor_name,
+                tasks => matrix.tasks.iter().map(|t| t.key.clone()).collect::<Vec<_>>(),
+                grid,
+                vendor,
+                subscriber,
+                overdue,
+                clocks,
+            })
+            .map_err(|e| Error::storage(format!("cannot render the report: {e}")))
+    })
+}

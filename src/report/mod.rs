@@ -1,0 +1,318 @@
+//! Reports across every installation: who owes the next move, what is
+//! overdue, which backups are stale, where the time went, and one HTML page
+//! with all of it. One query per report; the decisions come from the domain.
+
+pub mod clocks;
+pub mod html;
+
+use chrono::{Duration, NaiveDate};
+
+use crate::app::Context;
+use crate::domain::matrix::Matrix;
+use crate::domain::operations::{CycleState, TicketState};
+use crate::domain::rules;
+use crate::domain::values::Id;
+use crate::domain::{Party, TaskState};
+use crate::error::{Error, Result};
+use crate::store::{Store, Tx};
+use crate::view::{ClockTotalView, ClockView, OutstandingView, OverdueView, StaleBackupView};
+
+/// The vendor requires a major release at least this often.
+pub const UPDATE_EVERY_DAYS: i64 = 90;
+
+fn check_installation(tx: &Tx<'_>, installation: Option<&Id>) -> Result<()> {
+    if let Some(id) = installation
+        && tx.installation(id.as_str())?.is_none()
+    {
+        return Err(Error::not_found(format!(
+            "no installation {:?}; `raci installation list` shows the installations",
+            id.as_str()
+        )));
+    }
+    Ok(())
+}
+
+fn day(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// Every move owed, by the party given or by both, oldest first.
+pub fn outstanding(
+    store: &mut Store,
+    ctx: &Context,
+    party: Option<Party>,
+    installation: Option<&Id>,
+) -> Result<Vec<OutstandingView>> {
+    store.read(|tx| {
+        check_installation(tx, installation)?;
+        outstanding_in(tx, ctx, party, installation)
+    })
+}
+
+pub fn outstanding_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    party: Option<Party>,
+    installation: Option<&Id>,
+) -> Result<Vec<OutstandingView>> {
+    let matrix = tx.matrix()?;
+    let today = ctx.today().format("%Y-%m-%d").to_string();
+    let only = installation.map(Id::as_str);
+    let wanted = |p: Party| party.is_none_or(|want| want == p);
+    let mut rows = Vec::new();
+    for t in tx.open_tasks(only)? {
+        let Some(def) = matrix.task(&t.task) else {
+            continue;
+        };
+        let Some(owner) = rules::next_move(def, t.status, t.open_predecessors == 0) else {
+            continue;
+        };
+        if !wanted(owner) {
+            continue;
+        }
+        // A pending task became its owner's move when its last predecessor was done.
+        let since = match (t.status.state, t.predecessors_since) {
+            (TaskState::Pending, Some(p)) if p > t.since => p,
+            _ => t.since,
+        };
+        rows.push(OutstandingView {
+            overdue: t.due.as_deref().is_some_and(|d| d < today.as_str()),
+            installation: t.installation,
+            subscriber: t.subscriber,
+            next_move: rules::next_step(def, t.status.state).to_string(),
+            task: t.task,
+            state: t.status.state.to_string(),
+            party: Some(owner),
+            since,
+            due: t.due,
+            cycle: None,
+            ticket: None,
+        });
+    }
+    for (c, subscriber) in tx.open_cycles(only)? {
+        let Some((owner, step)) = c.state.next() else {
+            continue;
+        };
+        if !wanted(owner) {
+            continue;
+        }
+        rows.push(OutstandingView {
+            installation: c.installation,
+            subscriber,
+            task: if c.state == CycleState::TestingDev {
+                "update-testing"
+            } else {
+                "updates"
+            }
+            .into(),
+            state: c.state.to_string(),
+            party: Some(owner),
+            next_move: step.into(),
+            since: c.since,
+            overdue: false,
+            due: None,
+            cycle: Some(c.number),
+            ticket: None,
+        });
+    }
+    for (k, subscriber) in tx.open_tickets(only)? {
+        let Some(owner) = k.state.next_move() else {
+            continue;
+        };
+        if !wanted(owner) {
+            continue;
+        }
+        let (task, step) = match k.state {
+            TicketState::Open => ("issue-resolution", "resolve"),
+            _ => ("support-tickets", "close"),
+        };
+        rows.push(OutstandingView {
+            installation: k.installation,
+            subscriber,
+            task: task.into(),
+            state: k.state.to_string(),
+            party: Some(owner),
+            next_move: step.into(),
+            since: k.since,
+            overdue: false,
+            due: None,
+            cycle: None,
+            ticket: Some(k.reference),
+        });
+    }
+    let position = |task: &str| matrix.tasks.iter().position(|t| t.key == task);
+    rows.sort_by(|a, b| {
+        (
+            &a.since,
+            &a.installation,
+            position(&a.task),
+            &a.cycle,
+            &a.ticket,
+        )
+            .cmp(&(
+                &b.since,
+                &b.installation,
+                position(&b.task),
+                &b.cycle,
+                &b.ticket,
+            ))
+    });
+    Ok(rows)
+}
+
+/// Open tasks past their due date, and installations overdue for an update.
+pub fn overdue(store: &mut Store, ctx: &Context) -> Result<Vec<OverdueView>> {
+    store.read(|tx| overdue_in(tx, ctx))
+}
+
+pub fn overdue_in(tx: &Tx<'_>, ctx: &Context) -> Result<Vec<OverdueView>> {
+    let today = ctx.today();
+    let mut rows = Vec::new();
+    for (installation, task, due) in tx.past_due(&today.format("%Y-%m-%d").to_string())? {
+        rows.push(OverdueView {
+            days_overdue: day(&due).map_or(0, |d| (today - d).num_days()),
+            installation,
+            task,
+            due,
+            reason: "past_due".into(),
+        });
+    }
+    for op in tx.operating()? {
+        if !op.handover_signed_off {
+            continue;
+        }
+        let Some(reference) = op
+            .last_cycle
+            .as_deref()
+            .or(op.handed_over.as_deref())
+            .and_then(day)
+        else {
+            continue;
+        };
+        let due = reference + Duration::days(UPDATE_EVERY_DAYS);
+        if today > due {
+            rows.push(OverdueView {
+                installation: op.installation,
+                task: "updates".into(),
+                due: due.format("%Y-%m-%d").to_string(),
+                reason: "update_overdue".into(),
+                days_overdue: (today - due).num_days(),
+            });
+        }
+    }
+    rows.sort_by(|a, b| {
+        (&a.due, &a.installation, &a.task).cmp(&(&b.due, &b.installation, &b.task))
+    });
+    Ok(rows)
+}
+
+/// Installations whose last backup is older than `older_than` days, or that
+/// have none since their handover; the stalest first.
+pub fn stale_backups(
+    store: &mut Store,
+    ctx: &Context,
+    older_than: i64,
+) -> Result<Vec<StaleBackupView>> {
+    store.read(|tx| {
+        let today = ctx.today();
+        let mut rows = Vec::new();
+        for op in tx.operating()? {
+            let last = op.last_backup.as_deref().and_then(day);
+            let handed_over = op.handed_over.as_deref().and_then(day);
+            let none_since_handover = match (last, handed_over) {
+                (None, _) => true,
+                (Some(l), Some(h)) => l < h,
+                (Some(_), None) => false,
+            };
+            let Some(reference) = last.or(handed_over) else {
+                continue;
+            };
+            let days = (today - reference).num_days();
+            if none_since_handover || days > older_than {
+                rows.push(StaleBackupView {
+                    installation: op.installation,
+                    subscriber: op.subscriber,
+                    last_backup: op.last_backup,
+                    days,
+                });
+            }
+        }
+        rows.sort_by(|a, b| {
+            b.days
+                .cmp(&a.days)
+                .then_with(|| a.installation.cmp(&b.installation))
+        });
+        Ok(rows)
+    })
+}
+
+/// Party clocks of every task of every installation (or one).
+pub fn clocks(
+    store: &mut Store,
+    ctx: &Context,
+    installation: Option<&Id>,
+) -> Result<Vec<ClockView>> {
+    store.read(|tx| {
+        check_installation(tx, installation)?;
+        clocks_in(tx, ctx, installation)
+    })
+}
+
+pub fn clocks_in(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Result<Vec<ClockView>> {
+    let matrix: &Matrix = tx.matrix()?;
+    let mut rows = Vec::new();
+    let mut current: Option<(String, clocks::Replay<'_>)> = None;
+    let flush = |done: Option<(String, clocks::Replay<'_>)>, rows: &mut Vec<ClockView>| {
+        if let Some((id, replay)) = done {
+            for (task, c) in replay.finish(ctx.now) {
+                rows.push(ClockView {
+                    installation: id.clone(),
+                    task,
+                    vendor_seconds: c.vendor,
+                    subscriber_seconds: c.subscriber,
+                    blocked_seconds: c.blocked,
+                });
+            }
+        }
+    };
+    tx.each_event(installation.map(Id::as_str), |e| {
+        let id = e.installation.clone().unwrap_or_default();
+        if current.as_ref().is_none_or(|(cur, _)| *cur != id) {
+            flush(current.take(), &mut rows);
+            current = Some((id, clocks::Replay::new(matrix)));
+        }
+        if let Some((_, replay)) = current.as_mut() {
+            replay.apply(&e);
+        }
+        Ok(())
+    })?;
+    flush(current.take(), &mut rows);
+    Ok(rows)
+}
+
+/// The clocks summed per installation, for people.
+pub fn clock_totals(rows: &[ClockView]) -> Vec<ClockTotalView> {
+    let mut out: Vec<(String, clocks::Clock)> = Vec::new();
+    for r in rows {
+        if out.last().is_none_or(|(id, _)| *id != r.installation) {
+            out.push((r.installation.clone(), clocks::Clock::default()));
+        }
+        if let Some((_, c)) = out.last_mut() {
+            c.vendor += r.vendor_seconds;
+            c.subscriber += r.subscriber_seconds;
+            c.blocked += r.blocked_seconds;
+        }
+    }
+    out.into_iter()
+        .map(|(installation, c)| ClockTotalView {
+            installation,
+            vendor: clocks::human(c.vendor),
+            subscriber: clocks::human(c.subscriber),
+            blocked: clocks::human(c.blocked),
+            vendor_share: match c.total() {
+                0 => "-".into(),
+                total => format!("{}%", (c.vendor * 100 + total / 2) / total),
+            },
+        })
+        .collect()
+}
