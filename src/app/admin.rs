@@ -15,6 +15,8 @@ pub struct NewPerson {
     pub name: Option<Text>,
     pub email: Option<Text>,
     pub subscriber: Option<Text>,
+    /// The OS account the person must act from, if bound.
+    pub login: Option<Id>,
 }
 
 impl NewPerson {
@@ -79,7 +81,7 @@ pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<
         party: new.party,
         role: new.role,
         subscriber: new.subscriber.as_ref().map(Text::to_string),
-        login: None,
+        login: new.login.as_ref().map(Id::to_string),
         created_at: ctx.stamp(),
     })?;
     let mut rec = Recorder::new(ctx, actor.as_ref());

@@ -82,6 +82,7 @@ impl History<'_, '_> {
         Ok(Context {
             now: self.now,
             acting: Some(id(who)?),
+            os_user: None,
         })
     }
 
@@ -170,7 +171,11 @@ pub fn demo(
 }
 
 fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
-    let ctx = Context { now, acting: None };
+    let ctx = Context {
+        now,
+        acting: None,
+        os_user: None,
+    };
     let add = |handle: &str,
                party: Party,
                role: Role,
@@ -187,6 +192,7 @@ fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
             name: Some(text(name)?),
             email: Some(text(&format!("{handle}@example.com"))?),
             subscriber: subscriber.map(text).transpose()?,
+            login: None,
         };
         add_person_in(tx, &ctx, &new).map(drop)
     };
@@ -255,6 +261,7 @@ fn installation_history(
         &Context {
             now: start,
             acting: None,
+            os_user: None,
         },
         &new,
     )?;

@@ -2,6 +2,7 @@
 //! its change with its audit events, all inside one transaction of the store.
 
 pub mod admin;
+pub mod db;
 pub mod demo;
 pub mod inbox;
 pub mod operations;
@@ -21,6 +22,9 @@ use crate::store::{Event, Installation, Person, Tx};
 pub struct Context {
     pub now: DateTime<Utc>,
     pub acting: Option<Id>,
+    /// The operating-system account this process runs as (from its real user
+    /// ID), which a person bound with `--login` must match.
+    pub os_user: Option<String>,
 }
 
 impl Context {
@@ -45,7 +49,7 @@ fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
             "this command changes the tracker and needs the acting person; pass --as HANDLE or set RACI_AS",
         ));
     };
-    let person = find_person(tx, handle.as_str())?;
+    let person = acting_person(tx, ctx, handle.as_str())?;
     let actor = Actor {
         handle: person.handle.clone(),
         party: person.party,
@@ -59,8 +63,24 @@ fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
 fn acting_if_given(tx: &Tx<'_>, ctx: &Context) -> Result<Option<Person>> {
     ctx.acting
         .as_ref()
-        .map(|h| find_person(tx, h.as_str()))
+        .map(|h| acting_person(tx, ctx, h.as_str()))
         .transpose()
+}
+
+/// The person acting, who must be this process's OS account if bound to one.
+fn acting_person(tx: &Tx<'_>, ctx: &Context, handle: &str) -> Result<Person> {
+    let person = find_person(tx, handle)?;
+    if let Some(login) = &person.login
+        && ctx.os_user.as_deref() != Some(login.as_str())
+    {
+        return Err(Error::not_permitted(format!(
+            "{handle} is bound to the OS account {login:?} and may act only from it; this process runs as {}",
+            ctx.os_user
+                .as_deref()
+                .map_or("an unknown account".to_string(), |u| format!("{u:?}"))
+        )));
+    }
+    Ok(person)
 }
 
 fn find_person(tx: &Tx<'_>, handle: &str) -> Result<Person> {

@@ -119,6 +119,9 @@ pub enum Command {
         #[command(subcommand)]
         command: Option<InboxCommand>,
     },
+    /// The tracker's own database: check it, back it up
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Shell completions on stdout
     Completions {
         #[arg(value_enum)]
@@ -162,6 +165,17 @@ pub enum ReportCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// SQLite's integrity and foreign-key checks and the audit chain; exit 6 when not sound
+    Check,
+    /// Copy the database through SQLite's online backup API (safe while others write)
+    Backup {
+        /// Where to write the copy (a file there is replaced)
+        file: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum InboxCommand {
     /// Mark events read: the IDs given, or every unread one
     Ack {
@@ -188,6 +202,9 @@ pub enum PersonCommand {
         /// The subscriber a subscriber's person belongs to (required for them, refused for the vendor's)
         #[arg(long, value_name = "NAME")]
         subscriber: Option<Text>,
+        /// Bind the person to an OS account: acting as them is then refused from any other account
+        #[arg(long, value_name = "OS_USER")]
+        login: Option<Id>,
     },
     /// Everyone, by handle
     List,

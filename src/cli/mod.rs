@@ -13,11 +13,11 @@ use clap::error::ErrorKind;
 
 pub use args::Cli;
 use args::{
-    BackupsCommand, ChecklistCommand, Command, HandoverCommand, InboxCommand, InstallationCommand,
-    PersonCommand, ReportCommand, TicketCommand, UpdateCommand,
+    BackupsCommand, ChecklistCommand, Command, DbCommand, HandoverCommand, InboxCommand,
+    InstallationCommand, PersonCommand, ReportCommand, TicketCommand, UpdateCommand,
 };
 
-use crate::app::{Context, admin, demo, inbox, operations, reads, tasks};
+use crate::app::{self, Context, admin, demo, inbox, operations, reads, tasks};
 use crate::domain::operations::{CycleAction, TicketAction};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
@@ -35,6 +35,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
     let ctx = Context {
         now: now()?,
         acting: cli.acting.clone(),
+        os_user: os_user(),
     };
     // These need no database.
     match &cli.command {
@@ -57,7 +58,11 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         }
         _ => {}
     }
-    let mut store = Store::open(&db_path(cli.db.clone())?)?;
+    let db = db_path(cli.db.clone())?;
+    let mut store = Store::open_with_timeout(&db, busy_timeout()?)?;
+    if let Command::Db(command) = &cli.command {
+        return db_command(command, &db, cli.format, &mut store, out);
+    }
     dispatch(&cli, &ctx, &mut store, out)
 }
 
@@ -87,6 +92,74 @@ fn one_line(rendered: &str) -> String {
         .join(" ");
     let text = text.strip_prefix("error: ").unwrap_or(&text);
     format!("{text}; see --help")
+}
+
+/// How long to wait for another raci's write: `RACI_BUSY_TIMEOUT_MS`, or 5 s.
+fn busy_timeout() -> Result<std::time::Duration> {
+    match std::env::var("RACI_BUSY_TIMEOUT_MS") {
+        Ok(text) if !text.is_empty() => text
+            .parse::<u64>()
+            .ok()
+            .filter(|ms| *ms <= 3_600_000)
+            .map(std::time::Duration::from_millis)
+            .ok_or_else(|| {
+                Error::bad_input(format!(
+                    "RACI_BUSY_TIMEOUT_MS={text:?} is not a number of milliseconds up to 3600000"
+                ))
+            }),
+        _ => Ok(crate::store::BUSY_TIMEOUT),
+    }
+}
+
+/// The account of this process's real user ID; never an environment variable.
+fn os_user() -> Option<String> {
+    nix::unistd::User::from_uid(nix::unistd::getuid())
+        .ok()
+        .flatten()
+        .map(|u| u.name)
+}
+
+fn db_command(
+    command: &DbCommand,
+    db: &std::path::Path,
+    format: Format,
+    store: &mut Store,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (view, text) = match command {
+        DbCommand::Check => {
+            let view = app::db::check(store)?;
+            let text = match (&view.head_event, &view.head_hash) {
+                (Some(id), Some(hash)) => format!(
+                    "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified; head event {id}, hash {hash}\n",
+                    view.integrity, view.foreign_key_violations, view.events
+                ),
+                _ => format!(
+                    "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified\n",
+                    view.integrity, view.foreign_key_violations, view.events
+                ),
+            };
+            (view, text)
+        }
+        DbCommand::Backup { file } => {
+            let view = app::db::backup(store, db, file)?;
+            let text = format!(
+                "backed up to {}; the copy is sound ({} events verified)\n",
+                file.display(),
+                view.events
+            );
+            (view, text)
+        }
+    };
+    match format {
+        Format::Table => output::lines(&text, out)?,
+        _ => output::rows(format, std::slice::from_ref(&view), out)?,
+    }
+    if view.sound {
+        Ok(())
+    } else {
+        Err(app::db::unsound(&view))
+    }
 }
 
 /// The clock: `RACI_NOW` (RFC 3339) when set, as git's GIT_COMMITTER_DATE.
@@ -162,6 +235,7 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             name,
             email,
             subscriber,
+            login,
         }) => {
             let new = admin::NewPerson {
                 handle: handle.clone(),
@@ -170,6 +244,7 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
                 name: name.clone(),
                 email: email.clone(),
                 subscriber: subscriber.clone(),
+                login: login.clone(),
             };
             recorded(format, admin::add_person(store, ctx, &new)?, out)
         }
@@ -298,7 +373,7 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             demo::demo(store, ctx.now, total, &mut progress)?;
             output::rows(format, &report::outstanding(store, ctx, None, None)?, out)
         }
-        Command::Completions { .. } | Command::Man => Ok(()),
+        Command::Completions { .. } | Command::Man | Command::Db(_) => Ok(()),
     }
 }
 

@@ -165,3 +165,73 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::domain::{Party, Role, TaskState};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Whatever the input, parsing an ID never panics, and what it
+        /// accepts is a short, shell- and CSV-safe ASCII name that prints back as given.
+        #[test]
+        fn ids_accept_only_safe_names(s in "\\PC{0,80}|[A-Za-z0-9._-]{0,70}") {
+            match s.parse::<Id>() {
+                Ok(id) => {
+                    prop_assert!(!s.is_empty() && s.len() <= MAX_ID_LEN);
+                    prop_assert!(s.starts_with(|c: char| c.is_ascii_alphanumeric()));
+                    prop_assert!(s.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)));
+                    prop_assert_eq!(id.to_string(), s);
+                }
+                Err(e) => prop_assert_eq!(e.kind, crate::error::Kind::BadInput),
+            }
+        }
+
+        /// Free text is accepted only without control characters, not blank,
+        /// and at most 2000 characters.
+        #[test]
+        fn text_never_carries_control_characters(s in "(\\PC|[\\x00-\\x1f\\x7f\\u{85}]){0,40}|.{1990,2010}") {
+            match s.parse::<Text>() {
+                Ok(t) => {
+                    prop_assert!(!t.as_str().is_empty());
+                    prop_assert!(t.as_str().chars().count() <= MAX_TEXT_LEN);
+                    prop_assert!(!t.as_str().chars().any(char::is_control));
+                    prop_assert_eq!(t.as_str(), s.trim());
+                }
+                Err(e) => prop_assert_eq!(e.kind, crate::error::Kind::BadInput),
+            }
+        }
+
+        /// A date is accepted exactly when it is a real calendar day written
+        /// YYYY-MM-DD, and prints back the same.
+        #[test]
+        fn days_are_real_calendar_days(y in 0i32..10000, m in 0u32..14, d in 0u32..33) {
+            let s = format!("{y:04}-{m:02}-{d:02}");
+            let real = NaiveDate::from_ymd_opt(y, m, d).is_some();
+            let parsed = s.parse::<Day>();
+            prop_assert_eq!(parsed.is_ok(), real);
+            if let Ok(day) = parsed {
+                prop_assert_eq!(day.to_string(), s);
+            }
+        }
+
+        #[test]
+        fn any_string_as_a_date_is_refused_cleanly(s in "\\PC{0,20}") {
+            if let Err(e) = s.parse::<Day>() {
+                prop_assert_eq!(e.kind, crate::error::Kind::BadInput);
+            }
+        }
+
+        /// Parties, roles and states accept exactly their names.
+        #[test]
+        fn closed_sets_accept_exactly_their_names(s in "[a-z_-]{0,30}") {
+            prop_assert_eq!(s.parse::<Party>().is_ok(), Party::NAMES.contains(&s.as_str()));
+            prop_assert_eq!(s.parse::<Role>().is_ok(), Role::NAMES.contains(&s.as_str()));
+            prop_assert_eq!(s.parse::<TaskState>().is_ok(), TaskState::NAMES.contains(&s.as_str()));
+        }
+    }
+}

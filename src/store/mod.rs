@@ -2,6 +2,7 @@
 //! transactions, and the queries the commands need. Every write runs in one
 //! IMMEDIATE transaction that also appends its audit event.
 
+pub mod ledger;
 mod operations;
 mod reports;
 mod sql_types;
@@ -23,6 +24,9 @@ use crate::domain::{Letter, Party, Role, TaskState};
 use crate::error::{Error, Result};
 
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
+
+/// The schema version that added the hash chain (migration 05).
+const LEDGER_VERSION: usize = 5;
 
 /// How long a command waits for another raci's write to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -47,6 +51,11 @@ impl Store {
     /// Opens (creating it and its directory if needed) and migrates the
     /// database at `path`. A database from a newer raci is refused untouched.
     pub fn open(path: &Path) -> Result<Store> {
+        Self::open_with_timeout(path, BUSY_TIMEOUT)
+    }
+
+    /// [`Store::open`], waiting at most `timeout` for another writer.
+    pub fn open_with_timeout(path: &Path, timeout: Duration) -> Result<Store> {
         let located = |e: Error| Error::storage(format!("{}: {}", path.display(), e.message));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
@@ -57,16 +66,18 @@ impl Store {
             })?;
         }
         let conn = Connection::open(path).map_err(|e| located(e.into()))?;
+        conn.busy_timeout(timeout).map_err(|e| located(e.into()))?;
         Self::prepare(conn).map_err(located)
     }
 
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
-        Self::prepare(Connection::open_in_memory()?)
+        let conn = Connection::open_in_memory()?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        Self::prepare(conn)
     }
 
     fn prepare(mut conn: Connection) -> Result<Store> {
-        conn.busy_timeout(BUSY_TIMEOUT)?;
         // Read the version before anything could write to the file.
         let version = user_version(&conn)?;
         let latest = latest_version();
@@ -87,6 +98,11 @@ impl Store {
                 && user_version(&conn)? != latest
             {
                 return Err(Error::storage(format!("cannot migrate the database: {e}")));
+            }
+            if version < LEDGER_VERSION {
+                let mut store = Store { conn };
+                store.write(|tx| tx.chain_unhashed())?;
+                return Ok(store);
             }
         }
         Ok(Store { conn })
@@ -485,12 +501,16 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends one audit event and returns its id.
+    /// Appends one audit event, chained onto the last, and returns its id.
     pub fn append_event(&self, e: &Event) -> Result<i64> {
+        let (last, prev) = self.chain_head()?;
+        let mut e = e.clone();
+        e.id = last + 1;
+        let hash = ledger::event_hash(&prev, &e)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?
             .execute(params![
                 e.installation,
@@ -504,9 +524,12 @@ impl Tx<'_> {
                 e.to,
                 e.note,
                 e.cycle,
-                e.ticket
+                e.ticket,
+                e.id,
+                prev,
+                hash
             ])?;
-        Ok(self.tx.last_insert_rowid())
+        Ok(e.id)
     }
 
     /// One installation's audit trail, oldest first.
@@ -599,5 +622,56 @@ mod tests {
             matrix.task("handover").map(|t| t.predecessors.clone()),
             Some(vec!["configuration".to_string()])
         );
+    }
+}
+
+/// What SQLite's own checks found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqliteChecks {
+    /// `ok`, or the first problem `PRAGMA integrity_check` reports.
+    pub integrity: String,
+    /// Rows that `PRAGMA foreign_key_check` reports.
+    pub foreign_key_violations: u64,
+}
+
+impl Store {
+    /// SQLite's integrity and foreign-key checks.
+    pub fn sqlite_checks(&self) -> Result<SqliteChecks> {
+        let integrity: String = self
+            .conn
+            .query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
+        let mut rows = stmt.query([])?;
+        let mut foreign_key_violations = 0;
+        while rows.next()?.is_some() {
+            foreign_key_violations += 1;
+        }
+        Ok(SqliteChecks {
+            integrity,
+            foreign_key_violations,
+        })
+    }
+
+    /// Copies the database to `dest` through SQLite's online backup API, in
+    /// one step under one read snapshot, so writers elsewhere are not
+    /// stopped and the copy is consistent.
+    pub fn backup_to(&self, dest: &Path) -> Result<()> {
+        let located = |e: rusqlite::Error| {
+            Error::storage(format!(
+                "cannot back up to {}: {}",
+                dest.display(),
+                Error::from(e).message
+            ))
+        };
+        let mut target = Connection::open(dest).map_err(located)?;
+        target.busy_timeout(BUSY_TIMEOUT).map_err(located)?;
+        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(located)?;
+        match backup.step(-1).map_err(located)? {
+            rusqlite::backup::StepResult::Done => Ok(()),
+            other => Err(Error::storage(format!(
+                "the backup to {} did not finish ({other:?}); try again",
+                dest.display()
+            ))),
+        }
     }
 }

@@ -10,5 +10,6 @@ mod matrix;
 mod onboarding;
 mod operations;
 mod refusals;
+mod reliability;
 mod reports;
 mod storage;

@@ -106,3 +106,27 @@ fn a_database_made_by_migration_one_keeps_its_data_when_upgraded() {
     assert_eq!(people[0]["handle"], "old");
     assert_eq!(env.json(&["matrix"]).as_array().map(Vec::len), Some(12));
 }
+
+#[test]
+fn events_written_before_the_ledger_are_chained_on_upgrade() {
+    let env = TestEnv::new();
+    {
+        let mut conn = Connection::open(env.db()).expect("open");
+        raci::store::migrations()
+            .expect("migrations")
+            .to_version(&mut conn, 4)
+            .expect("migrations 01-04");
+        conn.execute_batch(
+            "INSERT INTO installation (id, subscriber, created_at) VALUES ('old-1', 'Acme', '2026-01-01T00:00:00Z');
+             INSERT INTO event (installation_id, at, action, note) VALUES ('old-1', '2026-01-01T00:00:00Z', 'installation-add', 'subscriber Acme');
+             INSERT INTO event (installation_id, at, action, note) VALUES ('old-1', '2026-01-02T00:00:00Z', 'comment', 'before the ledger');",
+        )
+        .expect("old rows");
+    }
+    let check = env.json(&["db", "check"]);
+    assert_eq!(check[0]["sound"], true);
+    assert_eq!(check[0]["events"], 2);
+    env.ok(&["person", "add", "p", "--party", "vendor", "--role", "support-engineer"]);
+    assert_eq!(env.json(&["db", "check"])[0]["events"], 3);
+    assert_eq!(env.json(&["log", "old-1"])[1]["note"], "before the ledger");
+}
