@@ -8,7 +8,16 @@ fn main() -> ExitCode {
     match raci::cli::run(std::env::args_os(), &mut out) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", e.message);
+            // One line, whatever the input was: control characters are escaped.
+            let message: String = e
+                .message
+                .chars()
+                .map(|c| match c.is_control() {
+                    true => c.escape_default().to_string(),
+                    false => c.to_string(),
+                })
+                .collect();
+            eprintln!("error: {message}");
             ExitCode::from(e.kind.exit_code())
         }
     }

@@ -82,27 +82,43 @@ pub fn rows<T: Serialize + Default>(format: Format, rows: &[T], out: &mut dyn Wr
         }
         Format::Csv => {
             let header = columns::<T>()?;
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let csv_err = |e: csv::Error| Error::storage(format!("cannot render CSV: {e}"));
-            w.write_record(&header).map_err(csv_err)?;
-            for row in rows {
-                let v = to_value(row)?;
-                w.write_record(header.iter().map(|h| cell(v.get(h), "")))
-                    .map_err(csv_err)?;
+            let mut w = csv::Writer::from_writer(out);
+            let result = (|| {
+                w.write_record(&header)?;
+                for row in rows {
+                    let v = to_value(row)
+                        .map_err(|e| csv::Error::from(std::io::Error::other(e.message)))?;
+                    w.write_record(header.iter().map(|h| cell(v.get(h), "")))?;
+                }
+                w.flush().map_err(csv::Error::from)
+            })();
+            match result {
+                Err(e) if !is_broken_pipe(&e) => {
+                    Err(Error::storage(format!("cannot write CSV: {e}")))
+                }
+                _ => Ok(()),
             }
-            let bytes = w
-                .into_inner()
-                .map_err(|e| Error::storage(format!("cannot render CSV: {e}")))?;
-            write_out(out, &String::from_utf8_lossy(&bytes))
         }
     }
 }
 
-/// Prints one JSON document.
+/// Prints one JSON document, streamed rather than built in memory.
 pub fn json<T: Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> Result<()> {
-    let text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::storage(format!("cannot render JSON: {e}")))?;
-    write_out(out, &format!("{text}\n"))
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, out);
+    let result = serde_json::to_writer_pretty(&mut w, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| w.write_all(b"\n"))
+        .and_then(|()| w.flush());
+    match result {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(Error::storage(format!("cannot write JSON: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn is_broken_pipe(e: &csv::Error) -> bool {
+    matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
 /// Prints plain lines (the table format of a write's confirmation).

@@ -68,9 +68,9 @@ pub fn add_person(store: &mut Store, ctx: &Context, new: &NewPerson) -> Result<V
 /// [`add_person`] inside a transaction the caller holds.
 pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<Event>> {
     let actor = acting_if_given(tx, ctx)?;
-    if tx.person(new.handle.as_str())?.is_some() {
+    if let Some(existing) = tx.person_like(new.handle.as_str())? {
         return Err(Error::conflict(format!(
-            "person {:?} already exists; choose another handle",
+            "person {existing:?} already exists (handles are unique ignoring case); choose another handle than {:?}",
             new.handle.as_str()
         )));
     }
@@ -119,9 +119,9 @@ pub fn add_installation_in(
 }
 
 fn insert_installation(tx: &Tx<'_>, rec: &mut Recorder<'_>, new: &NewInstallation) -> Result<()> {
-    if tx.installation(new.id.as_str())?.is_some() {
+    if let Some(existing) = tx.installation_like(new.id.as_str())? {
         return Err(Error::conflict(format!(
-            "installation {:?} already exists; choose another ID",
+            "installation {existing:?} already exists (IDs are unique ignoring case); choose another ID than {:?}",
             new.id.as_str()
         )));
     }

@@ -30,8 +30,8 @@ const SUBSCRIBERS: [(&str, &str); 8] = [
 ];
 
 /// The vendor's people in the sample.
-const CSE: &str = "ada";
-const SUPPORT: &str = "linus";
+const CSE: &str = "ada.cse";
+const SUPPORT: &str = "linus.support";
 
 const INFRA_ITEMS: [&str; 9] = [
     "memory",
@@ -182,8 +182,14 @@ fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
                name: &str,
                subscriber: Option<&str>|
      -> Result<()> {
-        if tx.person(handle)?.is_some() {
-            return Ok(());
+        if let Some(p) = tx.person(handle)? {
+            if p.party == party && p.role == role && p.subscriber.as_deref() == subscriber {
+                return Ok(());
+            }
+            return Err(Error::conflict(format!(
+                "the demo needs {handle} as {party} {role}{}, but that handle is taken by someone else; use another --db for the demo",
+                subscriber.map(|s| format!(" of {s}")).unwrap_or_default()
+            )));
         }
         let new = NewPerson {
             handle: id(handle)?,
@@ -212,14 +218,14 @@ fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
     )?;
     for (name, slug) in SUBSCRIBERS {
         add(
-            &format!("{slug}-infra"),
+            &format!("{slug}.infra"),
             Party::Subscriber,
             Role::InfrastructureEngineer,
             &format!("{name} infrastructure"),
             Some(name),
         )?;
         add(
-            &format!("{slug}-dev"),
+            &format!("{slug}.dev"),
             Party::Subscriber,
             Role::ApplicationDeveloper,
             &format!("{name} developer"),
@@ -249,8 +255,8 @@ fn installation_history(
         now: start,
         seed: i.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03,
     };
-    let infra = format!("{slug}-infra");
-    let dev = format!("{slug}-dev");
+    let infra = format!("{slug}.infra");
+    let dev = format!("{slug}.dev");
     let new = NewInstallation {
         id: installation,
         subscriber: text(name)?,
@@ -359,7 +365,7 @@ fn installation_history(
         h.task(&infra, task, Verb::Signoff, None)?;
     }
     h.tick();
-    let version = id(&format!("3.{}", i % 5))?;
+    let version = text(&format!("3.{}", i % 5))?;
     start_cycle_in(tx, &h.ctx(CSE)?, &h.installation, &version, None)?;
     h.cycle(
         &infra,

@@ -46,7 +46,7 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
     let Some(handle) = &ctx.acting else {
         return Err(Error::bad_input(
-            "this command changes the tracker and needs the acting person; pass --as HANDLE or set RACI_AS",
+            "this command needs to know who is acting; pass --as HANDLE or set RACI_AS",
         ));
     };
     let person = acting_person(tx, ctx, handle.as_str())?;

@@ -36,7 +36,7 @@ pub fn start_cycle(
     store: &mut Store,
     ctx: &Context,
     installation: &Id,
-    version: &Id,
+    version: &Text,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
     store.write(|tx| start_cycle_in(tx, ctx, installation, version, note))
@@ -47,7 +47,7 @@ pub fn start_cycle_in(
     tx: &Tx<'_>,
     ctx: &Context,
     installation: &Id,
-    version: &Id,
+    version: &Text,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;

@@ -1,8 +1,6 @@
 //! Reads: status, the audit log, checklists, people, installations and the
 //! matrix. Each runs in one read transaction and returns views.
 
-use std::collections::HashMap;
-
 use super::{Context, find_def, find_installation};
 use crate::domain::matrix::Matrix;
 use crate::domain::operations::{CycleState, TicketState};
@@ -45,18 +43,12 @@ pub fn status(store: &mut Store, ctx: &Context, id: &str) -> Result<StatusView> 
 }
 
 fn task_views(matrix: &Matrix, rows: &[TaskRow], ctx: &Context) -> Vec<TaskView> {
-    let states: HashMap<&str, TaskState> = rows
-        .iter()
-        .map(|r| (r.key.as_str(), r.status.state))
-        .collect();
+    let state_of = |key: &str| rows.iter().find(|r| r.key == key).map(|r| r.status.state);
     let today = ctx.today().format("%Y-%m-%d").to_string();
     rows.iter()
         .filter_map(|row| {
             let def = matrix.task(&row.key)?;
-            let predecessors_done = def
-                .predecessors
-                .iter()
-                .all(|p| states.get(p.as_str()).is_some_and(|s| s.is_done()));
+            let predecessors_done = rules::predecessors_done(def, &state_of);
             let open = !row.status.state.is_done() && row.status.state != TaskState::Recurring;
             Some(TaskView {
                 task: row.key.clone(),

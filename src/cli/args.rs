@@ -23,6 +23,22 @@ where
     PossibleValuesParser::new(names).try_map(|s| s.parse::<T>())
 }
 
+const AFTER_LONG_HELP: &str = "\
+Exit status:
+  0  done
+  2  bad input: unknown flag, malformed date, empty or invalid name, no --as for a write
+  3  not permitted: the acting person's party or role may not do this (the message names who may)
+  4  not found: installation, task, person, item, cycle, ticket or inbox event
+  5  conflict: the state does not allow it (predecessor open, checklist incomplete, duplicate ID, already signed off)
+  6  storage: the database is unreadable, corrupt, locked past the timeout, or from a newer raci
+
+Environment:
+  RACI_DB               the database file (as --db)
+  RACI_AS               the person acting (as --as)
+  RACI_NOW              an RFC 3339 time that stands in for the clock
+  RACI_BUSY_TIMEOUT_MS  how long to wait for another writer (default 5000)
+  NO_COLOR              no colour in tables";
+
 /// raci: track managed-appliance installations through their RACI matrix.
 ///
 /// Every step is signed off by the party (and, where the matrix names one,
@@ -34,7 +50,8 @@ where
     version,
     propagate_version = true,
     arg_required_else_help = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_long_help = AFTER_LONG_HELP
 )]
 pub struct Cli {
     /// The database file [default: the platform data directory, e.g. ~/.local/share/raci/raci.db]
@@ -238,7 +255,7 @@ pub struct Target {
     /// The installation
     pub id: Id,
     /// The task, as `raci matrix` names it (e.g. infrastructure)
-    pub task: String,
+    pub task: Id,
 }
 
 #[derive(Debug, Args)]
@@ -318,7 +335,7 @@ pub enum ChecklistCommand {
         /// The installation
         id: Id,
         /// Only this task's items
-        task: Option<String>,
+        task: Option<Id>,
     },
     /// Check an item (its owning party, while the task is in_progress)
     Check(ItemArgs),
@@ -331,7 +348,7 @@ pub struct ItemArgs {
     #[command(flatten)]
     pub target: Target,
     /// The item, as `raci checklist show` names it
-    pub item: String,
+    pub item: Id,
     /// A note for the audit log and the checklist
     #[arg(long)]
     pub note: Option<Text>,
@@ -367,7 +384,7 @@ pub enum UpdateCommand {
         id: Id,
         /// The release being applied
         #[arg(long)]
-        version: Id,
+        version: Text,
         /// A note for the audit log
         #[arg(long)]
         note: Option<Text>,

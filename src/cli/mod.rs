@@ -19,6 +19,7 @@ use args::{
 
 use crate::app::{self, Context, admin, demo, inbox, operations, reads, tasks};
 use crate::domain::operations::{CycleAction, TicketAction};
+use crate::domain::values::Id;
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::report;
@@ -35,7 +36,8 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
     let ctx = Context {
         now: now()?,
         acting: cli.acting.clone(),
-        os_user: os_user(),
+        // Only a person bound with --login needs it; reads skip the lookup.
+        os_user: cli.acting.as_ref().and_then(|_| os_user()),
     };
     // These need no database.
     match &cli.command {
@@ -182,6 +184,12 @@ fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
         Some(path) if path.as_os_str().is_empty() => {
             Err(Error::bad_input("--db is empty; expected a file path"))
         }
+        Some(path) if path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/') => {
+            Err(Error::bad_input(format!(
+                "--db {} is a directory; expected a file path",
+                path.display()
+            )))
+        }
         Some(path) => Ok(path),
         None => directories::ProjectDirs::from("", "", "raci")
             .map(|dirs| dirs.data_dir().join("raci.db"))
@@ -305,7 +313,7 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             let (verb, target, text, due) = command.parts();
             let step = tasks::TaskStep {
                 installation: target.id.clone(),
-                task: target.task.clone(),
+                task: target.task.to_string(),
                 verb,
                 text: text.cloned(),
                 due,
@@ -314,14 +322,14 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
         }
         Command::Checklist(ChecklistCommand::Show { id, task }) => output::rows(
             format,
-            &reads::checklist(store, id.as_str(), task.as_deref())?,
+            &reads::checklist(store, id.as_str(), task.as_ref().map(Id::as_str))?,
             out,
         ),
         Command::Checklist(ChecklistCommand::Check(a) | ChecklistCommand::Uncheck(a)) => {
             let step = tasks::ItemStep {
                 installation: a.target.id.clone(),
-                task: a.target.task.clone(),
-                item: a.item.clone(),
+                task: a.target.task.to_string(),
+                item: a.item.to_string(),
                 check: matches!(cli.command, Command::Checklist(ChecklistCommand::Check(_))),
                 note: a.note.clone(),
             };
@@ -514,7 +522,19 @@ fn ticket(
 }
 
 /// What a write prints: the events it recorded, one line each for people.
+/// The change is committed by now, so failing to print it is a warning, not
+/// an error a script would retry (and so record twice).
 fn recorded(format: Format, events: Vec<Event>, out: &mut dyn Write) -> Result<()> {
+    if let Err(e) = print_recorded(format, events, out) {
+        eprintln!(
+            "warning: the change was recorded, but printing it failed: {}",
+            e.message
+        );
+    }
+    Ok(())
+}
+
+fn print_recorded(format: Format, events: Vec<Event>, out: &mut dyn Write) -> Result<()> {
     if format != Format::Table {
         let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
         return output::rows(format, &views, out);

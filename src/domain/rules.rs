@@ -291,6 +291,14 @@ pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> 
     }
 }
 
+/// Whether every predecessor of `def` is done, given the state of each task
+/// of the installation.
+pub fn predecessors_done(def: &TaskDef, state_of: impl Fn(&str) -> Option<TaskState>) -> bool {
+    def.predecessors
+        .iter()
+        .all(|p| state_of(p).is_some_and(TaskState::is_done))
+}
+
 /// The party whose move it is on a task, if anyone's.
 pub fn next_move(def: &TaskDef, status: Status, predecessors_done: bool) -> Option<Party> {
     match status.state {

@@ -26,18 +26,24 @@ pub fn render(store: &mut Store, ctx: &Context) -> Result<String> {
     store.read(|tx| {
         let matrix = tx.matrix()?;
         let mut grid: Vec<Row> = Vec::new();
-        for cell in tx.grid()? {
-            if grid.last().is_none_or(|r| r.id != cell.installation) {
-                grid.push(Row {
-                    id: cell.installation.clone(),
-                    subscriber: cell.subscriber.clone(),
-                    cells: Vec::new(),
-                });
-            }
-            if let Some(row) = grid.last_mut() {
-                row.cells.push(cell.state.to_string());
-            }
-        }
+        tx.each_installation_tasks(None, |id, subscriber, tasks| {
+            let state = |key: &str| {
+                tasks
+                    .iter()
+                    .find(|t| t.key == key)
+                    .map(|t| t.status.state.to_string())
+            };
+            grid.push(Row {
+                id: id.to_string(),
+                subscriber: subscriber.to_string(),
+                cells: matrix
+                    .tasks
+                    .iter()
+                    .map(|t| state(&t.key).unwrap_or_default())
+                    .collect(),
+            });
+            Ok(())
+        })?;
         let outstanding = outstanding_in(tx, ctx, None, None)?;
         let (vendor, subscriber): (Vec<_>, Vec<_>) = outstanding
             .into_iter()

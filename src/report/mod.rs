@@ -60,42 +60,63 @@ pub fn outstanding_in(
     let only = installation.map(Id::as_str);
     let wanted = |p: Party| party.is_none_or(|want| want == p);
     let mut rows = Vec::new();
-    for t in tx.open_tasks(only)? {
-        let Some(def) = matrix.task(&t.task) else {
-            continue;
-        };
-        let Some(owner) = rules::next_move(def, t.status, t.open_predecessors == 0) else {
-            continue;
-        };
-        if !wanted(owner) {
-            continue;
+    tx.each_installation_tasks(only, |installation, subscriber, tasks| {
+        let find = |key: &str| tasks.iter().find(|t| t.key == key);
+        for t in tasks {
+            let Some(def) = matrix.task(&t.key) else {
+                continue;
+            };
+            let done = rules::predecessors_done(def, |p| find(p).map(|r| r.status.state));
+            let Some(owner) = rules::next_move(def, t.status, done) else {
+                continue;
+            };
+            if !wanted(owner) {
+                continue;
+            }
+            // A pending task became its owner's move when its last predecessor was done.
+            let predecessors_since = def
+                .predecessors
+                .iter()
+                .filter_map(|p| find(p).map(|r| r.since.as_str()))
+                .max();
+            let since = match (t.status.state, predecessors_since) {
+                (TaskState::Pending, Some(p)) if p > t.since.as_str() => p,
+                _ => t.since.as_str(),
+            };
+            rows.push(OutstandingView {
+                installation: installation.to_string(),
+                subscriber: subscriber.to_string(),
+                task: t.key.clone(),
+                state: t.status.state.to_string(),
+                party: Some(owner),
+                next_move: rules::next_step(def, t.status.state).to_string(),
+                since: since.to_string(),
+                overdue: t.due.as_deref().is_some_and(|d| d < today.as_str()),
+                due: t.due.clone(),
+                cycle: None,
+                ticket: None,
+            });
         }
-        // A pending task became its owner's move when its last predecessor was done.
-        let since = match (t.status.state, t.predecessors_since) {
-            (TaskState::Pending, Some(p)) if p > t.since => p,
-            _ => t.since,
-        };
-        rows.push(OutstandingView {
-            overdue: t.due.as_deref().is_some_and(|d| d < today.as_str()),
-            installation: t.installation,
-            subscriber: t.subscriber,
-            next_move: rules::next_step(def, t.status.state).to_string(),
-            task: t.task,
-            state: t.status.state.to_string(),
-            party: Some(owner),
-            since,
-            due: t.due,
-            cycle: None,
-            ticket: None,
-        });
-    }
-    for (c, subscriber) in tx.open_cycles(only)? {
+        Ok(())
+    })?;
+    let cycles = tx.open_cycles(only)?;
+    let update_overdue: Vec<String> = if cycles.is_empty() {
+        Vec::new()
+    } else {
+        update_overdue(tx, ctx.today())?
+            .into_iter()
+            .map(|r| r.installation)
+            .collect()
+    };
+    for (c, subscriber) in cycles {
         let Some((owner, step)) = c.state.next() else {
             continue;
         };
         if !wanted(owner) {
             continue;
         }
+        // A cycle is late when its installation is overdue for an update.
+        let late = update_overdue.contains(&c.installation);
         rows.push(OutstandingView {
             installation: c.installation,
             subscriber,
@@ -109,7 +130,7 @@ pub fn outstanding_in(
             party: Some(owner),
             next_move: step.into(),
             since: c.since,
-            overdue: false,
+            overdue: late,
             due: None,
             cycle: Some(c.number),
             ticket: None,
@@ -206,6 +227,37 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context) -> Result<Vec<OverdueView>> {
     Ok(rows)
 }
 
+/// Handed-over installations whose last signed-off update cycle (or, before
+/// any, the handover meeting) is more than 90 days old.
+fn update_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<OverdueView>> {
+    let mut rows = Vec::new();
+    for op in tx
+        .operating()?
+        .into_iter()
+        .filter(|op| op.handover_signed_off)
+    {
+        let Some(reference) = op
+            .last_cycle
+            .as_deref()
+            .or(op.handed_over.as_deref())
+            .and_then(day)
+        else {
+            continue;
+        };
+        let due = reference + Duration::days(UPDATE_EVERY_DAYS);
+        if today > due {
+            rows.push(OverdueView {
+                installation: op.installation,
+                task: "updates".into(),
+                due: due.format("%Y-%m-%d").to_string(),
+                reason: "update_overdue".into(),
+                days_overdue: (today - due).num_days(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
 /// Installations whose last backup is older than `older_than` days, or that
 /// have none since their handover; the stalest first.
 pub fn stale_backups(
@@ -216,7 +268,11 @@ pub fn stale_backups(
     store.read(|tx| {
         let today = ctx.today();
         let mut rows = Vec::new();
-        for op in tx.operating()? {
+        for op in tx
+            .operating()?
+            .into_iter()
+            .filter(|op| op.handover_signed_off)
+        {
             let last = op.last_backup.as_deref().and_then(day);
             let handed_over = op.handed_over.as_deref().and_then(day);
             let none_since_handover = match (last, handed_over) {

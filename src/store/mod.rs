@@ -8,7 +8,7 @@ mod reports;
 mod sql_types;
 
 pub use operations::{BackupRow, CycleRow, TicketRow};
-pub use reports::{GridCell, InboxRow, OpenTaskRow, OperatingRow};
+pub use reports::{InboxRow, OperatingRow};
 
 use std::cell::OnceCell;
 use std::path::Path;
@@ -314,6 +314,24 @@ impl Tx<'_> {
                  FROM person WHERE handle = ?1",
             )?
             .query_row([handle], person_row)
+            .optional()?)
+    }
+
+    /// The handle of a person whose handle equals `handle` ignoring case.
+    pub fn person_like(&self, handle: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT handle FROM person WHERE handle = ?1 COLLATE NOCASE")?
+            .query_row([handle], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The ID of an installation whose ID equals `id` ignoring case.
+    pub fn installation_like(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT id FROM installation WHERE id = ?1 COLLATE NOCASE")?
+            .query_row([id], |r| r.get(0))
             .optional()?)
     }
 

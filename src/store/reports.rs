@@ -2,26 +2,9 @@
 
 use rusqlite::params;
 
-use super::{Event, Tx, event_row};
-use crate::domain::TaskState;
+use super::{Event, TaskRow, Tx, event_row};
 use crate::domain::rules::Status;
 use crate::error::Result;
-
-/// An open task (pending, in progress or submitted) with what the
-/// outstanding report needs to know about its predecessors.
-#[derive(Debug, Clone)]
-pub struct OpenTaskRow {
-    pub installation: String,
-    pub subscriber: String,
-    pub task: String,
-    pub status: Status,
-    pub since: String,
-    pub due: Option<String>,
-    /// How many predecessors are neither signed off nor waived.
-    pub open_predecessors: i64,
-    /// When the last predecessor got where it is.
-    pub predecessors_since: Option<String>,
-}
 
 /// What the update and backup rules need about a handed-over installation.
 #[derive(Debug, Clone)]
@@ -37,46 +20,48 @@ pub struct OperatingRow {
     pub last_backup: Option<String>,
 }
 
-/// One cell of the installations × tasks grid.
-#[derive(Debug, Clone)]
-pub struct GridCell {
-    pub installation: String,
-    pub subscriber: String,
-    pub task: String,
-    pub state: TaskState,
-}
-
 impl Tx<'_> {
-    /// Open tasks of every installation, or of one.
-    pub fn open_tasks(&self, installation: Option<&str>) -> Result<Vec<OpenTaskRow>> {
+    /// Every installation's tasks (or one installation's), handed to `f` one
+    /// installation at a time: one scan, in the table's own order.
+    pub fn each_installation_tasks(
+        &self,
+        installation: Option<&str>,
+        mut f: impl FnMut(&str, &str, &[TaskRow]) -> Result<()>,
+    ) -> Result<()> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT t.installation_id, i.subscriber, t.task_key, t.state, t.blocked_from, t.since, t.due,
-                    (SELECT count(*) FROM template_predecessor tp
-                       JOIN task p ON p.installation_id = t.installation_id AND p.task_key = tp.predecessor
-                      WHERE tp.task = t.task_key AND p.state NOT IN ('signed_off', 'waived')),
-                    (SELECT max(p.since) FROM template_predecessor tp
-                       JOIN task p ON p.installation_id = t.installation_id AND p.task_key = tp.predecessor
-                      WHERE tp.task = t.task_key)
-             FROM task t JOIN installation i ON i.id = t.installation_id
-             WHERE t.state IN ('pending', 'in_progress', 'submitted', 'blocked')
-               AND (?1 IS NULL OR t.installation_id = ?1)",
+            "SELECT i.id, i.subscriber, t.task_key, t.state, t.blocked_from, t.due, t.since
+             FROM installation i JOIN task t ON t.installation_id = i.id
+             WHERE (?1 IS NULL OR i.id = ?1)
+             ORDER BY i.id",
         )?;
-        let rows = stmt.query_map(params![installation], |r| {
-            Ok(OpenTaskRow {
-                installation: r.get(0)?,
-                subscriber: r.get(1)?,
-                task: r.get(2)?,
+        let mut rows = stmt.query(params![installation])?;
+        let mut current: Option<(String, String)> = None;
+        let mut group: Vec<TaskRow> = Vec::with_capacity(16);
+        while let Some(r) = rows.next()? {
+            let id = r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            if current.as_ref().is_some_and(|(cur, _)| cur != id) {
+                if let Some((cur, subscriber)) = current.take() {
+                    f(&cur, &subscriber, &group)?;
+                }
+                group.clear();
+            }
+            if current.is_none() {
+                current = Some((id.to_string(), r.get(1)?));
+            }
+            group.push(TaskRow {
+                key: r.get(2)?,
                 status: Status {
                     state: r.get(3)?,
                     blocked_from: r.get(4)?,
                 },
-                since: r.get(5)?,
-                due: r.get(6)?,
-                open_predecessors: r.get(7)?,
-                predecessors_since: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+                due: r.get(5)?,
+                since: r.get(6)?,
+            });
+        }
+        if let Some((cur, subscriber)) = current {
+            f(&cur, &subscriber, &group)?;
+        }
+        Ok(())
     }
 
     /// Open tasks whose due date is before `today`.
@@ -136,25 +121,6 @@ impl Tx<'_> {
             f(event_row(r)?)?;
         }
         Ok(())
-    }
-
-    /// The state of every task of every installation, in template order.
-    pub fn grid(&self) -> Result<Vec<GridCell>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT t.installation_id, i.subscriber, t.task_key, t.state
-             FROM task t JOIN installation i ON i.id = t.installation_id
-             JOIN template_task d ON d.key = t.task_key
-             ORDER BY t.installation_id, d.position",
-        )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(GridCell {
-                installation: r.get(0)?,
-                subscriber: r.get(1)?,
-                task: r.get(2)?,
-                state: r.get(3)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
 

@@ -658,6 +658,50 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
     (&["status", "acme-prod", "--format", "yaml"], 2),
     (&["status", "acme-prod", "--no-such-flag"], 2),
     (&["nonsense"], 2),
+    (&["task", "start", "acme-prod", "", "--as", "ian"], 2),
+    (
+        &[
+            "checklist",
+            "check",
+            "acme-prod",
+            "infrastructure",
+            "bad item!",
+            "--as",
+            "ian",
+        ],
+        2,
+    ),
+    (
+        &[
+            "task",
+            "comment",
+            "acme-prod",
+            "infrastructure",
+            "carriage\rreturn",
+            "--as",
+            "ian",
+        ],
+        2,
+    ),
+    (
+        &[
+            "person",
+            "add",
+            "IAN",
+            "--party",
+            "subscriber",
+            "--role",
+            "administrator",
+            "--subscriber",
+            "Acme",
+        ],
+        5,
+    ),
+    (
+        &["installation", "add", "ACME-PROD", "--subscriber", "Acme"],
+        5,
+    ),
+    (&["status", "acme-prod", "--db", "/tmp/"], 2),
     (
         &[
             "task",
@@ -714,7 +758,11 @@ fn bad_input_is_refused_before_it_reaches_storage() {
                 other => other,
             })
             .collect();
-        env.refused(&args, *code);
+        let err = env.refused(&args, *code);
+        assert!(
+            !err.trim_end().contains(['\r', '\u{1b}']),
+            "raw control characters in {err:?}"
+        );
         assert!(before == bytes(), "raci {args:?} changed the database file");
     }
     eprintln!("bad inputs tried: {}", BAD_INPUTS.len());
@@ -829,4 +877,39 @@ fn a_person_bound_to_an_os_account_acts_only_from_it() {
         ],
         3,
     );
+}
+
+#[test]
+fn a_write_whose_output_fails_is_still_recorded_once_and_succeeds() {
+    let env = TestEnv::with_people_and_installations();
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let out = env
+        .command(&[
+            "task",
+            "start",
+            "acme-prod",
+            "infrastructure",
+            "--as",
+            "ian",
+        ])
+        .stdout(full)
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.starts_with("warning: the change was recorded"),
+        "{stderr}"
+    );
+    let starts = env
+        .json(&["log", "acme-prod"])
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "start")
+        .count();
+    assert_eq!(starts, 1);
 }

@@ -302,6 +302,18 @@ fn a_backup_taken_in_january_is_stale_in_november() {
     assert_eq!(stale.as_array().map(Vec::len), Some(1));
     assert_eq!(stale[0]["installation"], "globex-prod");
     assert_eq!(stale[0]["last_backup"], serde_json::Value::Null);
+    // An installation not yet handed over is not expected to back up.
+    env.ok(&["installation", "add", "acme-new", "--subscriber", "Acme"]);
+    env.ok(&[
+        "backups",
+        "record",
+        "acme-new",
+        "--taken-on",
+        "2026-01-02",
+        "--as",
+        "ian",
+    ]);
+    assert!(!env.ok(&["report", "stale-backups"]).contains("acme-new"));
 }
 
 impl TestEnv {
@@ -606,6 +618,32 @@ fn the_demo_fills_the_default_database_and_prints_the_outstanding_report() {
     // Deterministic, and running it again adds nothing.
     assert_eq!(run("b"), first);
     assert_eq!(run("a"), first);
+}
+
+#[test]
+fn the_demo_refuses_to_reuse_a_handle_taken_by_someone_else() {
+    let env = TestEnv::new();
+    env.ok(&[
+        "person",
+        "add",
+        "ada.cse",
+        "--party",
+        "subscriber",
+        "--role",
+        "administrator",
+        "--subscriber",
+        "Foo",
+    ]);
+    let err = env.refused(&["demo", "--installations", "3"], 5);
+    assert!(err.contains("ada.cse"), "{err}");
+    // People of its own from an earlier run are reused.
+    let env = TestEnv::new();
+    env.ok(&["demo", "--installations", "2"]);
+    env.ok(&["demo", "--installations", "4"]);
+    assert_eq!(
+        env.json(&["installation", "list"]).as_array().map(Vec::len),
+        Some(4)
+    );
 }
 
 #[test]
