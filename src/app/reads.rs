@@ -48,7 +48,7 @@ fn task_views(matrix: &Matrix, rows: &[TaskRow], ctx: &Context) -> Vec<TaskView>
     rows.iter()
         .filter_map(|row| {
             let def = matrix.task(&row.key)?;
-            let predecessors_done = rules::predecessors_done(def, &state_of);
+            let predecessors_done = rules::predecessors_done(def, state_of);
             let open = !row.status.state.is_done() && row.status.state != TaskState::Recurring;
             Some(TaskView {
                 task: row.key.clone(),
