@@ -198,29 +198,7 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context) -> Result<Vec<OverdueView>> {
             reason: "past_due".into(),
         });
     }
-    for op in tx.operating()? {
-        if !op.handover_signed_off {
-            continue;
-        }
-        let Some(reference) = op
-            .last_cycle
-            .as_deref()
-            .or(op.handed_over.as_deref())
-            .and_then(day)
-        else {
-            continue;
-        };
-        let due = reference + Duration::days(UPDATE_EVERY_DAYS);
-        if today > due {
-            rows.push(OverdueView {
-                installation: op.installation,
-                task: "updates".into(),
-                due: due.format("%Y-%m-%d").to_string(),
-                reason: "update_overdue".into(),
-                days_overdue: (today - due).num_days(),
-            });
-        }
-    }
+    rows.extend(update_overdue(tx, today)?);
     rows.sort_by(|a, b| {
         (&a.due, &a.installation, &a.task).cmp(&(&b.due, &b.installation, &b.task))
     });
