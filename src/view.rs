@@ -91,6 +91,8 @@ pub struct MatrixRowView {
 pub struct ItemView {
     pub task: String,
     pub item: String,
+    /// What the item asks for, from the template.
+    pub label: String,
     pub owner: Option<Party>,
     pub checked: bool,
     pub checked_by: Option<String>,

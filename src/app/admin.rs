@@ -61,12 +61,12 @@ impl NewPerson {
 }
 
 pub fn add_person(store: &mut Store, ctx: &Context, new: &NewPerson) -> Result<Vec<Event>> {
-    new.validate()?;
     store.write(|tx| add_person_in(tx, ctx, new))
 }
 
 /// [`add_person`] inside a transaction the caller holds.
 pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<Event>> {
+    new.validate()?;
     let actor = acting_if_given(tx, ctx)?;
     if let Some(existing) = tx.person_like(new.handle.as_str())? {
         return Err(Error::conflict(format!(
@@ -234,4 +234,45 @@ fn parse_import(
         rows.push((line, new));
     }
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Kind;
+
+    /// The checks live with the use case, so a batch calling the `_in`
+    /// function inside its own transaction cannot skip them.
+    #[test]
+    fn add_person_in_validates_its_request() {
+        let mut store = Store::open_in_memory().expect("store");
+        let ctx = Context {
+            now: chrono::Utc::now(),
+            acting: None,
+            os_user: None,
+        };
+        let vendor_with_subscriber = NewPerson {
+            handle: "v".parse().expect("id"),
+            party: Party::Vendor,
+            role: Role::SupportEngineer,
+            name: None,
+            email: None,
+            subscriber: Some("Acme".parse().expect("text")),
+            login: None,
+        };
+        let err = store
+            .write(|tx| add_person_in(tx, &ctx, &vendor_with_subscriber))
+            .expect_err("refused");
+        assert_eq!(err.kind, Kind::BadInput);
+        let wrong_role = NewPerson {
+            subscriber: None,
+            role: Role::Administrator,
+            ..vendor_with_subscriber
+        };
+        let err = store
+            .write(|tx| add_person_in(tx, &ctx, &wrong_role))
+            .expect_err("refused");
+        assert_eq!(err.kind, Kind::BadInput);
+        assert!(store.read(|tx| tx.persons()).expect("persons").is_empty());
+    }
 }

@@ -91,7 +91,7 @@ fn find_person(tx: &Tx<'_>, handle: &str) -> Result<Person> {
     })
 }
 
-fn find_installation(tx: &Tx<'_>, id: &str) -> Result<Installation> {
+pub(crate) fn find_installation(tx: &Tx<'_>, id: &str) -> Result<Installation> {
     tx.installation(id)?.ok_or_else(|| {
         Error::not_found(format!(
             "no installation {id:?}; `raci installation list` shows the installations"

@@ -67,7 +67,12 @@ pub fn start_cycle_in(
             open.number, open.version, inst.id, open.state
         )));
     }
-    let number = cycles.last().map_or(1, |c| c.number + 1);
+    let number = match cycles.last() {
+        None => 1,
+        Some(c) => c.number.checked_add(1).ok_or_else(|| {
+            Error::storage(format!("cycle number {} cannot grow further", c.number))
+        })?,
+    };
     tx.insert_cycle(&CycleRow {
         installation: inst.id.clone(),
         number,
@@ -131,7 +136,7 @@ pub fn cycle_action_in(
     cycle.snapshot = after.snapshot;
     cycle.access = after.access;
     if action == CycleAction::Fail {
-        cycle.failures += 1;
+        cycle.failures = cycle.failures.saturating_add(1);
     }
     if after.state != from {
         cycle.since = ctx.stamp();
@@ -169,11 +174,6 @@ pub fn record_backup(
     taken_on: Day,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
-    if taken_on.0 > ctx.today() {
-        return Err(Error::bad_input(format!(
-            "--taken-on {taken_on} is in the future; record a backup on or after the day it was taken"
-        )));
-    }
     store.write(|tx| record_backup_in(tx, ctx, installation, taken_on, note))
 }
 
@@ -185,6 +185,11 @@ pub fn record_backup_in(
     taken_on: Day,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
+    if taken_on.0 > ctx.today() {
+        return Err(Error::bad_input(format!(
+            "--taken-on {taken_on} is in the future; record a backup on or after the day it was taken"
+        )));
+    }
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
     if actor.party != Party::Subscriber {
         return Err(Error::not_permitted(format!(
@@ -229,12 +234,12 @@ pub struct NewTicket {
 }
 
 pub fn open_ticket(store: &mut Store, ctx: &Context, new: &NewTicket) -> Result<Vec<Event>> {
-    operations::check_new_ticket(new.severity, new.environment)?;
     store.write(|tx| open_ticket_in(tx, ctx, new))
 }
 
 /// [`open_ticket`] inside a transaction the caller holds.
 pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec<Event>> {
+    operations::check_new_ticket(new.severity, new.environment)?;
     let (person, actor, inst) = actor_on(tx, ctx, &new.installation)?;
     operations::authorize_ticket(TicketAction::Open, &actor)?;
     let matrix = tx.matrix()?;
@@ -266,7 +271,7 @@ pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec
     })?;
     let mut rec = Recorder::new(ctx, Some(&person));
     rec.record(tx, Some(&inst.id), TicketAction::Open.as_str(), |e| {
-        e.task = Some("support-tickets".into());
+        e.task = Some(TicketAction::Open.task().into());
         e.ticket = Some(new.reference.to_string());
         e.to = Some(TicketState::Open.to_string());
         e.note = Some(format!(
@@ -311,14 +316,7 @@ pub fn ticket_action_in(
     }
     let mut rec = Recorder::new(ctx, Some(&person));
     rec.record(tx, Some(&inst.id), action.as_str(), |e| {
-        e.task = Some(
-            if action == TicketAction::Resolve {
-                "issue-resolution"
-            } else {
-                "support-tickets"
-            }
-            .into(),
-        );
+        e.task = Some(action.task().into());
         e.ticket = Some(reference.to_string());
         if to != ticket.state {
             e.from = Some(ticket.state.to_string());

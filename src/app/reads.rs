@@ -79,13 +79,22 @@ pub fn log(store: &mut Store, id: &str) -> Result<Vec<EventView>> {
 pub fn checklist(store: &mut Store, id: &str, task: Option<&str>) -> Result<Vec<ItemView>> {
     store.read(|tx| {
         let inst = find_installation(tx, id)?;
+        let matrix = tx.matrix()?;
         if let Some(task) = task {
-            find_def(tx.matrix()?, task)?;
+            find_def(matrix, task)?;
         }
+        let label = |task: &str, item: &str| {
+            matrix
+                .task(task)
+                .and_then(|d| d.item(item))
+                .map(|i| i.label.clone())
+                .unwrap_or_default()
+        };
         Ok(tx
             .items(&inst.id, task)?
             .into_iter()
             .map(|i| ItemView {
+                label: label(&i.task, &i.item),
                 task: i.task,
                 item: i.item,
                 owner: Some(i.owner),

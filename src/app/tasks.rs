@@ -183,9 +183,9 @@ pub struct HandoverRecord {
 fn counts_for(party: Party, subscriber: Option<&str>, inst: &Installation) -> Option<Party> {
     match party {
         Party::Vendor => Some(Party::Vendor),
-        Party::Subscriber => {
-            (subscriber == Some(inst.subscriber.as_str())).then_some(Party::Subscriber)
-        }
+        Party::Subscriber => subscriber
+            .is_some_and(|s| rules::same_subscriber(s, &inst.subscriber))
+            .then_some(Party::Subscriber),
     }
 }
 
@@ -194,17 +194,17 @@ pub fn record_handover(
     ctx: &Context,
     req: &HandoverRecord,
 ) -> Result<Vec<Event>> {
+    store.write(|tx| record_handover_in(tx, ctx, req))
+}
+
+/// [`record_handover`] inside a transaction the caller holds.
+pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> Result<Vec<Event>> {
     if req.held_on.0 > ctx.today() {
         return Err(Error::bad_input(format!(
             "--held-on {} is in the future; record a handover on or after the day it was held",
             req.held_on
         )));
     }
-    store.write(|tx| record_handover_in(tx, ctx, req))
-}
-
-/// [`record_handover`] inside a transaction the caller holds.
-pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> Result<Vec<Event>> {
     let (person, actor) = acting(tx, ctx)?;
     let inst = find_installation(tx, req.installation.as_str())?;
     let matrix = tx.matrix()?;

@@ -270,13 +270,17 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             recorded(format, admin::add_installation(store, ctx, &new)?, out)
         }
         Command::Installation(InstallationCommand::Import { file }) => {
-            let count = admin::import_installations(store, ctx, file)?;
+            let imported = admin::import_installations(store, ctx, file)?;
             match format {
                 Format::Table => output::lines(
-                    &format!("imported {count} installations from {}\n", file.display()),
+                    &format!(
+                        "imported {imported} installations from {}\n",
+                        file.display()
+                    ),
                     out,
                 ),
-                _ => output::json(&serde_json::json!({ "imported": count }), out),
+                Format::Json => output::json(&ImportView { imported }, out),
+                Format::Csv => output::rows(format, &[ImportView { imported }], out),
             }
         }
         Command::Installation(InstallationCommand::List) => {
@@ -325,16 +329,8 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             &reads::checklist(store, id.as_str(), task.as_ref().map(Id::as_str))?,
             out,
         ),
-        Command::Checklist(ChecklistCommand::Check(a) | ChecklistCommand::Uncheck(a)) => {
-            let step = tasks::ItemStep {
-                installation: a.target.id.clone(),
-                task: a.target.task.to_string(),
-                item: a.item.to_string(),
-                check: matches!(cli.command, Command::Checklist(ChecklistCommand::Check(_))),
-                note: a.note.clone(),
-            };
-            recorded(format, tasks::set_item(store, ctx, &step)?, out)
-        }
+        Command::Checklist(ChecklistCommand::Check(a)) => item(a, true, format, ctx, store, out),
+        Command::Checklist(ChecklistCommand::Uncheck(a)) => item(a, false, format, ctx, store, out),
         Command::Handover(HandoverCommand::Record {
             id,
             held_on,
@@ -429,6 +425,24 @@ fn report_command(
     }
 }
 
+fn item(
+    a: &args::ItemArgs,
+    check: bool,
+    format: Format,
+    ctx: &Context,
+    store: &mut Store,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let step = tasks::ItemStep {
+        installation: a.target.id.clone(),
+        task: a.target.task.to_string(),
+        item: a.item.to_string(),
+        check,
+        note: a.note.clone(),
+    };
+    recorded(format, tasks::set_item(store, ctx, &step)?, out)
+}
+
 fn update(
     command: &UpdateCommand,
     format: Format,
@@ -519,6 +533,12 @@ fn ticket(
         }
     };
     recorded(format, events, out)
+}
+
+/// What `installation import` prints for scripts.
+#[derive(Debug, Default, serde::Serialize)]
+struct ImportView {
+    imported: usize,
 }
 
 /// What a write prints: the events it recorded, one line each for people.

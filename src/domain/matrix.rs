@@ -131,12 +131,4 @@ impl Matrix {
             .collect::<Vec<_>>()
             .join(", ")
     }
-
-    /// How a party is shown to people: the vendor by its name.
-    pub fn display(&self, party: Party) -> &str {
-        match party {
-            Party::Vendor => &self.vendor_name,
-            Party::Subscriber => "subscriber",
-        }
-    }
 }

@@ -85,6 +85,14 @@ impl CycleState {
             CycleState::SignedOff => None,
         }
     }
+
+    /// The matrix row the awaited step belongs to.
+    pub fn task(self) -> &'static str {
+        match self {
+            CycleState::TestingDev => "update-testing",
+            _ => "updates",
+        }
+    }
 }
 
 /// Only the vendor starts an update cycle (it is R on Updates and runs them).
@@ -197,10 +205,25 @@ names!(
 
 impl TicketState {
     pub fn next_move(self) -> Option<Party> {
+        self.next().map(|(party, _, _)| party)
+    }
+
+    /// Whose move it is, on which matrix row, and what the move is.
+    pub fn next(self) -> Option<(Party, &'static str, &'static str)> {
         match self {
-            TicketState::Open => Some(Party::Vendor),
-            TicketState::Resolved => Some(Party::Subscriber),
+            TicketState::Open => Some((Party::Vendor, "issue-resolution", "resolve")),
+            TicketState::Resolved => Some((Party::Subscriber, "support-tickets", "close")),
             TicketState::Closed => None,
+        }
+    }
+}
+
+impl TicketAction {
+    /// The matrix row the action belongs to.
+    pub fn task(self) -> &'static str {
+        match self {
+            TicketAction::Resolve => "issue-resolution",
+            _ => "support-tickets",
         }
     }
 }

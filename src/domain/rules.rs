@@ -124,9 +124,14 @@ pub fn parties_for(verb: Verb, def: &TaskDef) -> (Vec<Party>, &'static str) {
     }
 }
 
-/// Refuses an actor whose party is not among `parties`, or who acts for the
-/// party the matrix names a role for without holding that role.
-fn require(action: &str, parties: &[Party], why: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
+/// Refuses an actor whose party is not among `parties`.
+fn require_party(
+    action: &str,
+    parties: &[Party],
+    why: &str,
+    def: &TaskDef,
+    actor: &Actor,
+) -> Result<()> {
     if !parties.contains(&actor.party) {
         return Err(Error::not_permitted(format!(
             "{action} on {task} is for the {who} ({why}); {handle} is {party} {role}",
@@ -137,6 +142,12 @@ fn require(action: &str, parties: &[Party], why: &str, def: &TaskDef, actor: &Ac
             role = actor.role,
         )));
     }
+    Ok(())
+}
+
+/// [`require_party`], and for the party the matrix names a role for, that role.
+fn require(action: &str, parties: &[Party], why: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
+    require_party(action, parties, why, def, actor)?;
     require_role(action, def, actor)
 }
 
@@ -159,13 +170,18 @@ fn require_role(action: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
 pub fn may_act_on(actor: &Actor, installation: &str, subscriber: &str) -> Result<()> {
     match (&actor.party, &actor.subscriber) {
         (Party::Vendor, _) => Ok(()),
-        (Party::Subscriber, Some(own)) if own == subscriber => Ok(()),
+        (Party::Subscriber, Some(own)) if same_subscriber(own, subscriber) => Ok(()),
         (Party::Subscriber, own) => Err(Error::not_permitted(format!(
             "{handle} belongs to subscriber {own:?} and may act only on its installations; {installation} belongs to {subscriber:?}",
             handle = actor.handle,
             own = own.as_deref().unwrap_or(""),
         ))),
     }
+}
+
+/// Subscriber names are compared ignoring ASCII case: "ACME" is "Acme".
+pub fn same_subscriber(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
 }
 
 /// The recurring rows take no task verbs: their work is cycles and tickets.
@@ -183,13 +199,11 @@ pub fn refuse_recurring(def: &TaskDef, what: &str) -> Result<()> {
 /// May this actor take this verb on this task, whatever its state?
 pub fn authorize(verb: Verb, def: &TaskDef, actor: &Actor) -> Result<()> {
     let (parties, why) = parties_for(verb, def);
-    if verb == Verb::Comment {
+    match verb {
         // Comments are open to anyone with a letter, whatever their role.
-        if parties.contains(&actor.party) {
-            return Ok(());
-        }
+        Verb::Comment => require_party(verb.as_str(), &parties, why, def, actor),
+        _ => require(verb.as_str(), &parties, why, def, actor),
     }
-    require(verb.as_str(), &parties, why, def, actor)
 }
 
 fn conflict_state(verb: Verb, def: &TaskDef, state: TaskState, needs: &str) -> Error {

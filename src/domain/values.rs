@@ -228,7 +228,14 @@ mod properties {
 
         /// Parties, roles and states accept exactly their names.
         #[test]
-        fn closed_sets_accept_exactly_their_names(s in "[a-z_-]{0,30}") {
+        fn closed_sets_accept_exactly_their_names(
+            s in prop_oneof![
+                "[a-z_-]{0,30}",
+                prop::sample::select(Party::NAMES).prop_map(str::to_string),
+                prop::sample::select(Role::NAMES).prop_map(str::to_string),
+                prop::sample::select(TaskState::NAMES).prop_map(str::to_string),
+            ]
+        ) {
             prop_assert_eq!(s.parse::<Party>().is_ok(), Party::NAMES.contains(&s.as_str()));
             prop_assert_eq!(s.parse::<Role>().is_ok(), Role::NAMES.contains(&s.as_str()));
             prop_assert_eq!(s.parse::<TaskState>().is_ok(), TaskState::NAMES.contains(&s.as_str()));

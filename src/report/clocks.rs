@@ -96,31 +96,18 @@ impl<'m> Replay<'m> {
                 out.push((i, Holder::Blocked));
                 continue;
             }
-            let predecessors_done = def
-                .predecessors
-                .iter()
-                .all(|p| self.state_of(p).is_some_and(TaskState::is_done));
+            let predecessors_done = rules::predecessors_done(def, |p| self.state_of(p));
             if let Some(party) = rules::next_move(def, status, predecessors_done) {
                 out.push((i, Holder::Party(party)));
             }
         }
         for state in self.cycles.values() {
             if let Some((party, _)) = state.next() {
-                let task = if *state == CycleState::TestingDev {
-                    "update-testing"
-                } else {
-                    "updates"
-                };
-                out.extend(self.index(task).map(|i| (i, Holder::Party(party))));
+                out.extend(self.index(state.task()).map(|i| (i, Holder::Party(party))));
             }
         }
         for state in self.tickets.values() {
-            if let Some(party) = state.next_move() {
-                let task = if party == Party::Vendor {
-                    "issue-resolution"
-                } else {
-                    "support-tickets"
-                };
+            if let Some((party, task, _)) = state.next() {
                 out.extend(self.index(task).map(|i| (i, Holder::Party(party))));
             }
         }

@@ -7,13 +7,12 @@ pub mod html;
 
 use chrono::{Duration, NaiveDate};
 
-use crate::app::Context;
+use crate::app::{Context, find_installation};
 use crate::domain::matrix::Matrix;
-use crate::domain::operations::{CycleState, TicketState};
 use crate::domain::rules;
 use crate::domain::values::Id;
 use crate::domain::{Party, TaskState};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{Store, Tx};
 use crate::view::{ClockTotalView, ClockView, OutstandingView, OverdueView, StaleBackupView};
 
@@ -21,15 +20,10 @@ use crate::view::{ClockTotalView, ClockView, OutstandingView, OverdueView, Stale
 pub const UPDATE_EVERY_DAYS: i64 = 90;
 
 fn check_installation(tx: &Tx<'_>, installation: Option<&Id>) -> Result<()> {
-    if let Some(id) = installation
-        && tx.installation(id.as_str())?.is_none()
-    {
-        return Err(Error::not_found(format!(
-            "no installation {:?}; `raci installation list` shows the installations",
-            id.as_str()
-        )));
+    match installation {
+        Some(id) => find_installation(tx, id.as_str()).map(drop),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 fn day(text: &str) -> Option<NaiveDate> {
@@ -120,12 +114,7 @@ pub fn outstanding_in(
         rows.push(OutstandingView {
             installation: c.installation,
             subscriber,
-            task: if c.state == CycleState::TestingDev {
-                "update-testing"
-            } else {
-                "updates"
-            }
-            .into(),
+            task: c.state.task().into(),
             state: c.state.to_string(),
             party: Some(owner),
             next_move: step.into(),
@@ -137,16 +126,12 @@ pub fn outstanding_in(
         });
     }
     for (k, subscriber) in tx.open_tickets(only)? {
-        let Some(owner) = k.state.next_move() else {
+        let Some((owner, task, step)) = k.state.next() else {
             continue;
         };
         if !wanted(owner) {
             continue;
         }
-        let (task, step) = match k.state {
-            TicketState::Open => ("issue-resolution", "resolve"),
-            _ => ("support-tickets", "close"),
-        };
         rows.push(OutstandingView {
             installation: k.installation,
             subscriber,
@@ -209,11 +194,7 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context) -> Result<Vec<OverdueView>> {
 /// any, the handover meeting) is more than 90 days old.
 fn update_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<OverdueView>> {
     let mut rows = Vec::new();
-    for op in tx
-        .operating()?
-        .into_iter()
-        .filter(|op| op.handover_signed_off)
-    {
+    for op in tx.handed_over()? {
         let Some(reference) = op
             .last_cycle
             .as_deref()
@@ -246,11 +227,7 @@ pub fn stale_backups(
     store.read(|tx| {
         let today = ctx.today();
         let mut rows = Vec::new();
-        for op in tx
-            .operating()?
-            .into_iter()
-            .filter(|op| op.handover_signed_off)
-        {
+        for op in tx.handed_over()? {
             let last = op.last_backup.as_deref().and_then(day);
             let handed_over = op.handed_over.as_deref().and_then(day);
             let none_since_handover = match (last, handed_over) {

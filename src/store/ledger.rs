@@ -2,7 +2,7 @@
 //! the hash of the event before it, so editing, deleting or reordering an
 //! event breaks the chain from that event on, and `db check` names it.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
 use super::{Event, Tx, event_row};
@@ -40,6 +40,30 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
         .collect())
 }
 
+/// Chains events written before the ledger existed: run by migration 05 in
+/// its own transaction, so no database is ever left half-chained.
+pub(super) fn chain_unhashed(conn: &Connection) -> Result<()> {
+    let mut prev = GENESIS.to_string();
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {EVENT_COLUMNS}, hash FROM event ORDER BY id"
+    ))?;
+    let rows = stmt.query_map([], |r| Ok((event_row(r)?, r.get::<_, Option<String>>(13)?)))?;
+    let mut update = conn.prepare("UPDATE event SET prev_hash = ?2, hash = ?3 WHERE id = ?1")?;
+    for row in rows {
+        let (event, hash) = row?;
+        let hash = match hash {
+            Some(h) => h,
+            None => {
+                let h = event_hash(&prev, &event)?;
+                update.execute(params![event.id, prev, h])?;
+                h
+            }
+        };
+        prev = hash;
+    }
+    Ok(())
+}
+
 /// What `db check` found in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainReport {
@@ -70,31 +94,6 @@ impl Tx<'_> {
                 )));
             }
         })
-    }
-
-    /// Chains events written before the ledger existed (migration 05).
-    pub(super) fn chain_unhashed(&self) -> Result<()> {
-        let mut prev = GENESIS.to_string();
-        let mut stmt = self.tx.prepare(&format!(
-            "SELECT {EVENT_COLUMNS}, hash FROM event ORDER BY id"
-        ))?;
-        let rows = stmt.query_map([], |r| Ok((event_row(r)?, r.get::<_, Option<String>>(13)?)))?;
-        let mut update = self
-            .tx
-            .prepare("UPDATE event SET prev_hash = ?2, hash = ?3 WHERE id = ?1")?;
-        for row in rows {
-            let (event, hash) = row?;
-            let hash = match hash {
-                Some(h) => h,
-                None => {
-                    let h = event_hash(&prev, &event)?;
-                    update.execute(params![event.id, prev, h])?;
-                    h
-                }
-            };
-            prev = hash;
-        }
-        Ok(())
     }
 
     /// Walks the whole chain, oldest first, stopping at the first event

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
-use rusqlite_migration::Migrations;
+use rusqlite_migration::{HookError, M, Migrations};
 
 use crate::domain::matrix::{ItemDef, Letters, Matrix, TaskDef};
 use crate::domain::rules::Status;
@@ -25,16 +25,40 @@ use crate::error::{Error, Result};
 
 static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migrations");
 
-/// The schema version that added the hash chain (migration 05).
-const LEDGER_VERSION: usize = 5;
+/// The migration that adds the hash chain; it chains older events in the
+/// same transaction.
+const LEDGER_MIGRATION: &str = "05-ledger";
+
+/// `PRAGMA application_id` of a raci database: "raci" in ASCII (migration 07).
+const APPLICATION_ID: i64 = 0x7261_6369;
 
 /// How long a command waits for another raci's write to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The embedded migrations, in order.
+/// The embedded migrations, in order of their directories' names.
 pub fn migrations() -> Result<Migrations<'static>> {
-    Migrations::from_directory(&MIGRATIONS_DIR)
-        .map_err(|e| Error::storage(format!("the embedded migrations do not load: {e}")))
+    let mut dirs: Vec<&Dir<'static>> = MIGRATIONS_DIR.dirs().collect();
+    dirs.sort_by_key(|d| d.path());
+    dirs.into_iter()
+        .map(|dir| {
+            let name = dir
+                .path()
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("");
+            let up = dir
+                .get_file(dir.path().join("up.sql"))
+                .and_then(|f| f.contents_utf8())
+                .ok_or_else(|| Error::storage(format!("migration {name} has no up.sql")))?;
+            Ok(if name == LEDGER_MIGRATION {
+                M::up_with_hook(up, |tx: &rusqlite::Transaction<'_>| {
+                    ledger::chain_unhashed(tx).map_err(|e| HookError::Hook(e.message))
+                })
+            } else {
+                M::up(up)
+            })
+        })
+        .collect()
 }
 
 /// The schema version this build of raci writes.
@@ -81,6 +105,18 @@ impl Store {
         // Read the version before anything could write to the file.
         let version = user_version(&conn)?;
         let latest = latest_version();
+        let application_id: i64 = conn.pragma_query_value(None, "application_id", |r| r.get(0))?;
+        let foreign = (application_id != 0 && application_id != APPLICATION_ID)
+            || (version == 0
+                && conn
+                    .query_row("SELECT 1 FROM sqlite_schema LIMIT 1", [], |_| Ok(()))
+                    .optional()?
+                    .is_some());
+        if foreign {
+            return Err(Error::storage(
+                "this SQLite file belongs to another program (it has tables but is not a raci database); it was left untouched, point --db at a raci database or a new path",
+            ));
+        }
         if version > latest {
             return Err(Error::storage(format!(
                 "the database was written by a newer raci (schema version {version}; this raci knows up to {latest}); it was left untouched, use a newer raci"
@@ -98,11 +134,6 @@ impl Store {
                 && user_version(&conn)? != latest
             {
                 return Err(Error::storage(format!("cannot migrate the database: {e}")));
-            }
-            if version < LEDGER_VERSION {
-                let mut store = Store { conn };
-                store.write(|tx| tx.chain_unhashed())?;
-                return Ok(store);
             }
         }
         Ok(Store { conn })
@@ -135,10 +166,6 @@ impl Store {
         let out = f(&tx)?;
         tx.tx.finish()?;
         Ok(out)
-    }
-
-    pub fn connection(&self) -> &Connection {
-        &self.conn
     }
 }
 
@@ -235,10 +262,6 @@ fn letters(text: &str) -> Result<Letters> {
 }
 
 impl Tx<'_> {
-    pub fn conn(&self) -> &Connection {
-        &self.tx
-    }
-
     /// The template's matrix, rows in the seed's order.
     pub fn matrix(&self) -> Result<&Matrix> {
         if let Some(m) = self.matrix.get() {

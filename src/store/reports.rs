@@ -13,8 +13,6 @@ pub struct OperatingRow {
     pub subscriber: String,
     /// The day of the latest recorded handover meeting.
     pub handed_over: Option<String>,
-    /// Whether the handover task is signed off.
-    pub handover_signed_off: bool,
     /// The day the latest update cycle was signed off.
     pub last_cycle: Option<String>,
     pub last_backup: Option<String>,
@@ -76,28 +74,30 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Installations with a handover signed off or a backup recorded: what
-    /// the 90-day update rule and the backup report look at.
-    pub fn operating(&self) -> Result<Vec<OperatingRow>> {
+    /// Installations whose handover is signed off: what the 90-day update
+    /// rule and the backup report look at.
+    pub fn handed_over(&self) -> Result<Vec<OperatingRow>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT i.id, i.subscriber,
                     (SELECT max(held_on) FROM handover h WHERE h.installation_id = i.id),
-                    t.state = 'signed_off',
                     (SELECT max(substr(signed_off_at, 1, 10)) FROM update_cycle c
                       WHERE c.installation_id = i.id AND c.state = 'signed_off'),
-                    (SELECT max(taken_on) FROM backup_record b WHERE b.installation_id = i.id) AS last_backup
-             FROM installation i JOIN task t ON t.installation_id = i.id AND t.task_key = 'handover'
-             WHERE t.state = 'signed_off' OR last_backup IS NOT NULL
+                    (SELECT max(taken_on) FROM backup_record b WHERE b.installation_id = i.id)
+             FROM installation i JOIN task t ON t.installation_id = i.id AND t.task_key = ?1
+             WHERE t.state = ?2
              ORDER BY i.id",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let params = params![
+            crate::domain::rules::HANDOVER,
+            crate::domain::TaskState::SignedOff
+        ];
+        let rows = stmt.query_map(params, |r| {
             Ok(OperatingRow {
                 installation: r.get(0)?,
                 subscriber: r.get(1)?,
                 handed_over: r.get(2)?,
-                handover_signed_off: r.get(3)?,
-                last_cycle: r.get(4)?,
-                last_backup: r.get(5)?,
+                last_cycle: r.get(3)?,
+                last_backup: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -149,7 +149,7 @@ impl Tx<'_> {
              JOIN installation i ON i.id = e.installation_id
              LEFT JOIN inbox_read r ON r.handle = ?1 AND r.event_id = e.id
              WHERE e.task IN (SELECT value FROM json_each(?2))
-               AND (?3 IS NULL OR i.subscriber = ?3)
+               AND (?3 IS NULL OR i.subscriber = ?3 COLLATE NOCASE)
              ORDER BY read, e.id DESC",
         )?;
         let rows = stmt.query_map(params![handle, keys, subscriber], |r| {

@@ -124,7 +124,7 @@ impl TestEnv {
         let mut out = String::new();
         for name in names {
             let mut stmt = conn
-                .prepare(&format!("SELECT * FROM \"{name}\" ORDER BY 1, 2"))
+                .prepare(&format!("SELECT * FROM \"{name}\""))
                 .expect("select");
             let n = stmt.column_count();
             let rows = stmt
@@ -137,9 +137,11 @@ impl TestEnv {
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .expect("rows");
-            for row in rows {
-                out.push_str(&format!("{name}: {}\n", row.expect("row").join(" | ")));
-            }
+            let mut lines: Vec<String> = rows
+                .map(|row| format!("{name}: {}\n", row.expect("row").join(" | ")))
+                .collect();
+            lines.sort();
+            out.extend(lines);
         }
         out
     }

@@ -138,3 +138,58 @@ fn events_written_before_the_ledger_are_chained_on_upgrade() {
     assert_eq!(env.json(&["db", "check"])[0]["events"], 3);
     assert_eq!(env.json(&["log", "old-1"])[1]["note"], "before the ledger");
 }
+
+/// A released migration never changes (add the next one instead): each
+/// `up.sql` must still hash to what it was released with.
+#[test]
+fn released_migrations_are_unchanged() {
+    use sha2::{Digest, Sha256};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let pinned = include_str!("../fixtures/migrations.sha256");
+    let mut count = 0;
+    for line in pinned.lines().filter(|l| !l.trim().is_empty()) {
+        let (hash, file) = line.split_once("  ").expect("sha256sum format");
+        let text =
+            std::fs::read(root.join("migrations").join(file)).expect("released migration exists");
+        let actual: String = Sha256::digest(&text)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            actual, hash,
+            "migrations/{file} was edited after its release"
+        );
+        count += 1;
+    }
+    let present = std::fs::read_dir(root.join("migrations"))
+        .expect("migrations")
+        .count();
+    assert_eq!(
+        count, present,
+        "pin each new migration in tests/fixtures/migrations.sha256 when it is released"
+    );
+}
+
+#[test]
+fn another_programs_sqlite_file_is_left_untouched() {
+    let env = TestEnv::new();
+    {
+        let conn = Connection::open(env.db()).expect("open");
+        conn.execute_batch("CREATE TABLE notes (body TEXT); INSERT INTO notes VALUES ('mine');")
+            .expect("foreign schema");
+    }
+    let before = std::fs::read(env.db()).expect("read");
+    let err = env.refused(&["status", "x"], 6);
+    assert!(err.contains("another program"), "{err}");
+    env.refused(&["init"], 6);
+    assert_eq!(
+        before,
+        std::fs::read(env.db()).expect("read"),
+        "bytes unchanged"
+    );
+    let tables: i64 = Connection::open(env.db())
+        .expect("open")
+        .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(tables, 1);
+}
