@@ -70,7 +70,7 @@ impl From<rusqlite::Error> for Error {
         use rusqlite::ErrorCode;
         let message = match err.sqlite_error_code() {
             Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
-                "the database is locked by another raci past the 5 s timeout; nothing was changed, try again".to_string()
+                "the database is locked by another process past the busy timeout (RACI_BUSY_TIMEOUT_MS, 5000 ms unless set); nothing was changed, try again".to_string()
             }
             Some(ErrorCode::NotADatabase) => {
                 "the file is not a raci database (not SQLite); point --db at a raci database or a new path".to_string()

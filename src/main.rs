@@ -12,7 +12,7 @@ fn main() -> ExitCode {
             let message: String = e
                 .message
                 .chars()
-                .map(|c| match c.is_control() {
+                .map(|c| match raci::domain::values::is_forbidden(c) {
                     true => c.escape_default().to_string(),
                     false => c.to_string(),
                 })

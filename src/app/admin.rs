@@ -188,7 +188,15 @@ fn parse_import(
         .map(str::to_string)
         .collect::<Vec<_>>();
     let column = |name: &str| headers.iter().position(|h| h == name);
-    for h in &headers {
+    for (i, h) in headers.iter().enumerate() {
+        if headers[..i].contains(h) {
+            return Err(bad(
+                1,
+                format!(
+                    "the column {h:?} appears twice; expected each of id, subscriber, appliance_id once"
+                ),
+            ));
+        }
         if !["id", "subscriber", "appliance_id"].contains(&h.as_str()) {
             return Err(bad(
                 1,

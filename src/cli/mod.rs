@@ -133,12 +133,18 @@ fn db_command(
             let view = app::db::check(store)?;
             let text = match (&view.head_event, &view.head_hash) {
                 (Some(id), Some(hash)) => format!(
-                    "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified; head event {id}, hash {hash}\n",
-                    view.integrity, view.foreign_key_violations, view.events
+                    "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified; head event {id}, hash {hash}\nstate: {}\n",
+                    view.integrity,
+                    view.foreign_key_violations,
+                    view.events,
+                    agreement(&view)
                 ),
                 _ => format!(
-                    "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified\n",
-                    view.integrity, view.foreign_key_violations, view.events
+                    "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified\nstate: {}\n",
+                    view.integrity,
+                    view.foreign_key_violations,
+                    view.events,
+                    agreement(&view)
                 ),
             };
             (view, text)
@@ -161,6 +167,14 @@ fn db_command(
         Ok(())
     } else {
         Err(app::db::unsound(&view))
+    }
+}
+
+fn agreement(view: &app::db::CheckView) -> &'static str {
+    match (view.state_agrees, view.broken_event) {
+        (true, _) => "agrees with the audit log",
+        (false, Some(_)) => "not compared: the audit chain does not verify",
+        (false, None) => "disagrees with the audit log",
     }
 }
 
@@ -254,6 +268,16 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
                 subscriber: subscriber.clone(),
                 login: login.clone(),
             };
+            if let Some(login) = login
+                && nix::unistd::User::from_name(login.as_str())
+                    .ok()
+                    .flatten()
+                    .is_none()
+            {
+                return Err(Error::bad_input(format!(
+                    "--login {login}: there is no such OS account on this host; bind people to accounts that can run raci here"
+                )));
+            }
             recorded(format, admin::add_person(store, ctx, &new)?, out)
         }
         Command::Person(PersonCommand::List) => output::rows(format, &reads::persons(store)?, out),

@@ -58,8 +58,17 @@ impl fmt::Display for Id {
     }
 }
 
-/// Free text: not blank, at most 2000 characters, no control characters
-/// (a newline or escape sequence in a note could forge lines of a report).
+/// Characters free text may not hold: control characters (a newline or an
+/// escape sequence could forge lines of a report), line and paragraph
+/// separators, zero-width characters and bidirectional overrides (which make
+/// an audit note display other than it reads).
+pub fn is_forbidden(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
+/// Free text: not blank, at most 2000 characters, none of [`is_forbidden`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(String);
 
@@ -77,10 +86,10 @@ impl FromStr for Text {
                 "text of {len} characters is too long; expected at most {MAX_TEXT_LEN}"
             )));
         }
-        if let Some(c) = s.chars().find(|c| c.is_control()) {
+        if let Some(c) = s.chars().find(|c| is_forbidden(*c)) {
             return Err(Error::bad_input(format!(
-                "text contains the control character {:?}; expected printable text on one line",
-                c
+                "text contains the invisible or control character {}; expected printable text on one line",
+                c.escape_unicode()
             )));
         }
         Ok(Text(s.trim().to_string()))
@@ -99,7 +108,11 @@ impl fmt::Display for Text {
     }
 }
 
-/// A calendar date written YYYY-MM-DD, and a real one (no 2026-02-30).
+/// The earliest date raci accepts: anything before is a typo (0202 for 2020).
+pub const EARLIEST_DAY: &str = "2000-01-01";
+
+/// A calendar date written YYYY-MM-DD, a real one (no 2026-02-30), from
+/// 2000-01-01 on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Day(pub NaiveDate);
 
@@ -114,11 +127,15 @@ impl FromStr for Day {
         let parsed = well_formed
             .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
             .flatten();
-        parsed.map(Day).ok_or_else(|| {
-            Error::bad_input(format!(
+        match parsed {
+            Some(day) if s >= EARLIEST_DAY => Ok(Day(day)),
+            Some(_) => Err(Error::bad_input(format!(
+                "date {s} is before {EARLIEST_DAY}; expected a date of this century as YYYY-MM-DD"
+            ))),
+            None => Err(Error::bad_input(format!(
                 "invalid date {s:?}; expected a real calendar date as YYYY-MM-DD"
-            ))
-        })
+            ))),
+        }
     }
 }
 
@@ -145,7 +162,16 @@ mod tests {
     #[test]
     fn text_refuses_blank_control_and_overlong() {
         assert_eq!("  hi ".parse::<Text>().map(|t| t.0).ok(), Some("hi".into()));
-        for bad in ["", "   ", "a\nb", "a\u{1b}[31m", &"x".repeat(2001)] {
+        for bad in [
+            "",
+            "   ",
+            "a\nb",
+            "a\u{1b}[31m",
+            "a\u{2028}b",
+            "rtl\u{202e}",
+            "zw\u{200b}",
+            &"x".repeat(2001),
+        ] {
             assert!(bad.parse::<Text>().is_err(), "{bad:?}");
         }
     }
@@ -194,12 +220,12 @@ mod properties {
         /// Free text is accepted only without control characters, not blank,
         /// and at most 2000 characters.
         #[test]
-        fn text_never_carries_control_characters(s in "(\\PC|[\\x00-\\x1f\\x7f\\u{85}]){0,40}|.{1990,2010}") {
+        fn text_never_carries_control_characters(s in "(\\PC|[\\x00-\\x1f\\x7f\\u{85}\\u{200b}\\u{2028}\\u{202e}\\u{feff}]){0,40}|.{1990,2010}") {
             match s.parse::<Text>() {
                 Ok(t) => {
                     prop_assert!(!t.as_str().is_empty());
                     prop_assert!(t.as_str().chars().count() <= MAX_TEXT_LEN);
-                    prop_assert!(!t.as_str().chars().any(char::is_control));
+                    prop_assert!(!t.as_str().chars().any(is_forbidden));
                     prop_assert_eq!(t.as_str(), s.trim());
                 }
                 Err(e) => prop_assert_eq!(e.kind, crate::error::Kind::BadInput),
@@ -211,7 +237,7 @@ mod properties {
         #[test]
         fn days_are_real_calendar_days(y in 0i32..10000, m in 0u32..14, d in 0u32..33) {
             let s = format!("{y:04}-{m:02}-{d:02}");
-            let real = NaiveDate::from_ymd_opt(y, m, d).is_some();
+            let real = NaiveDate::from_ymd_opt(y, m, d).is_some() && y >= 2000;
             let parsed = s.parse::<Day>();
             prop_assert_eq!(parsed.is_ok(), real);
             if let Ok(day) = parsed {

@@ -133,3 +133,71 @@ impl Tx<'_> {
         Ok(report)
     }
 }
+
+/// The current state the state tables claim, for `db check` to compare with
+/// what the ledger leaves.
+#[derive(Debug, Default)]
+pub struct ClaimedState {
+    /// (installation, task) → state.
+    pub tasks: Vec<((String, String), String)>,
+    /// (installation, cycle) → state.
+    pub cycles: Vec<((String, i64), String)>,
+    /// (installation, ticket) → state.
+    pub tickets: Vec<((String, String), String)>,
+    /// (installation, task, item) → checked.
+    pub items: Vec<((String, String, String), bool)>,
+    /// handle → (party, role).
+    pub people: Vec<(String, (String, String))>,
+}
+
+impl Tx<'_> {
+    /// Every event, oldest first, handed to `f` one at a time.
+    pub fn each_ledger_event(&self, mut f: impl FnMut(Event) -> Result<()>) -> Result<()> {
+        let mut stmt = self
+            .tx
+            .prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY id"))?;
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(event_row(r)?)?;
+        }
+        Ok(())
+    }
+
+    /// What the state tables say now.
+    pub fn claimed_state(&self) -> Result<ClaimedState> {
+        fn all<T>(
+            tx: &Tx<'_>,
+            sql: &str,
+            row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+        ) -> Result<Vec<T>> {
+            let mut stmt = tx.tx.prepare(sql)?;
+            let rows = stmt.query_map([], row)?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        }
+        Ok(ClaimedState {
+            tasks: all(
+                self,
+                "SELECT installation_id, task_key, state FROM task",
+                |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
+            )?,
+            cycles: all(
+                self,
+                "SELECT installation_id, number, state FROM update_cycle",
+                |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
+            )?,
+            tickets: all(
+                self,
+                "SELECT installation_id, ref, state FROM ticket",
+                |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
+            )?,
+            items: all(
+                self,
+                "SELECT installation_id, task_key, item, checked_by IS NOT NULL FROM checklist_item",
+                |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)),
+            )?,
+            people: all(self, "SELECT handle, party, role FROM person", |r| {
+                Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
+            })?,
+        })
+    }
+}

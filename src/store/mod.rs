@@ -133,7 +133,14 @@ impl Store {
             if let Err(e) = migrated
                 && user_version(&conn)? != latest
             {
-                return Err(Error::storage(format!("cannot migrate the database: {e}")));
+                // The library's message can carry a whole migration's SQL: keep the cause.
+                let cause = match &e {
+                    rusqlite_migration::Error::RusqliteError { err, .. } => err.to_string(),
+                    other => other.to_string(),
+                };
+                return Err(Error::storage(format!(
+                    "cannot migrate the database to schema version {latest}: {cause}"
+                )));
             }
         }
         Ok(Store { conn })

@@ -186,6 +186,43 @@ fn db_check_finds_an_event_edited_or_deleted_with_plain_sql() {
     );
     assert!(err.contains("changed"), "{err}");
 
+    // Put it back: sound again. Then forge a state without an event.
+    let conn = Connection::open(env.db()).expect("open");
+    conn.execute("UPDATE event SET actor = 'ian' WHERE id = ?1", [signoff])
+        .expect("restore");
+    conn.execute("UPDATE task SET state = 'signed_off' WHERE installation_id = 'acme-prod' AND task_key = 'deployment'", [])
+        .expect("forge a sign-off");
+    drop(conn);
+    let err = check_fails(&env);
+    assert!(
+        err.contains(
+            "task deployment of acme-prod is signed_off but its audit log leaves it pending"
+        ),
+        "{err}"
+    );
+    let conn = Connection::open(env.db()).expect("open");
+    conn.execute("UPDATE task SET state = 'pending' WHERE installation_id = 'acme-prod' AND task_key = 'deployment'", [])
+        .expect("restore");
+    conn.execute("DELETE FROM checklist_item WHERE installation_id = 'acme-prod' AND task_key = 'deployment' AND item = 'production'", [])
+        .expect("drop an item");
+    drop(conn);
+    let err = check_fails(&env);
+    assert!(
+        err.contains("item was added or deleted outside raci"),
+        "{err}"
+    );
+    let conn = Connection::open(env.db()).expect("open");
+    conn.execute("INSERT INTO checklist_item (installation_id, task_key, item, position, owner) VALUES ('acme-prod', 'deployment', 'production', 2, 'vendor')", [])
+        .expect("restore");
+    conn.execute("UPDATE person SET party = 'vendor', role = 'support-engineer', subscriber = NULL WHERE handle = 'ian'", [])
+        .expect("forge a party");
+    drop(conn);
+    let err = check_fails(&env);
+    assert!(err.contains("person ian is vendor support-engineer but was added as subscriber infrastructure-engineer"), "{err}");
+    let conn = Connection::open(env.db()).expect("open");
+    conn.execute("UPDATE person SET party = 'subscriber', role = 'infrastructure-engineer', subscriber = 'Acme' WHERE handle = 'ian'", [])
+        .expect("restore");
+    drop(conn);
     // Put it back: sound again. Then delete an earlier event.
     let conn = Connection::open(env.db()).expect("open");
     conn.execute("UPDATE event SET actor = 'ian' WHERE id = ?1", [signoff])
@@ -659,6 +696,56 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
     (&["status", "acme-prod", "--no-such-flag"], 2),
     (&["nonsense"], 2),
     (&["task", "start", "acme-prod", "", "--as", "ian"], 2),
+    (
+        &[
+            "task",
+            "comment",
+            "acme-prod",
+            "infrastructure",
+            "line\u{2028}separator",
+            "--as",
+            "ian",
+        ],
+        2,
+    ),
+    (
+        &[
+            "task",
+            "comment",
+            "acme-prod",
+            "infrastructure",
+            "right-to-left \u{202e}override",
+            "--as",
+            "ian",
+        ],
+        2,
+    ),
+    (
+        &[
+            "task",
+            "due",
+            "acme-prod",
+            "infrastructure",
+            "1999-12-31",
+            "--as",
+            "ian",
+        ],
+        2,
+    ),
+    (
+        &[
+            "person",
+            "add",
+            "p",
+            "--party",
+            "vendor",
+            "--role",
+            "support-engineer",
+            "--login",
+            "no-such-account-here",
+        ],
+        2,
+    ),
     (
         &[
             "checklist",

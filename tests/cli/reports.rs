@@ -483,6 +483,8 @@ fn importing_is_all_or_nothing() {
     std::fs::write(&ragged, "id,subscriber\nnew-5,Acme,extra\n").expect("write");
     let header = env.dir().join("header.csv");
     std::fs::write(&header, "name,subscriber\nnew-6,Acme\n").expect("write");
+    let twice = env.dir().join("twice.csv");
+    std::fs::write(&twice, "id,id,subscriber\nnew-7,new-8,Acme\n").expect("write");
 
     let err = env.refused(&["installation", "import", dup.to_str().expect("path")], 5);
     assert!(err.contains("line 4") && err.contains("line 2"), "{err}");

@@ -118,6 +118,10 @@ fn events_written_before_the_ledger_are_chained_on_upgrade() {
             .expect("migrations 01-04");
         conn.execute_batch(
             "INSERT INTO installation (id, subscriber, created_at) VALUES ('old-1', 'Acme', '2026-01-01T00:00:00Z');
+             INSERT INTO task (installation_id, task_key, state, since)
+               SELECT 'old-1', key, CASE recurring WHEN 1 THEN 'recurring' ELSE 'pending' END, '2026-01-01T00:00:00Z' FROM template_task;
+             INSERT INTO checklist_item (installation_id, task_key, item, position, owner)
+               SELECT 'old-1', task, item, position, owner FROM template_item;
              INSERT INTO event (installation_id, at, action, note) VALUES ('old-1', '2026-01-01T00:00:00Z', 'installation-add', 'subscriber Acme');
              INSERT INTO event (installation_id, at, action, note) VALUES ('old-1', '2026-01-02T00:00:00Z', 'comment', 'before the ledger');",
         )
