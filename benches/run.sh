@@ -17,7 +17,7 @@ for tool in hyperfine sqlite3; do
 done
 
 cargo build --release -q
-RACI=$PWD/target/release/raci
+RACI=${CARGO_TARGET_DIR:-$PWD/target}/release/raci
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 DB=$WORK/raci.db

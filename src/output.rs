@@ -65,6 +65,7 @@ pub fn rows<T: Serialize + Default>(format: Format, rows: &[T], out: &mut dyn Wr
                 table.add_row(header.iter().map(|h| {
                     let text = match v.get(h) {
                         Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+                        Some(Value::Array(a)) if a.is_empty() => "-".to_string(),
                         other => cell(other, "-"),
                     };
                     let colour = match (h.as_str(), text.as_str()) {

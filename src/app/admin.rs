@@ -212,6 +212,7 @@ fn parse_import(
     };
     let app_col = column("appliance_id");
     let mut rows: Vec<(u64, NewInstallation)> = Vec::new();
+    // Keyed ignoring ASCII case, as installation IDs are unique.
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -232,7 +233,7 @@ fn parse_import(
                 Some(text) => Some(text.parse().map_err(|e: Error| bad(line, e.message))?),
             },
         };
-        if let Some(first) = seen.insert(new.id.to_string(), line) {
+        if let Some(first) = seen.insert(new.id.as_str().to_ascii_lowercase(), line) {
             return Err(Error::conflict(format!(
                 "{} line {line}: installation {:?} repeats line {first}; nothing was imported",
                 path.display(),

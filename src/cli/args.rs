@@ -39,7 +39,7 @@ Environment:
   RACI_BUSY_TIMEOUT_MS  how long to wait for another writer (default 5000)
   NO_COLOR              no colour in tables";
 
-/// raci: track managed-appliance installations through their RACI matrix.
+/// Track managed-appliance installations through their RACI matrix.
 ///
 /// Every step is signed off by the party (and, where the matrix names one,
 /// the role) that the matrix makes Responsible or Accountable; anything else
@@ -74,7 +74,7 @@ pub struct Cli {
     )]
     pub acting: Option<Id>,
 
-    /// How reads are printed
+    /// How reads are printed, and what writes recorded
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
 
@@ -284,15 +284,15 @@ pub enum TaskCommand {
     Submit(WithNote),
     /// submitted → signed_off (Accountable, or Responsible where no one is)
     Signoff(WithNote),
-    /// submitted → in_progress (Accountable)
+    /// submitted → in_progress (Accountable, or Responsible where no one is)
     Reject(WithReason),
-    /// pending or in_progress → waived (Accountable)
+    /// pending or in_progress → waived (Accountable, or Responsible where no one is)
     Waive(WithReason),
     /// an open state → blocked (Responsible or Accountable)
     Block(WithReason),
     /// blocked → the state it was in (Responsible or Accountable)
     Unblock(WithNote),
-    /// signed_off or waived → in_progress (Accountable)
+    /// signed_off or waived → in_progress (Accountable, or Responsible where no one is)
     Reopen(WithReason),
     /// Add a comment (any party with a letter on the task)
     Comment {

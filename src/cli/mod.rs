@@ -298,7 +298,8 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
             match format {
                 Format::Table => output::lines(
                     &format!(
-                        "imported {imported} installations from {}\n",
+                        "imported {imported} installation{} from {}\n",
+                        if imported == 1 { "" } else { "s" },
                         file.display()
                     ),
                     out,
@@ -437,12 +438,20 @@ fn report_command(
         ReportCommand::Html { output: file } => {
             let page = report::html::render(store, ctx)?;
             match file {
-                Some(path) => std::fs::write(path, page).map_err(|e| {
-                    Error::bad_input(format!(
-                        "cannot write {}: {e}; expected a writable file path",
+                Some(path) => {
+                    std::fs::write(path, &page).map_err(|e| {
+                        Error::bad_input(format!(
+                            "cannot write {}: {e}; expected a writable file path",
+                            path.display()
+                        ))
+                    })?;
+                    let note = format!(
+                        "wrote the report ({} bytes) to {}\n",
+                        page.len(),
                         path.display()
-                    ))
-                }),
+                    );
+                    output::lines(&note, out)
+                }
                 None => output::lines(&page, out),
             }
         }

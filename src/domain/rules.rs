@@ -211,8 +211,12 @@ fn conflict_state(verb: Verb, def: &TaskDef, state: TaskState, needs: &str) -> E
         (Verb::Signoff, TaskState::SignedOff) => " (already signed off)".to_string(),
         _ => String::new(),
     };
+    let doing = match verb {
+        Verb::Due => "set the due date of".to_string(),
+        other => other.to_string(),
+    };
     Error::conflict(format!(
-        "cannot {verb} {task}: it is {state}{detail}; {verb} needs a task that is {needs}",
+        "cannot {doing} {task}: it is {state}{detail}; {verb} needs a task that is {needs}",
         task = def.key,
     ))
 }

@@ -72,7 +72,8 @@ fn the_html_report_shows_the_installations_and_keeps_hostile_names_as_text() {
         "ian",
     ]);
     let page = env.dir().join("report.html");
-    env.ok(&["report", "html", "--output", page.to_str().expect("path")]);
+    let note = env.ok(&["report", "html", "--output", page.to_str().expect("path")]);
+    assert!(note.starts_with("wrote the report"), "{note}");
     let html = std::fs::read_to_string(&page).expect("page written");
     assert!(
         !html.contains("<script>document"),

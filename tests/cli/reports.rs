@@ -488,6 +488,13 @@ fn importing_is_all_or_nothing() {
 
     let err = env.refused(&["installation", "import", dup.to_str().expect("path")], 5);
     assert!(err.contains("line 4") && err.contains("line 2"), "{err}");
+    let cased = env.dir().join("cased.csv");
+    std::fs::write(&cased, "id,subscriber\ncase-1,Acme\nCASE-1,Acme\n").expect("write");
+    let err = env.refused(
+        &["installation", "import", cased.to_str().expect("path")],
+        5,
+    );
+    assert!(err.contains("repeats line 2"), "{err}");
     let err = env.refused(
         &["installation", "import", exists.to_str().expect("path")],
         5,
