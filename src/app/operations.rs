@@ -53,9 +53,9 @@ pub fn start_cycle_in(
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
     operations::authorize_cycle_start(&actor)?;
     let handover = tx.task(&inst.id, rules::HANDOVER)?.map(|t| t.status.state);
-    if handover != Some(TaskState::SignedOff) {
+    if !handover.is_some_and(TaskState::is_done) {
         return Err(Error::conflict(format!(
-            "cannot start an update cycle on {}: its handover is {}; update cycles begin after the handover is signed off",
+            "cannot start an update cycle on {}: its handover is {}; update cycles begin after the handover is signed off (or waived)",
             inst.id,
             handover.map_or("missing", TaskState::as_str)
         )));

@@ -396,3 +396,40 @@ fn tickets_open_resolve_and_close_in_order() {
         ]
     );
 }
+
+#[test]
+fn a_waived_handover_lets_update_cycles_begin() {
+    let env = TestEnv::with_people_and_installations();
+    env.ready_for_handover("acme-prod");
+    env.refused(
+        &[
+            "update",
+            "start",
+            "acme-prod",
+            "--version",
+            "3.2",
+            "--as",
+            "carol",
+        ],
+        5,
+    );
+    env.ok(&[
+        "task",
+        "waive",
+        "acme-prod",
+        "handover",
+        "--reason",
+        "handed over in person before raci",
+        "--as",
+        "carol",
+    ]);
+    env.ok(&[
+        "update",
+        "start",
+        "acme-prod",
+        "--version",
+        "3.2",
+        "--as",
+        "carol",
+    ]);
+}

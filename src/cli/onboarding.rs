@@ -1,0 +1,216 @@
+//! The onboarding commands: the matrix, people, installations, status,
+//! task steps, checklists, the handover.
+
+use super::Io;
+use super::args::{
+    ChecklistCommand, HandoverCommand, InstallationCommand, ItemArgs, PersonCommand, TaskCommand,
+};
+use crate::app::{Context, admin, reads, tasks};
+use crate::domain::values::Id;
+use crate::error::{Error, Result};
+use crate::output::{self, Format};
+use crate::store::Store;
+
+/// The seed's table for people (its cells verbatim, the vendor by name);
+/// the letters as arrays for scripts.
+pub(super) fn matrix(store: &mut Store, io: Io<'_>) -> Result<()> {
+    let matrix = reads::matrix(store)?;
+    if io.format != Format::Table {
+        return io.rows(&reads::matrix_rows(&matrix));
+    }
+    let mut table = output::new_table(&[
+        "Key",
+        "PSaaS Appliance-Related Tasks or Deliverables",
+        matrix.vendor_name.as_str(),
+        "Subscriber",
+        "Notes",
+    ]);
+    for t in &matrix.tasks {
+        table.add_row([
+            &t.key,
+            &t.title,
+            &t.vendor_cell,
+            &t.subscriber_cell,
+            &t.notes,
+        ]);
+    }
+    output::table(&table, io.out)
+}
+
+pub(super) fn person(
+    command: &PersonCommand,
+    ctx: &Context,
+    store: &mut Store,
+    io: Io<'_>,
+) -> Result<()> {
+    let PersonCommand::Add {
+        handle,
+        party,
+        role,
+        name,
+        email,
+        subscriber,
+        login,
+    } = command
+    else {
+        return io.rows(&reads::persons(store)?);
+    };
+    if let Some(login) = login
+        && nix::unistd::User::from_name(login.as_str())
+            .ok()
+            .flatten()
+            .is_none()
+    {
+        return Err(Error::bad_input(format!(
+            "--login {login}: there is no such OS account on this host; bind people to accounts that can run raci here"
+        )));
+    }
+    let new = admin::NewPerson {
+        handle: handle.clone(),
+        party: *party,
+        role: *role,
+        name: name.clone(),
+        email: email.clone(),
+        subscriber: subscriber.clone(),
+        login: login.clone(),
+    };
+    io.recorded(admin::add_person(store, ctx, &new)?)
+}
+
+/// What `installation import` prints for scripts.
+#[derive(Debug, Default, serde::Serialize)]
+struct ImportView {
+    imported: usize,
+}
+
+pub(super) fn installation(
+    command: &InstallationCommand,
+    ctx: &Context,
+    store: &mut Store,
+    io: Io<'_>,
+) -> Result<()> {
+    match command {
+        InstallationCommand::Add {
+            id,
+            subscriber,
+            appliance_id,
+        } => {
+            let new = admin::NewInstallation {
+                id: id.clone(),
+                subscriber: subscriber.clone(),
+                appliance_id: appliance_id.clone(),
+            };
+            io.recorded(admin::add_installation(store, ctx, &new)?)
+        }
+        InstallationCommand::Import { file } => {
+            let imported = admin::import_installations(store, ctx, file)?;
+            match io.format {
+                Format::Table => io.lines(&format!(
+                    "imported {imported} installation{} from {}\n",
+                    if imported == 1 { "" } else { "s" },
+                    file.display()
+                )),
+                Format::Json => output::json(&ImportView { imported }, io.out),
+                Format::Csv => io.rows(&[ImportView { imported }]),
+            }
+        }
+        InstallationCommand::List => io.rows(&reads::installations(store)?),
+    }
+}
+
+/// JSON gives the whole document; table and CSV give the task rows, and the
+/// table adds the open cycles and tickets.
+pub(super) fn status(id: &Id, ctx: &Context, store: &mut Store, io: Io<'_>) -> Result<()> {
+    let status = reads::status(store, ctx, id.as_str())?;
+    let Io { format, out } = io;
+    match format {
+        Format::Json => output::json(&status, out),
+        Format::Csv => output::rows(format, &status.tasks, out),
+        Format::Table => {
+            output::lines(
+                &format!(
+                    "installation {} (subscriber {})\n",
+                    status.installation, status.subscriber
+                ),
+                out,
+            )?;
+            output::rows(format, &status.tasks, out)?;
+            if !status.cycles.is_empty() {
+                output::lines("open update cycles\n", out)?;
+                output::rows(format, &status.cycles, out)?;
+            }
+            if !status.tickets.is_empty() {
+                output::lines("open tickets\n", out)?;
+                output::rows(format, &status.tickets, out)?;
+            }
+            Ok(())
+        }
+    }
+}
+
+pub(super) fn task(
+    command: &TaskCommand,
+    ctx: &Context,
+    store: &mut Store,
+    io: Io<'_>,
+) -> Result<()> {
+    let (verb, target, text, due) = command.parts();
+    let step = tasks::TaskStep {
+        installation: target.id.clone(),
+        task: target.task.to_string(),
+        verb,
+        text: text.cloned(),
+        due,
+    };
+    io.recorded(tasks::step(store, ctx, &step)?)
+}
+
+pub(super) fn checklist(
+    command: &ChecklistCommand,
+    ctx: &Context,
+    store: &mut Store,
+    io: Io<'_>,
+) -> Result<()> {
+    let (a, check): (&ItemArgs, bool) = match command {
+        ChecklistCommand::Show { id, task } => {
+            return io.rows(&reads::checklist(
+                store,
+                id.as_str(),
+                task.as_ref().map(Id::as_str),
+            )?);
+        }
+        ChecklistCommand::Check(a) => (a, true),
+        ChecklistCommand::Uncheck(a) => (a, false),
+    };
+    let step = tasks::ItemStep {
+        installation: a.target.id.clone(),
+        task: a.target.task.to_string(),
+        item: a.item.to_string(),
+        check,
+        note: a.note.clone(),
+    };
+    io.recorded(tasks::set_item(store, ctx, &step)?)
+}
+
+pub(super) fn handover(
+    command: &HandoverCommand,
+    ctx: &Context,
+    store: &mut Store,
+    io: Io<'_>,
+) -> Result<()> {
+    let HandoverCommand::Record {
+        id,
+        held_on,
+        minutes,
+        attendees,
+        topics,
+    } = command;
+    let req = tasks::HandoverRecord {
+        installation: id.clone(),
+        held_on: *held_on,
+        minutes: i64::from(*minutes),
+        attendees: attendees.clone(),
+        topics: topics.clone(),
+    };
+    io.recorded(tasks::record_handover(store, ctx, &req)?)
+}

@@ -1,0 +1,87 @@
+//! `raci report …`, `raci inbox` and `raci demo`.
+
+use std::io::IsTerminal;
+
+use super::Io;
+use super::args::{InboxCommand, ReportCommand};
+use crate::app::{Context, demo as sample, inbox as inbox_app};
+use crate::error::{Error, Result};
+use crate::output::Format;
+use crate::report;
+use crate::store::Store;
+
+pub(super) fn report(
+    command: &ReportCommand,
+    ctx: &Context,
+    store: &mut Store,
+    io: Io<'_>,
+) -> Result<()> {
+    match command {
+        ReportCommand::Outstanding {
+            party,
+            installation,
+        } => io.rows(&report::outstanding(
+            store,
+            ctx,
+            *party,
+            installation.as_ref(),
+        )?),
+        ReportCommand::Overdue => io.rows(&report::overdue(store, ctx)?),
+        ReportCommand::StaleBackups { older_than } => {
+            io.rows(&report::stale_backups(store, ctx, *older_than)?)
+        }
+        ReportCommand::Clocks { installation } => {
+            let rows = report::clocks(store, ctx, installation.as_ref())?;
+            match io.format {
+                Format::Table => io.rows(&report::clock_totals(&rows)),
+                _ => io.rows(&rows),
+            }
+        }
+        ReportCommand::Html { output: file } => {
+            let page = report::html::render(store, ctx)?;
+            let Some(path) = file else {
+                return io.lines(&page);
+            };
+            std::fs::write(path, &page).map_err(|e| {
+                Error::bad_input(format!(
+                    "cannot write {}: {e}; expected a writable file path",
+                    path.display()
+                ))
+            })?;
+            io.lines(&format!(
+                "wrote the report ({} bytes) to {}\n",
+                page.len(),
+                path.display()
+            ))
+        }
+    }
+}
+
+pub(super) fn inbox(
+    command: Option<&InboxCommand>,
+    ctx: &Context,
+    store: &mut Store,
+    io: Io<'_>,
+) -> Result<()> {
+    match command {
+        None => io.rows(&inbox_app::inbox(store, ctx)?),
+        Some(InboxCommand::Ack { ids }) => io.recorded(inbox_app::ack(store, ctx, ids)?),
+    }
+}
+
+/// Fills the database, showing progress on a terminal for large samples,
+/// then prints the outstanding report.
+pub(super) fn demo(installations: u32, ctx: &Context, store: &mut Store, io: Io<'_>) -> Result<()> {
+    let total = installations as usize;
+    let show = total >= 500 && std::io::stderr().is_terminal();
+    let mut progress = |done: usize, total: usize| {
+        if show && (done.is_multiple_of(100) || done == total) {
+            eprint!("\rdemo: {done}/{total} installations");
+            if done == total {
+                eprintln!();
+            }
+        }
+    };
+    sample::demo(store, ctx.now, total, &mut progress)?;
+    io.rows(&report::outstanding(store, ctx, None, None)?)
+}
