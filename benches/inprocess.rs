@@ -21,10 +21,7 @@ const INSTALLATIONS: usize = 10_000;
 
 fn ctx(acting: Option<&str>) -> Context {
     Context {
-        now: Utc
-            .with_ymd_and_hms(2026, 11, 27, 9, 0, 0)
-            .single()
-            .expect("a time"),
+        now: Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).single().expect("a time"),
         acting: acting.map(|a| a.parse().expect("handle")),
         os_user: None,
     }
@@ -36,27 +33,18 @@ fn benches(c: &mut Criterion) {
     let mut store = Store::open(&path).expect("open");
     let started = std::time::Instant::now();
     raci::app::demo::demo(&mut store, ctx(None).now, INSTALLATIONS, &mut |_, _| {}).expect("demo");
-    eprintln!(
-        "demo --installations {INSTALLATIONS}: {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    eprintln!("demo --installations {INSTALLATIONS}: {:.1} s", started.elapsed().as_secs_f64());
 
     let mut group = c.benchmark_group("10k");
-    group
-        .sample_size(20)
-        .measurement_time(Duration::from_secs(10));
-    group.bench_function(
-        "report outstanding --party subscriber (json to a sink)",
-        |b| {
-            b.iter(|| {
-                let rows =
-                    report::outstanding(&mut store, &ctx(None), Some(Party::Subscriber), None)
-                        .expect("report");
-                output::rows(Format::Json, &rows, &mut std::io::sink()).expect("render");
-                black_box(rows.len())
-            })
-        },
-    );
+    group.sample_size(20).measurement_time(Duration::from_secs(10));
+    group.bench_function("report outstanding --party subscriber (json to a sink)", |b| {
+        b.iter(|| {
+            let rows = report::outstanding(&mut store, &ctx(None), Some(Party::Subscriber), None)
+                .expect("report");
+            output::rows(Format::Json, &rows, &mut std::io::sink()).expect("render");
+            black_box(rows.len())
+        })
+    });
     group.bench_function("status one installation", |b| {
         b.iter(|| {
             black_box(

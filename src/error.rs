@@ -43,10 +43,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl fmt::Display) -> Self {
-        Error {
-            kind,
-            message: message.to_string(),
-        }
+        Error { kind, message: message.to_string() }
     }
     pub fn bad_input(message: impl fmt::Display) -> Self {
         Self::new(Kind::BadInput, message)

@@ -35,11 +35,9 @@ fn cell(value: Option<&Value>, empty: &str) -> String {
     match value {
         None | Some(Value::Null) => empty.to_string(),
         Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|v| cell(Some(v), ""))
-            .collect::<Vec<_>>()
-            .join("+"),
+        Some(Value::Array(items)) => {
+            items.iter().map(|v| cell(Some(v), "")).collect::<Vec<_>>().join("+")
+        }
         Some(other) => other.to_string(),
     }
 }

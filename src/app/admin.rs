@@ -145,10 +145,7 @@ pub fn import_installations(
     path: &std::path::Path,
 ) -> Result<usize> {
     let file = std::fs::File::open(path).map_err(|e| {
-        Error::bad_input(format!(
-            "cannot read {}: {e}; expected a CSV file",
-            path.display()
-        ))
+        Error::bad_input(format!("cannot read {}: {e}; expected a CSV file", path.display()))
     })?;
     let rows = parse_import(file, path)?;
     store.write(|tx| {
@@ -158,11 +155,7 @@ pub fn import_installations(
             insert_installation(tx, &mut rec, new).map_err(|e| {
                 Error::new(
                     e.kind,
-                    format!(
-                        "{} line {line}: {}; nothing was imported",
-                        path.display(),
-                        e.message
-                    ),
+                    format!("{} line {line}: {}; nothing was imported", path.display(), e.message),
                 )
             })?;
         }
@@ -175,9 +168,7 @@ fn parse_import(
     input: impl std::io::Read,
     path: &std::path::Path,
 ) -> Result<Vec<(u64, NewInstallation)>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(input);
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(input);
     let bad = |line: u64, what: String| {
         Error::bad_input(format!("{} line {line}: {what}", path.display()))
     };
@@ -222,12 +213,8 @@ fn parse_import(
         let line = record.position().map_or(0, csv::Position::line);
         let field = |i: usize| record.get(i).unwrap_or("");
         let new = NewInstallation {
-            id: field(id_col)
-                .parse()
-                .map_err(|e: Error| bad(line, e.message))?,
-            subscriber: field(sub_col)
-                .parse()
-                .map_err(|e: Error| bad(line, e.message))?,
+            id: field(id_col).parse().map_err(|e: Error| bad(line, e.message))?,
+            subscriber: field(sub_col).parse().map_err(|e: Error| bad(line, e.message))?,
             appliance_id: match app_col.map(field) {
                 None | Some("") => None,
                 Some(text) => Some(text.parse().map_err(|e: Error| bad(line, e.message))?),
@@ -255,11 +242,7 @@ mod tests {
     #[test]
     fn add_person_in_validates_its_request() {
         let mut store = Store::open_in_memory().expect("store");
-        let ctx = Context {
-            now: chrono::Utc::now(),
-            acting: None,
-            os_user: None,
-        };
+        let ctx = Context { now: chrono::Utc::now(), acting: None, os_user: None };
         let vendor_with_subscriber = NewPerson {
             handle: "v".parse().expect("id"),
             party: Party::Vendor,
@@ -273,14 +256,9 @@ mod tests {
             .write(|tx| add_person_in(tx, &ctx, &vendor_with_subscriber))
             .expect_err("refused");
         assert_eq!(err.kind, Kind::BadInput);
-        let wrong_role = NewPerson {
-            subscriber: None,
-            role: Role::Administrator,
-            ..vendor_with_subscriber
-        };
-        let err = store
-            .write(|tx| add_person_in(tx, &ctx, &wrong_role))
-            .expect_err("refused");
+        let wrong_role =
+            NewPerson { subscriber: None, role: Role::Administrator, ..vendor_with_subscriber };
+        let err = store.write(|tx| add_person_in(tx, &ctx, &wrong_role)).expect_err("refused");
         assert_eq!(err.kind, Kind::BadInput);
         assert!(store.read(|tx| tx.persons()).expect("persons").is_empty());
     }

@@ -53,26 +53,14 @@ fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
             }
             ("installation-add", ..) => {
                 for def in &matrix.tasks {
-                    let state = if def.recurring {
-                        TaskState::Recurring
-                    } else {
-                        TaskState::Pending
-                    };
+                    let state =
+                        if def.recurring { TaskState::Recurring } else { TaskState::Pending };
                     tasks.insert((installation.clone(), def.key.clone()), state.to_string());
                 }
             }
             ("check" | "uncheck", Some(task), None, None, _) => {
-                let item = e
-                    .note
-                    .as_deref()
-                    .unwrap_or("")
-                    .split(':')
-                    .next()
-                    .unwrap_or("");
-                items.insert(
-                    (installation, task.clone(), item.to_string()),
-                    e.action == "check",
-                );
+                let item = e.note.as_deref().unwrap_or("").split(':').next().unwrap_or("");
+                items.insert((installation, task.clone(), item.to_string()), e.action == "check");
             }
             (_, _, Some(n), _, Some(to)) => {
                 cycles.insert((installation, n), to.clone());
@@ -130,12 +118,9 @@ fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
         }
         expected_items += 1;
     }
-    let instantiated: usize = tasks
-        .keys()
-        .map(|(i, _)| i)
-        .collect::<std::collections::HashSet<_>>()
-        .len()
-        * matrix.tasks.iter().map(|t| t.items.len()).sum::<usize>();
+    let instantiated: usize =
+        tasks.keys().map(|(i, _)| i).collect::<std::collections::HashSet<_>>().len()
+            * matrix.tasks.iter().map(|t| t.items.len()).sum::<usize>();
     if expected_items != instantiated {
         return Ok(Some(format!(
             "the checklists hold {expected_items} items but the installations in the audit log need {instantiated}; an item was added or deleted outside raci"
@@ -165,17 +150,10 @@ fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
 pub fn check(store: &mut Store) -> Result<CheckView> {
     let sqlite = store.sqlite_checks()?;
     let chain = store.read(|tx| tx.verify_chain())?;
-    let state = if chain.broken.is_none() {
-        store.read(state_disagreement)?
-    } else {
-        None
-    };
+    let state = if chain.broken.is_none() { store.read(state_disagreement)? } else { None };
     let state_agrees = chain.broken.is_none() && state.is_none();
     let problem = if sqlite.integrity != "ok" {
-        Some(format!(
-            "SQLite's integrity check failed: {}",
-            sqlite.integrity
-        ))
+        Some(format!("SQLite's integrity check failed: {}", sqlite.integrity))
     } else if sqlite.foreign_key_violations > 0 {
         Some(format!(
             "{} rows break a foreign key (a row points at one that does not exist)",
@@ -212,9 +190,7 @@ pub fn unsound(view: &CheckView) -> Error {
 /// Copies the database to `dest` (replacing a file there) and checks the copy.
 pub fn backup(store: &mut Store, db: &Path, dest: &Path) -> Result<CheckView> {
     if dest.as_os_str().is_empty() {
-        return Err(Error::bad_input(
-            "the backup file is empty; expected a file path",
-        ));
+        return Err(Error::bad_input("the backup file is empty; expected a file path"));
     }
     if let (Ok(a), Ok(b)) = (db.canonicalize(), dest.canonicalize())
         && a == b

@@ -70,20 +70,13 @@ struct History<'t, 'c> {
 impl History<'_, '_> {
     fn tick(&mut self) {
         // A 64-bit LCG (Knuth's MMIX constants): deterministic, no crate needed.
-        self.seed = self
-            .seed
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.seed = self.seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         let hours = 2 + (self.seed >> 33) % 47;
         self.now += Duration::hours(hours as i64);
     }
 
     fn ctx(&self, who: &str) -> Result<Context> {
-        Ok(Context {
-            now: self.now,
-            acting: Some(id(who)?),
-            os_user: None,
-        })
+        Ok(Context { now: self.now, acting: Some(id(who)?), os_user: None })
     }
 
     fn task(&mut self, who: &str, task: &str, verb: Verb, note: Option<&str>) -> Result<()> {
@@ -171,11 +164,7 @@ pub fn demo(
 }
 
 fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
-    let ctx = Context {
-        now,
-        acting: None,
-        os_user: None,
-    };
+    let ctx = Context { now, acting: None, os_user: None };
     let add = |handle: &str,
                party: Party,
                role: Role,
@@ -202,20 +191,8 @@ fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
         };
         add_person_in(tx, &ctx, &new).map(drop)
     };
-    add(
-        CSE,
-        Party::Vendor,
-        Role::CustomerSuccessEngineer,
-        "Ada Lovelace",
-        None,
-    )?;
-    add(
-        SUPPORT,
-        Party::Vendor,
-        Role::SupportEngineer,
-        "Linus Support",
-        None,
-    )?;
+    add(CSE, Party::Vendor, Role::CustomerSuccessEngineer, "Ada Lovelace", None)?;
+    add(SUPPORT, Party::Vendor, Role::SupportEngineer, "Linus Support", None)?;
     for (name, slug) in SUBSCRIBERS {
         add(
             &format!("{slug}.infra"),
@@ -262,15 +239,7 @@ fn installation_history(
         subscriber: text(name)?,
         appliance_id: Some(text(&format!("appliance{}", 100 + i))?),
     };
-    add_installation_in(
-        tx,
-        &Context {
-            now: start,
-            acting: None,
-            os_user: None,
-        },
-        &new,
-    )?;
+    add_installation_in(tx, &Context { now: start, acting: None, os_user: None }, &new)?;
     if stage == 0 {
         return Ok(());
     }
@@ -279,11 +248,7 @@ fn installation_history(
     h.due(&infra, "infrastructure", start + Duration::days(10))?;
     if stage == 1 {
         // Part of the checklist done; the due date has passed.
-        return h.check(
-            &infra,
-            "infrastructure",
-            &INFRA_ITEMS[..4 + (i as usize % 4)],
-        );
+        return h.check(&infra, "infrastructure", &INFRA_ITEMS[..4 + (i as usize % 4)]);
     }
     h.check(&infra, "infrastructure", &INFRA_ITEMS)?;
     h.task(&infra, "infrastructure", Verb::Submit, None)?;
@@ -345,12 +310,7 @@ fn installation_history(
         topics: Topic::ALL.to_vec(),
     };
     record_handover_in(tx, &h.ctx(CSE)?, &handover)?;
-    h.task(
-        &dev,
-        "user-migration",
-        Verb::Waive,
-        Some("no existing user store to migrate"),
-    )?;
+    h.task(&dev, "user-migration", Verb::Waive, Some("no existing user store to migrate"))?;
     h.task(&infra, "monitoring", Verb::Start, None)?;
     h.task(&infra, "backup", Verb::Start, None)?;
     h.tick();
@@ -367,23 +327,14 @@ fn installation_history(
     h.tick();
     let version = text(&format!("3.{}", i % 5))?;
     start_cycle_in(tx, &h.ctx(CSE)?, &h.installation, &version, None)?;
-    h.cycle(
-        &infra,
-        1,
-        CycleAction::Step(Step::Snapshot),
-        Some("VM snapshots taken"),
-    )?;
+    h.cycle(&infra, 1, CycleAction::Step(Step::Snapshot), Some("VM snapshots taken"))?;
     h.cycle(&infra, 1, CycleAction::Step(Step::Access), None)?;
     h.cycle(CSE, 1, CycleAction::Step(Step::DevUpdated), None)?;
     h.tick();
     let ticket = NewTicket {
         installation: h.installation.clone(),
         reference: id(&format!("SUP-{}", 1000 + i))?,
-        severity: if i.is_multiple_of(3) {
-            Severity::High
-        } else {
-            Severity::Normal
-        },
+        severity: if i.is_multiple_of(3) { Severity::High } else { Severity::Normal },
         environment: Environment::Development,
         summary: text("login page slow after the update")?,
     };
@@ -392,18 +343,8 @@ fn installation_history(
         // Testing on the development node; the ticket is the vendor's.
         return Ok(());
     }
-    h.cycle(
-        &infra,
-        1,
-        CycleAction::Fail,
-        Some("login page returns 500 on development"),
-    )?;
-    h.cycle(
-        CSE,
-        1,
-        CycleAction::Step(Step::DevUpdated),
-        Some("hotfix applied"),
-    )?;
+    h.cycle(&infra, 1, CycleAction::Fail, Some("login page returns 500 on development"))?;
+    h.cycle(CSE, 1, CycleAction::Step(Step::DevUpdated), Some("hotfix applied"))?;
     h.cycle(&infra, 1, CycleAction::Step(Step::DevTested), None)?;
     h.cycle(CSE, 1, CycleAction::Step(Step::ProdUpdated), None)?;
     h.cycle(&infra, 1, CycleAction::Signoff, None)?;
@@ -417,9 +358,7 @@ fn installation_history(
         None,
     )?;
     if h.now > now {
-        return Err(Error::storage(
-            "the demo's history ran past now; this is a bug in the demo",
-        ));
+        return Err(Error::storage("the demo's history ran past now; this is a bug in the demo"));
     }
     Ok(())
 }

@@ -43,11 +43,7 @@ pub fn ack(store: &mut Store, ctx: &Context, ids: &[i64]) -> Result<Vec<Event>> 
         let (person, _) = acting(tx, ctx)?;
         let inbox = rows(tx, &person)?;
         let chosen: Vec<i64> = if ids.is_empty() {
-            inbox
-                .iter()
-                .filter(|r| !r.read)
-                .map(|r| r.event.id)
-                .collect()
+            inbox.iter().filter(|r| !r.read).map(|r| r.event.id).collect()
         } else {
             for id in ids {
                 if !inbox.iter().any(|r| r.event.id == *id) {

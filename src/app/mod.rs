@@ -61,10 +61,7 @@ fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
 
 /// The acting person where one is optional (administration).
 fn acting_if_given(tx: &Tx<'_>, ctx: &Context) -> Result<Option<Person>> {
-    ctx.acting
-        .as_ref()
-        .map(|h| acting_person(tx, ctx, h.as_str()))
-        .transpose()
+    ctx.acting.as_ref().map(|h| acting_person(tx, ctx, h.as_str())).transpose()
 }
 
 /// The person acting, who must be this process's OS account if bound to one.
@@ -75,9 +72,7 @@ fn acting_person(tx: &Tx<'_>, ctx: &Context, handle: &str) -> Result<Person> {
     {
         return Err(Error::not_permitted(format!(
             "{handle} is bound to the OS account {login:?} and may act only from it; this process runs as {}",
-            ctx.os_user
-                .as_deref()
-                .map_or("an unknown account".to_string(), |u| format!("{u:?}"))
+            ctx.os_user.as_deref().map_or("an unknown account".to_string(), |u| format!("{u:?}"))
         )));
     }
     Ok(person)
@@ -101,10 +96,7 @@ pub(crate) fn find_installation(tx: &Tx<'_>, id: &str) -> Result<Installation> {
 
 fn find_def<'m>(matrix: &'m Matrix, key: &str) -> Result<&'m TaskDef> {
     matrix.task(key).ok_or_else(|| {
-        Error::not_found(format!(
-            "no task {key:?}; the tasks are: {}",
-            matrix.task_keys()
-        ))
+        Error::not_found(format!("no task {key:?}; the tasks are: {}", matrix.task_keys()))
     })
 }
 
@@ -118,11 +110,7 @@ struct Recorder<'a> {
 
 impl<'a> Recorder<'a> {
     fn new(ctx: &'a Context, actor: Option<&'a Person>) -> Self {
-        Recorder {
-            ctx,
-            actor,
-            recorded: Vec::new(),
-        }
+        Recorder { ctx, actor, recorded: Vec::new() }
     }
 
     /// An event by this command's actor, now, filled in by `fill`.

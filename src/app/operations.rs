@@ -159,11 +159,7 @@ pub fn cycle_action_in(
 pub fn cycles(store: &mut Store, installation: &Id) -> Result<Vec<CycleView>> {
     store.read(|tx| {
         let inst = find_installation(tx, installation.as_str())?;
-        Ok(tx
-            .cycles(&inst.id)?
-            .into_iter()
-            .map(CycleView::from)
-            .collect())
+        Ok(tx.cycles(&inst.id)?.into_iter().map(CycleView::from).collect())
     })
 }
 
@@ -215,11 +211,7 @@ pub fn record_backup_in(
 pub fn backups(store: &mut Store, installation: &Id) -> Result<Vec<BackupView>> {
     store.read(|tx| {
         let inst = find_installation(tx, installation.as_str())?;
-        Ok(tx
-            .backups(&inst.id)?
-            .into_iter()
-            .map(BackupView::from)
-            .collect())
+        Ok(tx.backups(&inst.id)?.into_iter().map(BackupView::from).collect())
     })
 }
 
@@ -274,10 +266,7 @@ pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec
         e.task = Some(TicketAction::Open.task().into());
         e.ticket = Some(new.reference.to_string());
         e.to = Some(TicketState::Open.to_string());
-        e.note = Some(format!(
-            "{} on {}: {}",
-            new.severity, new.environment, new.summary
-        ));
+        e.note = Some(format!("{} on {}: {}", new.severity, new.environment, new.summary));
     })?;
     Ok(rec.finish())
 }
@@ -330,10 +319,6 @@ pub fn ticket_action_in(
 pub fn tickets(store: &mut Store, installation: &Id) -> Result<Vec<TicketView>> {
     store.read(|tx| {
         let inst = find_installation(tx, installation.as_str())?;
-        Ok(tx
-            .tickets(&inst.id)?
-            .into_iter()
-            .map(TicketView::from)
-            .collect())
+        Ok(tx.tickets(&inst.id)?.into_iter().map(TicketView::from).collect())
     })
 }

@@ -68,11 +68,7 @@ fn task_views(matrix: &Matrix, rows: &[TaskRow], ctx: &Context) -> Vec<TaskView>
 pub fn log(store: &mut Store, id: &str) -> Result<Vec<EventView>> {
     store.read(|tx| {
         let inst = find_installation(tx, id)?;
-        Ok(tx
-            .events(&inst.id)?
-            .into_iter()
-            .map(EventView::from)
-            .collect())
+        Ok(tx.events(&inst.id)?.into_iter().map(EventView::from).collect())
     })
 }
 
@@ -112,13 +108,7 @@ pub fn persons(store: &mut Store) -> Result<Vec<PersonView>> {
 }
 
 pub fn installations(store: &mut Store) -> Result<Vec<InstallationView>> {
-    store.read(|tx| {
-        Ok(tx
-            .installations()?
-            .into_iter()
-            .map(InstallationView::from)
-            .collect())
-    })
+    store.read(|tx| Ok(tx.installations()?.into_iter().map(InstallationView::from).collect()))
 }
 
 pub fn matrix(store: &mut Store) -> Result<Matrix> {

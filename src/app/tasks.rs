@@ -153,8 +153,7 @@ pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Ev
         &inst.id,
         &def.key,
         &item.key,
-        step.check
-            .then_some((person.handle.as_str(), stamp.as_str(), note)),
+        step.check.then_some((person.handle.as_str(), stamp.as_str(), note)),
     )?;
     let mut rec = Recorder::new(ctx, Some(&person));
     let action = if step.check { "check" } else { "uncheck" };
@@ -230,11 +229,7 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
         configuration: load_task(tx, &inst.id, configuration)?.status.state,
         handover: row.status.state,
     })?;
-    let topics = topics
-        .iter()
-        .map(|t| t.as_str())
-        .collect::<Vec<_>>()
-        .join("+");
+    let topics = topics.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("+");
     let attendees = attendees.join("+");
     tx.insert_handover(&HandoverRow {
         installation: inst.id.clone(),
@@ -245,12 +240,7 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
         recorded_by: person.handle.clone(),
         recorded_at: ctx.stamp(),
     })?;
-    tx.set_task_status(
-        &inst.id,
-        &def.key,
-        Status::new(TaskState::SignedOff),
-        &ctx.stamp(),
-    )?;
+    tx.set_task_status(&inst.id, &def.key, Status::new(TaskState::SignedOff), &ctx.stamp())?;
     let mut rec = Recorder::new(ctx, Some(&person));
     let task = Some(def.key.clone());
     rec.record(tx, Some(&inst.id), "handover", |e| {

@@ -55,13 +55,7 @@ Environment:
 )]
 pub struct Cli {
     /// The database file [default: the platform data directory, e.g. ~/.local/share/raci/raci.db]
-    #[arg(
-        long,
-        global = true,
-        env = "RACI_DB",
-        hide_env_values = true,
-        value_name = "PATH"
-    )]
+    #[arg(long, global = true, env = "RACI_DB", hide_env_values = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
     /// The person acting (their handle); required by every write but administration

@@ -61,10 +61,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
     let db = db_path(cli.db.clone())?;
     let mut store = Store::open_with_timeout(&db, busy_timeout()?)?;
     if let Command::Db(command) = &cli.command {
-        let io = Io {
-            format: cli.format,
-            out,
-        };
+        let io = Io { format: cli.format, out };
         return db::run(command, &db, &mut store, io);
     }
     dispatch(&cli, &ctx, &mut store, out)
@@ -78,9 +75,7 @@ fn clap_outcome(e: clap::Error, out: &mut dyn Write) -> Result<()> {
         }
         ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             eprint!("{}", e.render());
-            Err(Error::bad_input(
-                "a command is required; the commands are listed above",
-            ))
+            Err(Error::bad_input("a command is required; the commands are listed above"))
         }
         _ => Err(Error::bad_input(one_line(&e.render().to_string()))),
     }
@@ -117,22 +112,19 @@ fn busy_timeout() -> Result<std::time::Duration> {
 
 /// The account of this process's real user ID; never an environment variable.
 fn os_user() -> Option<String> {
-    nix::unistd::User::from_uid(nix::unistd::getuid())
-        .ok()
-        .flatten()
-        .map(|u| u.name)
+    nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name)
 }
 
 /// The clock: `RACI_NOW` (RFC 3339) when set, as git's GIT_COMMITTER_DATE.
 fn now() -> Result<DateTime<Utc>> {
     match std::env::var("RACI_NOW") {
-        Ok(text) if !text.is_empty() => DateTime::parse_from_rfc3339(&text)
-            .map(|t| t.with_timezone(&Utc))
-            .map_err(|_| {
+        Ok(text) if !text.is_empty() => {
+            DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(|_| {
                 Error::bad_input(format!(
                     "RACI_NOW={text:?} is not a time; expected RFC 3339, e.g. 2026-11-27T09:00:00Z"
                 ))
-            }),
+            })
+        }
         _ => Ok(Utc::now()),
     }
 }
@@ -161,10 +153,7 @@ fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
 }
 
 fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) -> Result<()> {
-    let io = Io {
-        format: cli.format,
-        out,
-    };
+    let io = Io { format: cli.format, out };
     match &cli.command {
         Command::Init => io.lines(&format!(
             "database ready at schema version {}\n",
@@ -208,10 +197,7 @@ impl Io<'_> {
     /// warning, not an error a script would retry (and so record twice).
     pub(super) fn recorded(self, events: Vec<Event>) -> Result<()> {
         if let Err(e) = print_recorded(self.format, events, self.out) {
-            eprintln!(
-                "warning: the change was recorded, but printing it failed: {}",
-                e.message
-            );
+            eprintln!("warning: the change was recorded, but printing it failed: {}", e.message);
         }
         Ok(())
     }
@@ -226,21 +212,14 @@ fn print_recorded(format: Format, events: Vec<Event>, out: &mut dyn Write) -> Re
     for e in &events {
         let cycle = e.cycle.map(|n| format!("cycle {n}"));
         let ticket = e.ticket.as_ref().map(|t| format!("ticket {t}"));
-        let place = [
-            e.installation.as_deref(),
-            e.task.as_deref(),
-            cycle.as_deref(),
-            ticket.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect::<Vec<_>>()
-        .join(" ");
-        let mut line = if place.is_empty() {
-            e.action.clone()
-        } else {
-            format!("{place}: {}", e.action)
-        };
+        let place =
+            [e.installation.as_deref(), e.task.as_deref(), cycle.as_deref(), ticket.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+        let mut line =
+            if place.is_empty() { e.action.clone() } else { format!("{place}: {}", e.action) };
         if let (Some(from), Some(to)) = (&e.from, &e.to) {
             line.push_str(&format!(" ({from} → {to})"));
         }

@@ -26,13 +26,7 @@ pub(super) fn matrix(store: &mut Store, io: Io<'_>) -> Result<()> {
         "Notes",
     ]);
     for t in &matrix.tasks {
-        table.add_row([
-            &t.key,
-            &t.title,
-            &t.vendor_cell,
-            &t.subscriber_cell,
-            &t.notes,
-        ]);
+        table.add_row([&t.key, &t.title, &t.vendor_cell, &t.subscriber_cell, &t.notes]);
     }
     output::table(&table, io.out)
 }
@@ -43,23 +37,11 @@ pub(super) fn person(
     store: &mut Store,
     io: Io<'_>,
 ) -> Result<()> {
-    let PersonCommand::Add {
-        handle,
-        party,
-        role,
-        name,
-        email,
-        subscriber,
-        login,
-    } = command
-    else {
+    let PersonCommand::Add { handle, party, role, name, email, subscriber, login } = command else {
         return io.rows(&reads::persons(store)?);
     };
     if let Some(login) = login
-        && nix::unistd::User::from_name(login.as_str())
-            .ok()
-            .flatten()
-            .is_none()
+        && nix::unistd::User::from_name(login.as_str()).ok().flatten().is_none()
     {
         return Err(Error::bad_input(format!(
             "--login {login}: there is no such OS account on this host; bind people to accounts that can run raci here"
@@ -90,11 +72,7 @@ pub(super) fn installation(
     io: Io<'_>,
 ) -> Result<()> {
     match command {
-        InstallationCommand::Add {
-            id,
-            subscriber,
-            appliance_id,
-        } => {
+        InstallationCommand::Add { id, subscriber, appliance_id } => {
             let new = admin::NewInstallation {
                 id: id.clone(),
                 subscriber: subscriber.clone(),
@@ -173,11 +151,7 @@ pub(super) fn checklist(
 ) -> Result<()> {
     let (a, check): (&ItemArgs, bool) = match command {
         ChecklistCommand::Show { id, task } => {
-            return io.rows(&reads::checklist(
-                store,
-                id.as_str(),
-                task.as_ref().map(Id::as_str),
-            )?);
+            return io.rows(&reads::checklist(store, id.as_str(), task.as_ref().map(Id::as_str))?);
         }
         ChecklistCommand::Check(a) => (a, true),
         ChecklistCommand::Uncheck(a) => (a, false),
@@ -198,13 +172,7 @@ pub(super) fn handover(
     store: &mut Store,
     io: Io<'_>,
 ) -> Result<()> {
-    let HandoverCommand::Record {
-        id,
-        held_on,
-        minutes,
-        attendees,
-        topics,
-    } = command;
+    let HandoverCommand::Record { id, held_on, minutes, attendees, topics } = command;
     let req = tasks::HandoverRecord {
         installation: id.clone(),
         held_on: *held_on,

@@ -16,29 +16,18 @@ pub(super) fn update(
 ) -> Result<()> {
     let (id, cycle, action, note) = match command {
         UpdateCommand::Start { id, version, note } => {
-            return io.recorded(operations::start_cycle(
-                store,
-                ctx,
-                id,
-                version,
-                note.as_ref(),
-            )?);
+            return io.recorded(operations::start_cycle(store, ctx, id, version, note.as_ref())?);
         }
         UpdateCommand::List { id } => return io.rows(&operations::cycles(store, id)?),
-        UpdateCommand::Step {
-            id,
-            cycle,
-            step,
-            note,
-        } => (id, cycle, CycleAction::Step(*step), note.as_ref()),
+        UpdateCommand::Step { id, cycle, step, note } => {
+            (id, cycle, CycleAction::Step(*step), note.as_ref())
+        }
         UpdateCommand::Fail { id, cycle, reason } => (id, cycle, CycleAction::Fail, Some(reason)),
         UpdateCommand::Signoff { id, cycle, note } => {
             (id, cycle, CycleAction::Signoff, note.as_ref())
         }
     };
-    io.recorded(operations::cycle_action(
-        store, ctx, id, *cycle, action, note,
-    )?)
+    io.recorded(operations::cycle_action(store, ctx, id, *cycle, action, note)?)
 }
 
 pub(super) fn backups(
@@ -48,13 +37,9 @@ pub(super) fn backups(
     io: Io<'_>,
 ) -> Result<()> {
     match command {
-        BackupsCommand::Record { id, taken_on, note } => io.recorded(operations::record_backup(
-            store,
-            ctx,
-            id,
-            *taken_on,
-            note.as_ref(),
-        )?),
+        BackupsCommand::Record { id, taken_on, note } => {
+            io.recorded(operations::record_backup(store, ctx, id, *taken_on, note.as_ref())?)
+        }
         BackupsCommand::List { id } => io.rows(&operations::backups(store, id)?),
     }
 }
@@ -66,13 +51,7 @@ pub(super) fn ticket(
     io: Io<'_>,
 ) -> Result<()> {
     let (id, reference, action, note) = match command {
-        TicketCommand::Open {
-            id,
-            reference,
-            severity,
-            environment,
-            summary,
-        } => {
+        TicketCommand::Open { id, reference, severity, environment, summary } => {
             let new = NewTicket {
                 installation: id.clone(),
                 reference: reference.clone(),
@@ -85,13 +64,9 @@ pub(super) fn ticket(
         TicketCommand::List { id } => return io.rows(&operations::tickets(store, id)?),
         TicketCommand::Resolve(a) => (&a.id, &a.reference, TicketAction::Resolve, a.note.as_ref()),
         TicketCommand::Close(a) => (&a.id, &a.reference, TicketAction::Close, a.note.as_ref()),
-        TicketCommand::Comment {
-            id,
-            reference,
-            text,
-        } => (id, reference, TicketAction::Comment, Some(text)),
+        TicketCommand::Comment { id, reference, text } => {
+            (id, reference, TicketAction::Comment, Some(text))
+        }
     };
-    io.recorded(operations::ticket_action(
-        store, ctx, id, reference, action, note,
-    )?)
+    io.recorded(operations::ticket_action(store, ctx, id, reference, action, note)?)
 }

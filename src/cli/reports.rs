@@ -17,15 +17,9 @@ pub(super) fn report(
     io: Io<'_>,
 ) -> Result<()> {
     match command {
-        ReportCommand::Outstanding {
-            party,
-            installation,
-        } => io.rows(&report::outstanding(
-            store,
-            ctx,
-            *party,
-            installation.as_ref(),
-        )?),
+        ReportCommand::Outstanding { party, installation } => {
+            io.rows(&report::outstanding(store, ctx, *party, installation.as_ref())?)
+        }
         ReportCommand::Overdue => io.rows(&report::overdue(store, ctx)?),
         ReportCommand::StaleBackups { older_than } => {
             io.rows(&report::stale_backups(store, ctx, *older_than)?)
@@ -48,11 +42,7 @@ pub(super) fn report(
                     path.display()
                 ))
             })?;
-            io.lines(&format!(
-                "wrote the report ({} bytes) to {}\n",
-                page.len(),
-                path.display()
-            ))
+            io.lines(&format!("wrote the report ({} bytes) to {}\n", page.len(), path.display()))
         }
     }
 }

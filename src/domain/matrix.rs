@@ -29,19 +29,13 @@ impl Letters {
     }
 
     pub fn list(self) -> Vec<Letter> {
-        Letter::ALL
-            .iter()
-            .copied()
-            .filter(|l| self.has(*l))
-            .collect()
+        Letter::ALL.iter().copied().filter(|l| self.has(*l)).collect()
     }
 }
 
 impl FromIterator<Letter> for Letters {
     fn from_iter<I: IntoIterator<Item = Letter>>(iter: I) -> Self {
-        Letters {
-            bits: iter.into_iter().fold(0, |bits, l| bits | Letters::bit(l)),
-        }
+        Letters { bits: iter.into_iter().fold(0, |bits, l| bits | Letters::bit(l)) }
     }
 }
 
@@ -81,21 +75,13 @@ impl TaskDef {
 
     /// The parties holding a letter, vendor first.
     pub fn holders(&self, letter: Letter) -> Vec<Party> {
-        Party::ALL
-            .iter()
-            .copied()
-            .filter(|p| self.letters(*p).has(letter))
-            .collect()
+        Party::ALL.iter().copied().filter(|p| self.letters(*p).has(letter)).collect()
     }
 
     /// Who signs off: the A parties, or the R parties where the task has no A.
     pub fn approvers(&self) -> Vec<Party> {
         let accountable = self.holders(Letter::A);
-        if accountable.is_empty() {
-            self.holders(Letter::R)
-        } else {
-            accountable
-        }
+        if accountable.is_empty() { self.holders(Letter::R) } else { accountable }
     }
 
     /// Where a recurring row's work is done instead of `raci task`.
@@ -125,10 +111,6 @@ impl Matrix {
 
     /// The accepted task keys, for error messages.
     pub fn task_keys(&self) -> String {
-        self.tasks
-            .iter()
-            .map(|t| t.key.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        self.tasks.iter().map(|t| t.key.as_str()).collect::<Vec<_>>().join(", ")
     }
 }

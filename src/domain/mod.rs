@@ -130,10 +130,7 @@ impl TaskState {
 
     /// States from which a task can be blocked.
     pub fn is_open(self) -> bool {
-        matches!(
-            self,
-            TaskState::Pending | TaskState::InProgress | TaskState::Submitted
-        )
+        matches!(self, TaskState::Pending | TaskState::InProgress | TaskState::Submitted)
     }
 }
 

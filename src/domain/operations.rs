@@ -136,11 +136,7 @@ pub fn cycle_transition(action: CycleAction, c: Cycle) -> Result<Cycle> {
     let mut next = c;
     match (action, c.state) {
         (CycleAction::Step(step @ (Step::Snapshot | Step::Access)), CycleState::Preparing) => {
-            let done = if step == Step::Snapshot {
-                &mut next.snapshot
-            } else {
-                &mut next.access
-            };
+            let done = if step == Step::Snapshot { &mut next.snapshot } else { &mut next.access };
             if *done {
                 return Err(Error::conflict(format!(
                     "{step} is already recorded on cycle {}; it waits for the other preparation step",
@@ -244,10 +240,9 @@ pub fn authorize_ticket(action: TicketAction, actor: &Actor) -> Result<()> {
     let (owner, why) = match action {
         TicketAction::Open => (Party::Subscriber, "the subscriber submits issues"),
         TicketAction::Resolve => (Party::Vendor, "the vendor resolves issues"),
-        TicketAction::Close => (
-            Party::Subscriber,
-            "a ticket closes only once the subscriber confirms the fix",
-        ),
+        TicketAction::Close => {
+            (Party::Subscriber, "a ticket closes only once the subscriber confirms the fix")
+        }
         TicketAction::Comment => return Ok(()),
     };
     if actor.party != owner {
@@ -300,12 +295,7 @@ mod tests {
     }
 
     fn fresh() -> Cycle {
-        Cycle {
-            number: 1,
-            state: CycleState::Preparing,
-            snapshot: false,
-            access: false,
-        }
+        Cycle { number: 1, state: CycleState::Preparing, snapshot: false, access: false }
     }
 
     #[test]
@@ -346,28 +336,20 @@ mod tests {
             for action in all {
                 let allowed = matches!(
                     (action, state),
-                    (
-                        CycleAction::Step(Step::Snapshot | Step::Access),
-                        CycleState::Preparing
-                    ) | (CycleAction::Step(Step::DevUpdated), CycleState::UpdatingDev)
+                    (CycleAction::Step(Step::Snapshot | Step::Access), CycleState::Preparing)
+                        | (CycleAction::Step(Step::DevUpdated), CycleState::UpdatingDev)
                         | (
                             CycleAction::Step(Step::DevTested) | CycleAction::Fail,
                             CycleState::TestingDev
                         )
-                        | (
-                            CycleAction::Step(Step::ProdUpdated),
-                            CycleState::UpdatingProd
-                        )
+                        | (CycleAction::Step(Step::ProdUpdated), CycleState::UpdatingProd)
                         | (CycleAction::Signoff, CycleState::Accepting)
                 );
                 let got = cycle_transition(action, c);
                 assert_eq!(got.is_ok(), allowed, "{} in {state}", action.name());
             }
         }
-        let c = Cycle {
-            snapshot: true,
-            ..fresh()
-        };
+        let c = Cycle { snapshot: true, ..fresh() };
         assert!(cycle_transition(CycleAction::Step(Step::Snapshot), c).is_err());
     }
 

@@ -60,10 +60,7 @@ pub struct Status {
 
 impl Status {
     pub fn new(state: TaskState) -> Self {
-        Status {
-            state,
-            blocked_from: None,
-        }
+        Status { state, blocked_from: None }
     }
 }
 
@@ -80,11 +77,7 @@ fn list(parties: &[Party]) -> String {
     match parties {
         [] => "nobody".to_string(),
         [one] => one.to_string(),
-        many => many
-            .iter()
-            .map(|p| p.as_str())
-            .collect::<Vec<_>>()
-            .join(" or "),
+        many => many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" or "),
     }
 }
 
@@ -104,21 +97,14 @@ pub fn parties_for(verb: Verb, def: &TaskDef) -> (Vec<Party>, &'static str) {
         Verb::Start | Verb::Submit => (def.holders(Letter::R), "Responsible"),
         Verb::Signoff | Verb::Reject | Verb::Waive | Verb::Reopen => {
             if def.holders(Letter::A).is_empty() {
-                (
-                    def.approvers(),
-                    "Responsible, as the task has no Accountable",
-                )
+                (def.approvers(), "Responsible, as the task has no Accountable")
             } else {
                 (def.approvers(), "Accountable")
             }
         }
         Verb::Block | Verb::Unblock | Verb::Due => (r_or_a(), "Responsible or Accountable"),
         Verb::Comment => (
-            Party::ALL
-                .iter()
-                .copied()
-                .filter(|p| !def.letters(*p).is_empty())
-                .collect(),
+            Party::ALL.iter().copied().filter(|p| !def.letters(*p).is_empty()).collect(),
             "holding a letter on the task",
         ),
     }
@@ -272,17 +258,9 @@ pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> 
         },
         Verb::Block => {
             if state.is_open() {
-                Ok(Status {
-                    state: TaskState::Blocked,
-                    blocked_from: Some(state),
-                })
+                Ok(Status { state: TaskState::Blocked, blocked_from: Some(state) })
             } else {
-                Err(conflict_state(
-                    verb,
-                    def,
-                    state,
-                    "pending, in_progress or submitted",
-                ))
+                Err(conflict_state(verb, def, state, "pending, in_progress or submitted"))
             }
         }
         Verb::Unblock => match (state, current.blocked_from) {
@@ -296,12 +274,7 @@ pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> 
         Verb::Comment => Ok(current),
         Verb::Due => {
             if state.is_done() {
-                Err(conflict_state(
-                    verb,
-                    def,
-                    state,
-                    "not yet signed off or waived",
-                ))
+                Err(conflict_state(verb, def, state, "not yet signed off or waived"))
             } else {
                 Ok(current)
             }
@@ -312,9 +285,7 @@ pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> 
 /// Whether every predecessor of `def` is done, given the state of each task
 /// of the installation.
 pub fn predecessors_done(def: &TaskDef, state_of: impl Fn(&str) -> Option<TaskState>) -> bool {
-    def.predecessors
-        .iter()
-        .all(|p| state_of(p).is_some_and(TaskState::is_done))
+    def.predecessors.iter().all(|p| state_of(p).is_some_and(TaskState::is_done))
 }
 
 /// The party whose move it is on a task, if anyone's.
@@ -397,13 +368,7 @@ pub struct Handover {
 
 /// Who may record a handover: the handover's Responsible party.
 pub fn authorize_handover(def: &TaskDef, actor: &Actor) -> Result<()> {
-    require(
-        "recording the handover",
-        &def.holders(Letter::R),
-        "Responsible",
-        def,
-        actor,
-    )
+    require("recording the handover", &def.holders(Letter::R), "Responsible", def, actor)
 }
 
 /// The seed's handover rules; each refusal names the rule it misses.
@@ -433,11 +398,8 @@ pub fn check_handover(h: &Handover) -> Result<()> {
             )));
         }
     }
-    let missing: Vec<&str> = Topic::ALL
-        .iter()
-        .filter(|t| !h.topics.contains(t))
-        .map(|t| t.as_str())
-        .collect();
+    let missing: Vec<&str> =
+        Topic::ALL.iter().filter(|t| !h.topics.contains(t)).map(|t| t.as_str()).collect();
     if !missing.is_empty() {
         return Err(Error::conflict(format!(
             "cannot record the handover: topic {} not covered; the handover must cover monitoring, backup and updates",
@@ -455,13 +417,7 @@ mod tests {
 
     /// PRODUCT.md's table, written out independently of the migration:
     /// key, vendor letters, subscriber letters, role rule, recurring.
-    type Row = (
-        &'static str,
-        &'static str,
-        &'static str,
-        Option<(Party, Role)>,
-        bool,
-    );
+    type Row = (&'static str, &'static str, &'static str, Option<(Party, Role)>, bool);
     const EXPECTED: [Row; 12] = [
         (
             "infrastructure",
@@ -470,13 +426,7 @@ mod tests {
             Some((Party::Subscriber, Role::InfrastructureEngineer)),
             false,
         ),
-        (
-            "deployment",
-            "RA",
-            "I",
-            Some((Party::Vendor, Role::CustomerSuccessEngineer)),
-            false,
-        ),
+        ("deployment", "RA", "I", Some((Party::Vendor, Role::CustomerSuccessEngineer)), false),
         ("configuration", "C", "R", None, false),
         ("handover", "R", "C", None, false),
         ("monitoring", "I", "RA", None, false),
@@ -565,11 +515,7 @@ mod tests {
                         || role_rule.is_none_or(|(p, r)| p != party || r == role);
                     let expected = parties.contains(&party) && role_ok;
                     let got = authorize(verb, def, &a);
-                    assert_eq!(
-                        got.is_ok(),
-                        expected,
-                        "{verb} on {key} by {party} {role}: {got:?}"
-                    );
+                    assert_eq!(got.is_ok(), expected, "{verb} on {key} by {party} {role}: {got:?}");
                     if let Err(e) = got {
                         assert_eq!(e.kind, crate::error::Kind::NotPermitted);
                     }
@@ -587,12 +533,8 @@ mod tests {
         let configuration = matrix.task("configuration").expect("row");
         assert_eq!(configuration.approvers(), vec![Party::Subscriber]);
         assert!(
-            authorize(
-                Verb::Signoff,
-                configuration,
-                &actor(Party::Subscriber, Role::Administrator)
-            )
-            .is_ok()
+            authorize(Verb::Signoff, configuration, &actor(Party::Subscriber, Role::Administrator))
+                .is_ok()
         );
         assert!(
             authorize(
@@ -631,10 +573,8 @@ mod tests {
         };
         for &verb in Verb::ALL {
             for &from in &[Pending, InProgress, Submitted, SignedOff, Waived, Blocked] {
-                let status = Status {
-                    state: from,
-                    blocked_from: (from == Blocked).then_some(InProgress),
-                };
+                let status =
+                    Status { state: from, blocked_from: (from == Blocked).then_some(InProgress) };
                 let got = transition(verb, def, status, &facts);
                 match expected(verb, from) {
                     Some(to) => {
@@ -665,43 +605,23 @@ mod tests {
     fn start_waits_for_predecessors_and_submit_for_the_checklist() {
         let matrix = matrix();
         let def = matrix.task("deployment").expect("row");
-        let waiting = Facts {
-            open_predecessors: vec!["infrastructure".into()],
-            ..Facts::default()
-        };
+        let waiting =
+            Facts { open_predecessors: vec!["infrastructure".into()], ..Facts::default() };
         assert!(transition(Verb::Start, def, Status::new(TaskState::Pending), &waiting).is_err());
-        let unchecked = Facts {
-            unchecked_items: vec!["production".into()],
-            ..Facts::default()
-        };
-        let e = transition(
-            Verb::Submit,
-            def,
-            Status::new(TaskState::InProgress),
-            &unchecked,
-        )
-        .expect_err("refused");
+        let unchecked = Facts { unchecked_items: vec!["production".into()], ..Facts::default() };
+        let e = transition(Verb::Submit, def, Status::new(TaskState::InProgress), &unchecked)
+            .expect_err("refused");
         assert!(e.message.contains("production"));
     }
 
     #[test]
     fn recurring_rows_refuse_every_verb() {
         let matrix = matrix();
-        for key in [
-            "updates",
-            "update-testing",
-            "support-tickets",
-            "issue-resolution",
-        ] {
+        for key in ["updates", "update-testing", "support-tickets", "issue-resolution"] {
             let def = matrix.task(key).expect("row");
             for &verb in Verb::ALL {
-                let e = transition(
-                    verb,
-                    def,
-                    Status::new(TaskState::Recurring),
-                    &Facts::default(),
-                )
-                .expect_err("refused");
+                let e = transition(verb, def, Status::new(TaskState::Recurring), &Facts::default())
+                    .expect_err("refused");
                 assert_eq!(e.kind, crate::error::Kind::Conflict);
             }
         }
@@ -713,12 +633,8 @@ mod tests {
         assert!(may_act_on(&acme, "acme-prod", "Acme").is_ok());
         assert!(may_act_on(&acme, "globex-prod", "Globex").is_err());
         assert!(
-            may_act_on(
-                &actor(Party::Vendor, Role::SupportEngineer),
-                "globex-prod",
-                "Globex"
-            )
-            .is_ok()
+            may_act_on(&actor(Party::Vendor, Role::SupportEngineer), "globex-prod", "Globex")
+                .is_ok()
         );
     }
 
@@ -732,56 +648,17 @@ mod tests {
             handover: TaskState::Pending,
         };
         assert!(check_handover(&good).is_ok());
-        assert!(
-            check_handover(&Handover {
-                minutes: 90,
-                ..good.clone()
-            })
-            .is_ok()
-        );
+        assert!(check_handover(&Handover { minutes: 90, ..good.clone() }).is_ok());
         let cases = [
+            (Handover { minutes: 89, ..good.clone() }, "90 minutes"),
+            (Handover { attendee_parties: vec![Party::Vendor], ..good.clone() }, "subscriber"),
+            (Handover { attendee_parties: vec![Party::Subscriber], ..good.clone() }, "vendor"),
             (
-                Handover {
-                    minutes: 89,
-                    ..good.clone()
-                },
-                "90 minutes",
-            ),
-            (
-                Handover {
-                    attendee_parties: vec![Party::Vendor],
-                    ..good.clone()
-                },
-                "subscriber",
-            ),
-            (
-                Handover {
-                    attendee_parties: vec![Party::Subscriber],
-                    ..good.clone()
-                },
-                "vendor",
-            ),
-            (
-                Handover {
-                    topics: [Topic::Monitoring, Topic::Updates].into(),
-                    ..good.clone()
-                },
+                Handover { topics: [Topic::Monitoring, Topic::Updates].into(), ..good.clone() },
                 "backup",
             ),
-            (
-                Handover {
-                    configuration: TaskState::InProgress,
-                    ..good.clone()
-                },
-                "configuration",
-            ),
-            (
-                Handover {
-                    handover: TaskState::SignedOff,
-                    ..good.clone()
-                },
-                "signed_off",
-            ),
+            (Handover { configuration: TaskState::InProgress, ..good.clone() }, "configuration"),
+            (Handover { handover: TaskState::SignedOff, ..good.clone() }, "signed_off"),
         ];
         for (h, needle) in cases {
             let e = check_handover(&h).expect_err("refused");

@@ -34,13 +34,9 @@ impl FromStr for Id {
             )));
         }
         let first_ok = s.starts_with(|c: char| c.is_ascii_alphanumeric());
-        let rest_ok = s
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        let rest_ok = s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
         if !first_ok || !rest_ok {
-            return Err(Error::bad_input(format!(
-                "invalid name {s:?}; expected {accepted}"
-            )));
+            return Err(Error::bad_input(format!("invalid name {s:?}; expected {accepted}")));
         }
         Ok(Id(s.to_string()))
     }
@@ -76,9 +72,7 @@ impl FromStr for Text {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self, Error> {
         if s.trim().is_empty() {
-            return Err(Error::bad_input(
-                "empty text; expected at least one visible character",
-            ));
+            return Err(Error::bad_input("empty text; expected at least one visible character"));
         }
         let len = s.chars().count();
         if len > MAX_TEXT_LEN {
@@ -124,9 +118,7 @@ impl FromStr for Day {
                 4 | 7 => b == b'-',
                 _ => b.is_ascii_digit(),
             });
-        let parsed = well_formed
-            .then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok())
-            .flatten();
+        let parsed = well_formed.then(|| NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()).flatten();
         match parsed {
             Some(day) if s >= EARLIEST_DAY => Ok(Day(day)),
             Some(_) => Err(Error::bad_input(format!(
@@ -179,14 +171,7 @@ mod tests {
     #[test]
     fn days_must_be_real_dates_in_iso_form() {
         assert!("2026-02-28".parse::<Day>().is_ok());
-        for bad in [
-            "2026-02-30",
-            "2026-2-3",
-            "26-02-03",
-            "2026/02/03",
-            "2026-02-03x",
-            "",
-        ] {
+        for bad in ["2026-02-30", "2026-2-3", "26-02-03", "2026/02/03", "2026-02-03x", ""] {
             assert!(bad.parse::<Day>().is_err(), "{bad:?}");
         }
     }

@@ -51,9 +51,7 @@ pub struct Replay<'m> {
 }
 
 fn parse_time(at: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(at)
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(at).ok().map(|t| t.with_timezone(&Utc))
 }
 
 impl<'m> Replay<'m> {
@@ -64,11 +62,7 @@ impl<'m> Replay<'m> {
                 .tasks
                 .iter()
                 .map(|t| {
-                    Status::new(if t.recurring {
-                        TaskState::Recurring
-                    } else {
-                        TaskState::Pending
-                    })
+                    Status::new(if t.recurring { TaskState::Recurring } else { TaskState::Pending })
                 })
                 .collect(),
             cycles: BTreeMap::new(),
@@ -148,32 +142,20 @@ impl<'m> Replay<'m> {
             let blocked_from = (state == TaskState::Blocked)
                 .then(|| e.from.as_deref().and_then(|f| f.parse().ok()))
                 .flatten();
-            self.states[i] = Status {
-                state,
-                blocked_from,
-            };
+            self.states[i] = Status { state, blocked_from };
         }
     }
 
     /// The clocks up to `now`, one per task in template order.
     pub fn finish(mut self, now: DateTime<Utc>) -> Vec<(String, Clock)> {
         self.advance(now);
-        self.matrix
-            .tasks
-            .iter()
-            .map(|t| t.key.clone())
-            .zip(self.clocks)
-            .collect()
+        self.matrix.tasks.iter().map(|t| t.key.clone()).zip(self.clocks).collect()
     }
 }
 
 /// "8d 3h", "3h 20m", "45m", "0m".
 pub fn human(seconds: i64) -> String {
-    let (d, h, m) = (
-        seconds / 86_400,
-        seconds % 86_400 / 3600,
-        seconds % 3600 / 60,
-    );
+    let (d, h, m) = (seconds / 86_400, seconds % 86_400 / 3600, seconds % 3600 / 60);
     match (d, h) {
         (0, 0) => format!("{m}m"),
         (0, _) => format!("{h}h {m}m"),
@@ -197,11 +179,7 @@ mod tests {
     }
 
     fn clock_of(clocks: &[(String, Clock)], task: &str) -> Clock {
-        clocks
-            .iter()
-            .find(|(t, _)| t == task)
-            .map(|(_, c)| *c)
-            .expect("task")
+        clocks.iter().find(|(t, _)| t == task).map(|(_, c)| *c).expect("task")
     }
 
     #[test]
@@ -246,14 +224,7 @@ mod tests {
         // Deployment lies with the vendor from then on.
         let clocks = replay.finish(parse_time("2026-11-06T00:00:00Z").expect("time"));
         let infra = clock_of(&clocks, "infrastructure");
-        assert_eq!(
-            infra,
-            Clock {
-                vendor: 0,
-                subscriber: 2 * 86_400 + 43_200,
-                blocked: 43_200
-            }
-        );
+        assert_eq!(infra, Clock { vendor: 0, subscriber: 2 * 86_400 + 43_200, blocked: 43_200 });
         assert_eq!(
             infra.total(),
             3 * 86_400,
@@ -261,11 +232,7 @@ mod tests {
         );
         assert_eq!(
             clock_of(&clocks, "deployment"),
-            Clock {
-                vendor: 2 * 86_400,
-                subscriber: 0,
-                blocked: 0
-            }
+            Clock { vendor: 2 * 86_400, subscriber: 0, blocked: 0 }
         );
         assert_eq!(clock_of(&clocks, "configuration"), Clock::default());
     }

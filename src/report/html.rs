@@ -27,27 +27,18 @@ pub fn render(store: &mut Store, ctx: &Context) -> Result<String> {
         let matrix = tx.matrix()?;
         let mut grid: Vec<Row> = Vec::new();
         tx.each_installation_tasks(None, |id, subscriber, tasks| {
-            let state = |key: &str| {
-                tasks
-                    .iter()
-                    .find(|t| t.key == key)
-                    .map(|t| t.status.state.to_string())
-            };
+            let state =
+                |key: &str| tasks.iter().find(|t| t.key == key).map(|t| t.status.state.to_string());
             grid.push(Row {
                 id: id.to_string(),
                 subscriber: subscriber.to_string(),
-                cells: matrix
-                    .tasks
-                    .iter()
-                    .map(|t| state(&t.key).unwrap_or_default())
-                    .collect(),
+                cells: matrix.tasks.iter().map(|t| state(&t.key).unwrap_or_default()).collect(),
             });
             Ok(())
         })?;
         let outstanding = outstanding_in(tx, ctx, None, None)?;
-        let (vendor, subscriber): (Vec<_>, Vec<_>) = outstanding
-            .into_iter()
-            .partition(|r| r.party == Some(Party::Vendor));
+        let (vendor, subscriber): (Vec<_>, Vec<_>) =
+            outstanding.into_iter().partition(|r| r.party == Some(Party::Vendor));
         let overdue = overdue_in(tx, ctx)?;
         let clocks = clock_totals(&clocks_in(tx, ctx, None)?);
         let mut env = Environment::new();

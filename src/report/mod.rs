@@ -68,11 +68,8 @@ pub fn outstanding_in(
                 continue;
             }
             // A pending task became its owner's move when its last predecessor was done.
-            let predecessors_since = def
-                .predecessors
-                .iter()
-                .filter_map(|p| find(p).map(|r| r.since.as_str()))
-                .max();
+            let predecessors_since =
+                def.predecessors.iter().filter_map(|p| find(p).map(|r| r.since.as_str())).max();
             let since = match (t.status.state, predecessors_since) {
                 (TaskState::Pending, Some(p)) if p > t.since.as_str() => p,
                 _ => t.since.as_str(),
@@ -97,10 +94,7 @@ pub fn outstanding_in(
     let update_overdue: Vec<String> = if cycles.is_empty() {
         Vec::new()
     } else {
-        update_overdue(tx, ctx.today())?
-            .into_iter()
-            .map(|r| r.installation)
-            .collect()
+        update_overdue(tx, ctx.today())?.into_iter().map(|r| r.installation).collect()
     };
     for (c, subscriber) in cycles {
         let Some((owner, step)) = c.state.next() else {
@@ -148,20 +142,13 @@ pub fn outstanding_in(
     }
     let position = |task: &str| matrix.tasks.iter().position(|t| t.key == task);
     rows.sort_by(|a, b| {
-        (
-            &a.since,
-            &a.installation,
-            position(&a.task),
-            &a.cycle,
-            &a.ticket,
-        )
-            .cmp(&(
-                &b.since,
-                &b.installation,
-                position(&b.task),
-                &b.cycle,
-                &b.ticket,
-            ))
+        (&a.since, &a.installation, position(&a.task), &a.cycle, &a.ticket).cmp(&(
+            &b.since,
+            &b.installation,
+            position(&b.task),
+            &b.cycle,
+            &b.ticket,
+        ))
     });
     Ok(rows)
 }
@@ -195,11 +182,7 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context) -> Result<Vec<OverdueView>> {
 fn update_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<OverdueView>> {
     let mut rows = Vec::new();
     for op in tx.handed_over()? {
-        let Some(reference) = op
-            .last_cycle
-            .as_deref()
-            .or(op.handed_over.as_deref())
-            .and_then(day)
+        let Some(reference) = op.last_cycle.as_deref().or(op.handed_over.as_deref()).and_then(day)
         else {
             continue;
         };
@@ -248,11 +231,7 @@ pub fn stale_backups(
                 });
             }
         }
-        rows.sort_by(|a, b| {
-            b.days
-                .cmp(&a.days)
-                .then_with(|| a.installation.cmp(&b.installation))
-        });
+        rows.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.installation.cmp(&b.installation)));
         Ok(rows)
     })
 }

@@ -33,20 +33,14 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
     hasher.update(prev.as_bytes());
     hasher.update(b"\n");
     hasher.update(content.as_bytes());
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// Chains events written before the ledger existed: run by migration 05 in
 /// its own transaction, so no database is ever left half-chained.
 pub(super) fn chain_unhashed(conn: &Connection) -> Result<()> {
     let mut prev = GENESIS.to_string();
-    let mut stmt = conn.prepare(&format!(
-        "SELECT {EVENT_COLUMNS}, hash FROM event ORDER BY id"
-    ))?;
+    let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS}, hash FROM event ORDER BY id"))?;
     let rows = stmt.query_map([], |r| Ok((event_row(r)?, r.get::<_, Option<String>>(13)?)))?;
     let mut update = conn.prepare("UPDATE event SET prev_hash = ?2, hash = ?3 WHERE id = ?1")?;
     for row in rows {
@@ -99,15 +93,11 @@ impl Tx<'_> {
     /// Walks the whole chain, oldest first, stopping at the first event
     /// that does not verify.
     pub fn verify_chain(&self) -> Result<ChainReport> {
-        let mut report = ChainReport {
-            events: 0,
-            head: None,
-            broken: None,
-        };
+        let mut report = ChainReport { events: 0, head: None, broken: None };
         let mut prev = GENESIS.to_string();
-        let mut stmt = self.tx.prepare(&format!(
-            "SELECT {EVENT_COLUMNS}, prev_hash, hash FROM event ORDER BY id"
-        ))?;
+        let mut stmt = self
+            .tx
+            .prepare(&format!("SELECT {EVENT_COLUMNS}, prev_hash, hash FROM event ORDER BY id"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let event = event_row(r)?;
@@ -153,9 +143,8 @@ pub struct ClaimedState {
 impl Tx<'_> {
     /// Every event, oldest first, handed to `f` one at a time.
     pub fn each_ledger_event(&self, mut f: impl FnMut(Event) -> Result<()>) -> Result<()> {
-        let mut stmt = self
-            .tx
-            .prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY id"))?;
+        let mut stmt =
+            self.tx.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY id"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             f(event_row(r)?)?;
@@ -175,21 +164,15 @@ impl Tx<'_> {
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         }
         Ok(ClaimedState {
-            tasks: all(
-                self,
-                "SELECT installation_id, task_key, state FROM task",
-                |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
-            )?,
-            cycles: all(
-                self,
-                "SELECT installation_id, number, state FROM update_cycle",
-                |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
-            )?,
-            tickets: all(
-                self,
-                "SELECT installation_id, ref, state FROM ticket",
-                |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)),
-            )?,
+            tasks: all(self, "SELECT installation_id, task_key, state FROM task", |r| {
+                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
+            })?,
+            cycles: all(self, "SELECT installation_id, number, state FROM update_cycle", |r| {
+                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
+            })?,
+            tickets: all(self, "SELECT installation_id, ref, state FROM ticket", |r| {
+                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
+            })?,
             items: all(
                 self,
                 "SELECT installation_id, task_key, item, checked_by IS NOT NULL FROM checklist_item",

@@ -41,11 +41,7 @@ pub fn migrations() -> Result<Migrations<'static>> {
     dirs.sort_by_key(|d| d.path());
     dirs.into_iter()
         .map(|dir| {
-            let name = dir
-                .path()
-                .file_name()
-                .and_then(|n| n.to_str())
-                .unwrap_or("");
+            let name = dir.path().file_name().and_then(|n| n.to_str()).unwrap_or("");
             let up = dir
                 .get_file(dir.path().join("up.sql"))
                 .and_then(|f| f.contents_utf8())
@@ -83,10 +79,7 @@ impl Store {
         let located = |e: Error| Error::storage(format!("{}: {}", path.display(), e.message));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| {
-                Error::storage(format!(
-                    "cannot create the directory {}: {e}",
-                    dir.display()
-                ))
+                Error::storage(format!("cannot create the directory {}: {e}", dir.display()))
             })?;
         }
         let conn = Connection::open(path).map_err(|e| located(e.into()))?;
@@ -149,13 +142,8 @@ impl Store {
     /// Runs `f` in one IMMEDIATE transaction: it commits only if `f`
     /// succeeds, so a refused command changes nothing.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tx = Tx {
-            tx,
-            matrix: OnceCell::new(),
-        };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = Tx { tx, matrix: OnceCell::new() };
         let out = f(&tx)?;
         tx.tx.commit()?;
         Ok(out)
@@ -163,13 +151,8 @@ impl Store {
 
     /// Runs `f` in one read transaction, so it sees one consistent snapshot.
     pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let tx = Tx {
-            tx,
-            matrix: OnceCell::new(),
-        };
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+        let tx = Tx { tx, matrix: OnceCell::new() };
         let out = f(&tx)?;
         tx.tx.finish()?;
         Ok(out)
@@ -326,11 +309,7 @@ impl Tx<'_> {
         while let Some(r) = rows.next()? {
             let task: String = r.get(0)?;
             if let Some(def) = tasks.iter_mut().find(|t| t.key == task) {
-                def.items.push(ItemDef {
-                    key: r.get(1)?,
-                    owner: r.get(2)?,
-                    label: r.get(3)?,
-                });
+                def.items.push(ItemDef { key: r.get(1)?, owner: r.get(2)?, label: r.get(3)? });
             }
         }
         Ok(Matrix { vendor_name, tasks })
@@ -470,13 +449,7 @@ impl Tx<'_> {
                 "UPDATE task SET state = ?3, blocked_from = ?4, since = ?5
                  WHERE installation_id = ?1 AND task_key = ?2",
             )?
-            .execute(params![
-                installation,
-                key,
-                status.state,
-                status.blocked_from,
-                since
-            ])?;
+            .execute(params![installation, key, status.state, status.blocked_from, since])?;
         Ok(())
     }
 
@@ -616,10 +589,7 @@ fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Installation> {
 fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
     Ok(TaskRow {
         key: r.get(0)?,
-        status: Status {
-            state: r.get::<_, TaskState>(1)?,
-            blocked_from: r.get(2)?,
-        },
+        status: Status { state: r.get::<_, TaskState>(1)?, blocked_from: r.get(2)? },
         due: r.get(3)?,
         since: r.get(4)?,
     })
@@ -662,10 +632,7 @@ mod tests {
         assert_eq!(matrix.tasks.len(), 12);
         let infra = matrix.task("infrastructure").expect("infrastructure row");
         assert_eq!(infra.items.len(), 9);
-        assert_eq!(
-            infra.role_rule,
-            Some((Party::Subscriber, Role::InfrastructureEngineer))
-        );
+        assert_eq!(infra.role_rule, Some((Party::Subscriber, Role::InfrastructureEngineer)));
         assert_eq!(
             matrix.task("handover").map(|t| t.predecessors.clone()),
             Some(vec!["configuration".to_string()])
@@ -685,19 +652,15 @@ pub struct SqliteChecks {
 impl Store {
     /// SQLite's integrity and foreign-key checks.
     pub fn sqlite_checks(&self) -> Result<SqliteChecks> {
-        let integrity: String = self
-            .conn
-            .query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))?;
+        let integrity: String =
+            self.conn.query_row("PRAGMA integrity_check(1)", [], |r| r.get(0))?;
         let mut stmt = self.conn.prepare("PRAGMA foreign_key_check")?;
         let mut rows = stmt.query([])?;
         let mut foreign_key_violations = 0;
         while rows.next()?.is_some() {
             foreign_key_violations += 1;
         }
-        Ok(SqliteChecks {
-            integrity,
-            foreign_key_violations,
-        })
+        Ok(SqliteChecks { integrity, foreign_key_violations })
     }
 
     /// Copies the database to `dest` through SQLite's online backup API, in

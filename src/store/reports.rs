@@ -48,10 +48,7 @@ impl Tx<'_> {
             }
             group.push(TaskRow {
                 key: r.get(2)?,
-                status: Status {
-                    state: r.get(3)?,
-                    blocked_from: r.get(4)?,
-                },
+                status: Status { state: r.get(3)?, blocked_from: r.get(4)? },
                 due: r.get(5)?,
                 since: r.get(6)?,
             });
@@ -87,10 +84,7 @@ impl Tx<'_> {
              WHERE t.state = ?2
              ORDER BY i.id",
         )?;
-        let params = params![
-            crate::domain::rules::HANDOVER,
-            crate::domain::TaskState::SignedOff
-        ];
+        let params = params![crate::domain::rules::HANDOVER, crate::domain::TaskState::SignedOff];
         let rows = stmt.query_map(params, |r| {
             Ok(OperatingRow {
                 installation: r.get(0)?,
@@ -153,10 +147,7 @@ impl Tx<'_> {
              ORDER BY read, e.id DESC",
         )?;
         let rows = stmt.query_map(params![handle, keys, subscriber], |r| {
-            Ok(InboxRow {
-                event: event_row(r)?,
-                read: r.get(13)?,
-            })
+            Ok(InboxRow { event: event_row(r)?, read: r.get(13)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

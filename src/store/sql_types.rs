@@ -25,12 +25,4 @@ macro_rules! sql_name {
     )+};
 }
 
-sql_name!(
-    Party,
-    Role,
-    TaskState,
-    CycleState,
-    TicketState,
-    Severity,
-    Environment
-);
+sql_name!(Party, Role, TaskState, CycleState, TicketState, Severity, Environment);

@@ -82,27 +82,10 @@ impl TestEnv {
             run.code, run.stdout, run.stderr
         );
         let lines: Vec<&str> = run.stderr.lines().collect();
-        assert_eq!(
-            lines.len(),
-            1,
-            "one stderr line for {args:?}, got: {}",
-            run.stderr
-        );
-        assert!(
-            lines[0].starts_with("error: "),
-            "stderr of {args:?}: {}",
-            run.stderr
-        );
-        assert!(
-            run.stdout.is_empty(),
-            "stdout of refused {args:?}: {}",
-            run.stdout
-        );
-        assert_eq!(
-            before,
-            self.snapshot(),
-            "raci {args:?} was refused but changed the database"
-        );
+        assert_eq!(lines.len(), 1, "one stderr line for {args:?}, got: {}", run.stderr);
+        assert!(lines[0].starts_with("error: "), "stderr of {args:?}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "stdout of refused {args:?}: {}", run.stdout);
+        assert_eq!(before, self.snapshot(), "raci {args:?} was refused but changed the database");
         run.stderr
     }
 
@@ -123,23 +106,17 @@ impl TestEnv {
             .expect("table names");
         let mut out = String::new();
         for name in names {
-            let mut stmt = conn
-                .prepare(&format!("SELECT * FROM \"{name}\""))
-                .expect("select");
+            let mut stmt = conn.prepare(&format!("SELECT * FROM \"{name}\"")).expect("select");
             let n = stmt.column_count();
             let rows = stmt
                 .query_map([], |r| {
                     (0..n)
-                        .map(|i| {
-                            r.get::<_, rusqlite::types::Value>(i)
-                                .map(|v| format!("{v:?}"))
-                        })
+                        .map(|i| r.get::<_, rusqlite::types::Value>(i).map(|v| format!("{v:?}")))
                         .collect::<Result<Vec<_>, _>>()
                 })
                 .expect("rows");
-            let mut lines: Vec<String> = rows
-                .map(|row| format!("{name}: {}\n", row.expect("row").join(" | ")))
-                .collect();
+            let mut lines: Vec<String> =
+                rows.map(|row| format!("{name}: {}\n", row.expect("row").join(" | "))).collect();
             lines.sort();
             out.extend(lines);
         }
@@ -171,15 +148,7 @@ impl TestEnv {
                 "--email",
                 "carol@vendor.example",
             ][..],
-            &[
-                "person",
-                "add",
-                "sam",
-                "--party",
-                "vendor",
-                "--role",
-                "support-engineer",
-            ],
+            &["person", "add", "sam", "--party", "vendor", "--role", "support-engineer"],
             &[
                 "person",
                 "add",
@@ -222,13 +191,7 @@ impl TestEnv {
                 "--appliance-id",
                 "appliance62",
             ],
-            &[
-                "installation",
-                "add",
-                "globex-prod",
-                "--subscriber",
-                "Globex",
-            ],
+            &["installation", "add", "globex-prod", "--subscriber", "Globex"],
         ] {
             env.ok(args);
         }
@@ -268,13 +231,7 @@ impl TestEnv {
     /// Acme signed off: ready for the handover.
     pub(crate) fn ready_for_handover(&self, inst: &str) {
         self.complete(inst, "infrastructure", "ian", &Self::INFRA_ITEMS, "ian");
-        self.complete(
-            inst,
-            "deployment",
-            "carol",
-            &["development", "production"],
-            "carol",
-        );
+        self.complete(inst, "deployment", "carol", &["development", "production"], "carol");
         self.complete(
             inst,
             "configuration",

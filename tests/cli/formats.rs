@@ -3,9 +3,7 @@
 use crate::common::TestEnv;
 
 fn keys(v: &serde_json::Value) -> Vec<String> {
-    v.as_object()
-        .map(|o| o.keys().cloned().collect())
-        .unwrap_or_default()
+    v.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
 }
 
 fn has(v: &serde_json::Value, fields: &[&str]) {
@@ -18,87 +16,32 @@ fn has(v: &serde_json::Value, fields: &[&str]) {
 #[test]
 fn json_reads_carry_the_contracts_fields() {
     let env = TestEnv::with_people_and_installations();
-    env.ok(&[
-        "task",
-        "start",
-        "acme-prod",
-        "infrastructure",
-        "--as",
-        "ian",
-    ]);
-    env.ok(&[
-        "checklist",
-        "check",
-        "acme-prod",
-        "infrastructure",
-        "memory",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
+    env.ok(&["checklist", "check", "acme-prod", "infrastructure", "memory", "--as", "ian"]);
 
     let status = env.json(&["status", "acme-prod"]);
     has(&status, &["installation", "tasks"]);
-    has(
-        &status["tasks"][0],
-        &[
-            "task",
-            "state",
-            "responsible",
-            "accountable",
-            "next_move",
-            "due",
-        ],
-    );
+    has(&status["tasks"][0], &["task", "state", "responsible", "accountable", "next_move", "due"]);
     assert_eq!(status["tasks"].as_array().map(Vec::len), Some(12));
 
     let installations = env.json(&["installation", "list"]);
-    has(
-        &installations[0],
-        &["id", "subscriber", "appliance_id", "created_at"],
-    );
+    has(&installations[0], &["id", "subscriber", "appliance_id", "created_at"]);
     assert_eq!(installations[0]["appliance_id"], "appliance62");
     assert_eq!(installations[0]["created_at"], "2026-11-02T09:00:00Z");
 
     let people = env.json(&["person", "list"]);
-    has(
-        &people[0],
-        &["handle", "name", "party", "role", "subscriber", "email"],
-    );
-    let carol = people
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["handle"] == "carol")
-        .cloned();
-    assert_eq!(
-        carol.map(|c| c["email"].clone()),
-        Some("carol@vendor.example".into())
-    );
+    has(&people[0], &["handle", "name", "party", "role", "subscriber", "email"]);
+    let carol = people.as_array().into_iter().flatten().find(|p| p["handle"] == "carol").cloned();
+    assert_eq!(carol.map(|c| c["email"].clone()), Some("carol@vendor.example".into()));
 
     let items = env.json(&["checklist", "show", "acme-prod"]);
-    has(
-        &items[0],
-        &[
-            "task",
-            "item",
-            "owner",
-            "checked",
-            "checked_by",
-            "checked_at",
-            "note",
-        ],
-    );
+    has(&items[0], &["task", "item", "owner", "checked", "checked_by", "checked_at", "note"]);
     assert_eq!(items.as_array().map(Vec::len), Some(14));
     assert_eq!(items[0]["checked"], true);
     assert_eq!(items[1]["checked"], false);
 
     let log = env.json(&["log", "acme-prod"]);
-    has(
-        &log[0],
-        &[
-            "at", "actor", "party", "role", "action", "task", "from", "to", "note",
-        ],
-    );
+    has(&log[0], &["at", "actor", "party", "role", "action", "task", "from", "to", "note"]);
 }
 
 #[test]
@@ -107,12 +50,8 @@ fn csv_and_table_carry_the_same_rows_as_json() {
     let json = env.json(&["person", "list"]);
     let csv = env.ok(&["person", "list", "--format", "csv"]);
     let mut reader = csv::Reader::from_reader(csv.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
+    let header: Vec<String> =
+        reader.headers().expect("header").iter().map(str::to_string).collect();
     assert_eq!(header, keys(&json[0]));
     let records: Vec<csv::StringRecord> =
         reader.records().collect::<Result<_, _>>().expect("records");
@@ -133,37 +72,17 @@ fn an_empty_list_still_prints_its_header() {
         env.ok(&["installation", "list", "--format", "csv"]).trim(),
         "id,subscriber,appliance_id,created_at"
     );
-    assert_eq!(
-        env.ok(&["installation", "list", "--format", "json"]).trim(),
-        "[]"
-    );
+    assert_eq!(env.ok(&["installation", "list", "--format", "json"]).trim(), "[]");
 }
 
 #[test]
 fn writes_print_what_they_recorded() {
     let env = TestEnv::with_people_and_installations();
-    let out = env.json(&[
-        "task",
-        "start",
-        "acme-prod",
-        "infrastructure",
-        "--as",
-        "ian",
-    ]);
+    let out = env.json(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
     assert_eq!(out[0]["action"], "start");
     assert_eq!(out[0]["from"], "pending");
     assert_eq!(out[0]["to"], "in_progress");
-    let text = env.ok(&[
-        "task",
-        "comment",
-        "acme-prod",
-        "infrastructure",
-        "VMs ordered",
-        "--as",
-        "ian",
-    ]);
-    assert!(
-        text.contains("acme-prod infrastructure: comment — VMs ordered"),
-        "{text}"
-    );
+    let text =
+        env.ok(&["task", "comment", "acme-prod", "infrastructure", "VMs ordered", "--as", "ian"]);
+    assert!(text.contains("acme-prod infrastructure: comment — VMs ordered"), "{text}");
 }

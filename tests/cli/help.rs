@@ -19,10 +19,7 @@ fn help_tree() {
     let mut all = Vec::new();
     paths(&raci::cli::Cli::command(), Vec::new(), &mut all);
     let mut text = String::new();
-    for path in all
-        .iter()
-        .filter(|p| p.last().map(String::as_str) != Some("help"))
-    {
+    for path in all.iter().filter(|p| p.last().map(String::as_str) != Some("help")) {
         let mut args: Vec<&str> = path.iter().map(String::as_str).collect();
         args.push("--help");
         text.push_str(&format!("$ raci {}\n{}\n", args.join(" "), env.ok(&args)));
@@ -35,18 +32,8 @@ fn no_command_names_the_commands_and_exits_2() {
     let env = TestEnv::new();
     let run = env.run(&[]);
     assert_eq!(run.code, 2);
-    assert!(
-        run.stderr.contains("status") && run.stderr.contains("matrix"),
-        "{}",
-        run.stderr
-    );
-    assert_eq!(
-        run.stderr
-            .lines()
-            .filter(|l| l.starts_with("error: "))
-            .count(),
-        1
-    );
+    assert!(run.stderr.contains("status") && run.stderr.contains("matrix"), "{}", run.stderr);
+    assert_eq!(run.stderr.lines().filter(|l| l.starts_with("error: ")).count(), 1);
     let run = env.run(&["task"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("signoff"), "{}", run.stderr);

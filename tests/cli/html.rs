@@ -12,12 +12,7 @@ const HOSTILE: &str = "<script>document.title='pwned'</script><b>Evil</b> & Co";
 fn dump_dom(page: &Path, profile: &Path) -> Option<String> {
     let chromium = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
-        .find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        });
+        .find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
     let Some(chromium) = chromium else {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -42,11 +37,7 @@ fn dump_dom(page: &Path, profile: &Path) -> Option<String> {
         .arg(format!("file://{}", page.display()))
         .output()
         .expect("chromium runs");
-    assert!(
-        out.status.success(),
-        "chromium: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "chromium: {}", String::from_utf8_lossy(&out.stderr));
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
@@ -54,48 +45,20 @@ fn dump_dom(page: &Path, profile: &Path) -> Option<String> {
 fn the_html_report_shows_the_installations_and_keeps_hostile_names_as_text() {
     let env = TestEnv::with_people_and_installations();
     env.ok(&["installation", "add", "evil-1", "--subscriber", HOSTILE]);
-    env.ok(&[
-        "task",
-        "due",
-        "acme-prod",
-        "infrastructure",
-        "2026-11-01",
-        "--as",
-        "ian",
-    ]);
-    env.ok(&[
-        "task",
-        "start",
-        "acme-prod",
-        "infrastructure",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["task", "due", "acme-prod", "infrastructure", "2026-11-01", "--as", "ian"]);
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
     let page = env.dir().join("report.html");
     let note = env.ok(&["report", "html", "--output", page.to_str().expect("path")]);
     assert!(note.starts_with("wrote the report"), "{note}");
     let html = std::fs::read_to_string(&page).expect("page written");
-    assert!(
-        !html.contains("<script>document"),
-        "the name is escaped in the file"
-    );
-    assert!(
-        !html.contains("http://") && !html.contains("https://"),
-        "no network fetches"
-    );
-    assert_eq!(
-        env.ok(&["report", "html"]),
-        html,
-        "stdout and --output agree"
-    );
+    assert!(!html.contains("<script>document"), "the name is escaped in the file");
+    assert!(!html.contains("http://") && !html.contains("https://"), "no network fetches");
+    assert_eq!(env.ok(&["report", "html"]), html, "stdout and --output agree");
 
     let Some(dom) = dump_dom(&page, &env.dir().join("chromium-profile")) else {
         return;
     };
-    assert!(
-        dom.contains("<title>raci report</title>"),
-        "the hostile script did not run"
-    );
+    assert!(dom.contains("<title>raci report</title>"), "the hostile script did not run");
     assert!(
         dom.contains(
             "&lt;script&gt;document.title='pwned'&lt;/script&gt;&lt;b&gt;Evil&lt;/b&gt; &amp; Co"
@@ -103,18 +66,9 @@ fn the_html_report_shows_the_installations_and_keeps_hostile_names_as_text() {
         "shown as text"
     );
     for id in ["acme-prod", "globex-prod", "evil-1"] {
-        assert!(
-            dom.contains(&format!("<td class=\"installation\">{id}</td>")),
-            "{id} in the grid"
-        );
+        assert!(dom.contains(&format!("<td class=\"installation\">{id}</td>")), "{id} in the grid");
     }
-    assert!(
-        dom.contains("class=\"state in_progress\""),
-        "states are coloured by class"
-    );
+    assert!(dom.contains("class=\"state in_progress\""), "states are coloured by class");
     assert!(dom.contains("Outstanding: the subscribers' moves"));
-    assert!(
-        dom.contains("past_due"),
-        "the overdue section lists the due date"
-    );
+    assert!(dom.contains("past_due"), "the overdue section lists the due date");
 }

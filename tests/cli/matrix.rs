@@ -11,12 +11,7 @@ fn seed_rows() -> Vec<[String; 4]> {
         .map(|l| {
             let cells: Vec<String> = l.trim_matches('|').split('|').map(str::to_string).collect();
             assert_eq!(cells.len(), 4, "{l}");
-            [
-                cells[0].clone(),
-                cells[1].clone(),
-                cells[2].clone(),
-                cells[3].clone(),
-            ]
+            [cells[0].clone(), cells[1].clone(), cells[2].clone(), cells[3].clone()]
         })
         .collect()
 }
@@ -61,11 +56,7 @@ fn matrix_json_equals_the_seed_table() {
         assert_eq!(row["task"], key);
         assert_eq!(row["title"], title.as_str());
         assert_eq!(row["vendor"], serde_json::json!(letters(vendor)), "{key}");
-        assert_eq!(
-            row["subscriber"],
-            serde_json::json!(letters(subscriber)),
-            "{key}"
-        );
+        assert_eq!(row["subscriber"], serde_json::json!(letters(subscriber)), "{key}");
         assert_eq!(row["notes"], notes.as_str());
     }
     // Spot checks against PRODUCT.md's table.

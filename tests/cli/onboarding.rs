@@ -36,13 +36,7 @@ fn an_installation_walks_from_infrastructure_to_handover() {
     env.ok(&["task", "signoff", inst, "infrastructure", "--as", "ian"]);
 
     // Deployment to development and production: the vendor's CSE.
-    env.complete(
-        inst,
-        "deployment",
-        "carol",
-        &["development", "production"],
-        "carol",
-    );
+    env.complete(inst, "deployment", "carol", &["development", "production"], "carol");
     // Configuration: the subscriber is R and, with no A, signs off.
     env.complete(
         inst,
@@ -84,28 +78,16 @@ fn an_installation_walks_from_infrastructure_to_handover() {
         );
     }
     for task in ["monitoring", "backup", "integration", "user-migration"] {
-        assert!(
-            states.contains(&(task.to_string(), "pending".to_string())),
-            "{task}: {states:?}"
-        );
+        assert!(states.contains(&(task.to_string(), "pending".to_string())), "{task}: {states:?}");
     }
-    for task in [
-        "updates",
-        "update-testing",
-        "support-tickets",
-        "issue-resolution",
-    ] {
+    for task in ["updates", "update-testing", "support-tickets", "issue-resolution"] {
         assert!(
             states.contains(&(task.to_string(), "recurring".to_string())),
             "{task}: {states:?}"
         );
     }
     // The other installation is untouched.
-    assert!(
-        env.states("globex-prod")
-            .iter()
-            .all(|(_, s)| s == "pending" || s == "recurring")
-    );
+    assert!(env.states("globex-prod").iter().all(|(_, s)| s == "pending" || s == "recurring"));
 
     // Every step is in the log, oldest first, with who and what.
     let log = env.json(&["log", inst]);
@@ -165,33 +147,11 @@ fn status_says_whose_move_it_is() {
     };
     assert_eq!(next("infrastructure"), "subscriber");
     assert_eq!(next("deployment"), serde_json::Value::Null);
-    env.complete(
-        "acme-prod",
-        "infrastructure",
-        "ian",
-        &TestEnv::INFRA_ITEMS,
-        "ian",
-    );
+    env.complete("acme-prod", "infrastructure", "ian", &TestEnv::INFRA_ITEMS, "ian");
     assert_eq!(next("deployment"), "vendor");
     env.ok(&["task", "start", "acme-prod", "deployment", "--as", "carol"]);
-    env.ok(&[
-        "checklist",
-        "check",
-        "acme-prod",
-        "deployment",
-        "development",
-        "--as",
-        "carol",
-    ]);
-    env.ok(&[
-        "checklist",
-        "check",
-        "acme-prod",
-        "deployment",
-        "production",
-        "--as",
-        "carol",
-    ]);
+    env.ok(&["checklist", "check", "acme-prod", "deployment", "development", "--as", "carol"]);
+    env.ok(&["checklist", "check", "acme-prod", "deployment", "production", "--as", "carol"]);
     env.ok(&["task", "submit", "acme-prod", "deployment", "--as", "carol"]);
     assert_eq!(next("deployment"), "vendor");
     let status = env.json(&["status", "acme-prod"]);
@@ -208,15 +168,7 @@ fn reject_block_unblock_waive_reopen_comment_and_due() {
     let inst = "acme-prod";
     env.ok(&["task", "start", inst, "infrastructure", "--as", "ian"]);
     for item in TestEnv::INFRA_ITEMS {
-        env.ok(&[
-            "checklist",
-            "check",
-            inst,
-            "infrastructure",
-            item,
-            "--as",
-            "ian",
-        ]);
+        env.ok(&["checklist", "check", inst, "infrastructure", item, "--as", "ian"]);
     }
     env.ok(&["task", "submit", inst, "infrastructure", "--as", "ian"]);
     env.ok(&[
@@ -242,10 +194,7 @@ fn reject_block_unblock_waive_reopen_comment_and_due() {
         "ian",
     ]);
     assert_eq!(env.state(inst, "infrastructure"), "blocked");
-    env.refused(
-        &["task", "submit", inst, "infrastructure", "--as", "ian"],
-        5,
-    );
+    env.refused(&["task", "submit", inst, "infrastructure", "--as", "ian"], 5);
     env.ok(&["task", "unblock", inst, "infrastructure", "--as", "ian"]);
     assert_eq!(env.state(inst, "infrastructure"), "in_progress");
 
@@ -259,27 +208,8 @@ fn reject_block_unblock_waive_reopen_comment_and_due() {
         "--as",
         "sam",
     ]);
-    env.refused(
-        &[
-            "task",
-            "due",
-            inst,
-            "infrastructure",
-            "2026-11-20",
-            "--as",
-            "carol",
-        ],
-        3,
-    );
-    env.ok(&[
-        "task",
-        "due",
-        inst,
-        "infrastructure",
-        "2026-11-20",
-        "--as",
-        "ian",
-    ]);
+    env.refused(&["task", "due", inst, "infrastructure", "2026-11-20", "--as", "carol"], 3);
+    env.ok(&["task", "due", inst, "infrastructure", "2026-11-20", "--as", "ian"]);
     let status = env.json(&["status", inst]);
     assert_eq!(status["tasks"][0]["due"], "2026-11-20");
     assert_eq!(status["tasks"][0]["overdue"], false);
@@ -312,15 +242,9 @@ fn reject_block_unblock_waive_reopen_comment_and_due() {
     assert_eq!(env.state(inst, "user-migration"), "waived");
 
     let log = env.json(&["log", inst]);
-    let actions: Vec<&str> = log
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
-    for a in [
-        "reject", "block", "unblock", "comment", "due", "reopen", "waive",
-    ] {
+    let actions: Vec<&str> =
+        log.as_array().into_iter().flatten().filter_map(|e| e["action"].as_str()).collect();
+    for a in ["reject", "block", "unblock", "comment", "due", "reopen", "waive"] {
         assert!(actions.contains(&a), "{a} in {actions:?}");
     }
     let reason = log
@@ -335,15 +259,7 @@ fn reject_block_unblock_waive_reopen_comment_and_due() {
 #[test]
 fn a_past_due_date_shows_as_overdue() {
     let mut env = TestEnv::with_people_and_installations();
-    env.ok(&[
-        "task",
-        "due",
-        "acme-prod",
-        "infrastructure",
-        "2026-11-05",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["task", "due", "acme-prod", "infrastructure", "2026-11-05", "--as", "ian"]);
     env.now = "2026-11-06T08:00:00Z".into();
     let status = env.json(&["status", "acme-prod"]);
     assert_eq!(status["tasks"][0]["overdue"], true);

@@ -3,10 +3,7 @@
 use crate::common::TestEnv;
 
 fn cycle_state(env: &TestEnv, inst: &str, n: usize) -> String {
-    env.json(&["update", "list", inst])[n - 1]["state"]
-        .as_str()
-        .expect("state")
-        .to_string()
+    env.json(&["update", "list", inst])[n - 1]["state"].as_str().expect("state").to_string()
 }
 
 #[test]
@@ -14,38 +11,20 @@ fn a_full_update_cycle_with_a_failed_development_test() {
     let env = TestEnv::with_people_and_installations();
     let inst = "acme-prod";
     // No cycle before the handover.
-    env.refused(
-        &["update", "start", inst, "--version", "3.2", "--as", "carol"],
-        5,
-    );
+    env.refused(&["update", "start", inst, "--version", "3.2", "--as", "carol"], 5);
     env.handed_over(inst, "2026-11-01");
     // Only the vendor starts a cycle.
-    env.refused(
-        &["update", "start", inst, "--version", "3.2", "--as", "ian"],
-        3,
-    );
+    env.refused(&["update", "start", inst, "--version", "3.2", "--as", "ian"], 3);
     env.ok(&["update", "start", inst, "--version", "3.2", "--as", "carol"]);
     // One open cycle at a time.
-    env.refused(
-        &["update", "start", inst, "--version", "3.3", "--as", "carol"],
-        5,
-    );
+    env.refused(&["update", "start", inst, "--version", "3.3", "--as", "carol"], 5);
     assert_eq!(cycle_state(&env, inst, 1), "preparing");
 
     // The vendor cannot update before the snapshot and access; the subscriber
     // cannot record the vendor's step, nor the vendor the subscriber's.
-    env.refused(
-        &["update", "step", inst, "1", "dev-updated", "--as", "carol"],
-        5,
-    );
-    env.refused(
-        &["update", "step", inst, "1", "snapshot", "--as", "carol"],
-        3,
-    );
-    env.refused(
-        &["update", "step", inst, "1", "dev-updated", "--as", "ian"],
-        3,
-    );
+    env.refused(&["update", "step", inst, "1", "dev-updated", "--as", "carol"], 5);
+    env.refused(&["update", "step", inst, "1", "snapshot", "--as", "carol"], 3);
+    env.refused(&["update", "step", inst, "1", "dev-updated", "--as", "ian"], 3);
     env.ok(&[
         "update",
         "step",
@@ -58,47 +37,17 @@ fn a_full_update_cycle_with_a_failed_development_test() {
         "VM snapshots taken",
     ]);
     env.refused(&["update", "step", inst, "1", "snapshot", "--as", "ian"], 5);
-    env.refused(
-        &["update", "step", inst, "1", "dev-updated", "--as", "carol"],
-        5,
-    );
+    env.refused(&["update", "step", inst, "1", "dev-updated", "--as", "carol"], 5);
     env.ok(&["update", "step", inst, "1", "access", "--as", "ian"]);
     assert_eq!(cycle_state(&env, inst, 1), "updating_dev");
 
-    env.refused(
-        &["update", "step", inst, "1", "prod-updated", "--as", "carol"],
-        5,
-    );
+    env.refused(&["update", "step", inst, "1", "prod-updated", "--as", "carol"], 5);
     env.ok(&["update", "step", inst, "1", "dev-updated", "--as", "carol"]);
     // Testing is the subscriber's (Testing Updates: subscriber R, A).
-    env.refused(
-        &["update", "step", inst, "1", "dev-tested", "--as", "carol"],
-        3,
-    );
-    env.refused(
-        &[
-            "update",
-            "fail",
-            inst,
-            "1",
-            "--reason",
-            "login broken",
-            "--as",
-            "carol",
-        ],
-        3,
-    );
+    env.refused(&["update", "step", inst, "1", "dev-tested", "--as", "carol"], 3);
+    env.refused(&["update", "fail", inst, "1", "--reason", "login broken", "--as", "carol"], 3);
     env.refused(&["update", "fail", inst, "1", "--as", "ian"], 2);
-    env.ok(&[
-        "update",
-        "fail",
-        inst,
-        "1",
-        "--reason",
-        "login page returns 500",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["update", "fail", inst, "1", "--reason", "login page returns 500", "--as", "ian"]);
     assert_eq!(cycle_state(&env, inst, 1), "updating_dev");
     let status = env.json(&["status", inst]);
     assert_eq!(status["cycles"][0]["next_move"], "vendor");
@@ -117,10 +66,7 @@ fn a_full_update_cycle_with_a_failed_development_test() {
     ]);
     env.ok(&["update", "step", inst, "1", "dev-tested", "--as", "ian"]);
     env.refused(&["update", "signoff", inst, "1", "--as", "ian"], 5);
-    env.refused(
-        &["update", "step", inst, "1", "prod-updated", "--as", "ian"],
-        3,
-    );
+    env.refused(&["update", "step", inst, "1", "prod-updated", "--as", "ian"], 3);
     env.ok(&["update", "step", inst, "1", "prod-updated", "--as", "carol"]);
     env.refused(&["update", "signoff", inst, "1", "--as", "carol"], 3);
     env.ok(&["update", "signoff", inst, "1", "--as", "ian"]);
@@ -131,11 +77,7 @@ fn a_full_update_cycle_with_a_failed_development_test() {
     let cycles = env.json(&["update", "list", inst]);
     assert_eq!(cycles[0]["failures"], 1);
     assert_eq!(cycles[0]["version"], "3.2");
-    assert!(
-        env.json(&["status", inst])["cycles"]
-            .as_array()
-            .is_some_and(Vec::is_empty)
-    );
+    assert!(env.json(&["status", inst])["cycles"].as_array().is_some_and(Vec::is_empty));
 
     // The whole cycle is in the log, with its number.
     let log = env.json(&["log", inst]);
@@ -187,80 +129,20 @@ fn a_full_update_cycle_with_a_failed_development_test() {
 fn another_subscriber_cannot_step_into_the_cycle() {
     let env = TestEnv::with_people_and_installations();
     env.handed_over("acme-prod", "2026-11-01");
-    env.ok(&[
-        "update",
-        "start",
-        "acme-prod",
-        "--version",
-        "3.2",
-        "--as",
-        "carol",
-    ]);
-    env.refused(
-        &[
-            "update",
-            "step",
-            "acme-prod",
-            "1",
-            "snapshot",
-            "--as",
-            "gina",
-        ],
-        3,
-    );
+    env.ok(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"]);
+    env.refused(&["update", "step", "acme-prod", "1", "snapshot", "--as", "gina"], 3);
 }
 
 #[test]
 fn backups_are_the_subscribers_to_record() {
     let env = TestEnv::with_people_and_installations();
     env.refused(
-        &[
-            "backups",
-            "record",
-            "acme-prod",
-            "--taken-on",
-            "2026-11-01",
-            "--as",
-            "carol",
-        ],
+        &["backups", "record", "acme-prod", "--taken-on", "2026-11-01", "--as", "carol"],
         3,
     );
-    env.refused(
-        &[
-            "backups",
-            "record",
-            "acme-prod",
-            "--taken-on",
-            "2026-12-01",
-            "--as",
-            "ian",
-        ],
-        2,
-    );
-    env.refused(
-        &[
-            "backups",
-            "record",
-            "acme-prod",
-            "--taken-on",
-            "2026-02-30",
-            "--as",
-            "ian",
-        ],
-        2,
-    );
-    env.refused(
-        &[
-            "backups",
-            "record",
-            "acme-prod",
-            "--taken-on",
-            "2026-11-01",
-            "--as",
-            "gina",
-        ],
-        3,
-    );
+    env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-12-01", "--as", "ian"], 2);
+    env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-02-30", "--as", "ian"], 2);
+    env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-11-01", "--as", "gina"], 3);
     env.ok(&[
         "backups",
         "record",
@@ -307,20 +189,8 @@ fn tickets_open_resolve_and_close_in_order() {
     };
     // Support begins after the deployment.
     run(s(&open("ian", "high", "production")), 5);
-    env.complete(
-        "acme-prod",
-        "infrastructure",
-        "ian",
-        &TestEnv::INFRA_ITEMS,
-        "ian",
-    );
-    env.complete(
-        "acme-prod",
-        "deployment",
-        "carol",
-        &["development", "production"],
-        "carol",
-    );
+    env.complete("acme-prod", "infrastructure", "ian", &TestEnv::INFRA_ITEMS, "ian");
+    env.complete("acme-prod", "deployment", "carol", &["development", "production"], "carol");
 
     run(s(&open("ian", "urgent", "development")), 2);
     run(s(&open("carol", "high", "production")), 3);
@@ -330,50 +200,15 @@ fn tickets_open_resolve_and_close_in_order() {
     run(s(&open("dev", "low", "development")), 5);
 
     env.refused(&["ticket", "close", "acme-prod", "SUP-1", "--as", "ian"], 5);
-    env.refused(
-        &["ticket", "resolve", "acme-prod", "SUP-1", "--as", "ian"],
-        3,
-    );
-    env.refused(
-        &["ticket", "resolve", "acme-prod", "SUP-9", "--as", "carol"],
-        4,
-    );
-    env.ok(&[
-        "ticket",
-        "comment",
-        "acme-prod",
-        "SUP-1",
-        "Looking at the logs",
-        "--as",
-        "sam",
-    ]);
-    env.ok(&[
-        "ticket",
-        "resolve",
-        "acme-prod",
-        "SUP-1",
-        "--as",
-        "sam",
-        "--note",
-        "patched",
-    ]);
+    env.refused(&["ticket", "resolve", "acme-prod", "SUP-1", "--as", "ian"], 3);
+    env.refused(&["ticket", "resolve", "acme-prod", "SUP-9", "--as", "carol"], 4);
+    env.ok(&["ticket", "comment", "acme-prod", "SUP-1", "Looking at the logs", "--as", "sam"]);
+    env.ok(&["ticket", "resolve", "acme-prod", "SUP-1", "--as", "sam", "--note", "patched"]);
     let status = env.json(&["status", "acme-prod"]);
     assert_eq!(status["tickets"][0]["state"], "resolved");
     assert_eq!(status["tickets"][0]["next_move"], "subscriber");
-    env.refused(
-        &["ticket", "close", "acme-prod", "SUP-1", "--as", "carol"],
-        3,
-    );
-    env.ok(&[
-        "ticket",
-        "close",
-        "acme-prod",
-        "SUP-1",
-        "--as",
-        "ian",
-        "--note",
-        "confirmed fixed",
-    ]);
+    env.refused(&["ticket", "close", "acme-prod", "SUP-1", "--as", "carol"], 3);
+    env.ok(&["ticket", "close", "acme-prod", "SUP-1", "--as", "ian", "--note", "confirmed fixed"]);
     env.refused(&["ticket", "close", "acme-prod", "SUP-1", "--as", "ian"], 5);
     let tickets = env.json(&["ticket", "list", "acme-prod"]);
     assert_eq!(tickets[0]["state"], "closed");
@@ -386,33 +221,14 @@ fn tickets_open_resolve_and_close_in_order() {
         .filter(|e| e["ticket"] == "SUP-1")
         .filter_map(|e| e["action"].as_str().map(str::to_string))
         .collect();
-    assert_eq!(
-        actions,
-        [
-            "ticket-open",
-            "ticket-comment",
-            "ticket-resolve",
-            "ticket-close"
-        ]
-    );
+    assert_eq!(actions, ["ticket-open", "ticket-comment", "ticket-resolve", "ticket-close"]);
 }
 
 #[test]
 fn a_waived_handover_lets_update_cycles_begin() {
     let env = TestEnv::with_people_and_installations();
     env.ready_for_handover("acme-prod");
-    env.refused(
-        &[
-            "update",
-            "start",
-            "acme-prod",
-            "--version",
-            "3.2",
-            "--as",
-            "carol",
-        ],
-        5,
-    );
+    env.refused(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"], 5);
     env.ok(&[
         "task",
         "waive",
@@ -423,13 +239,5 @@ fn a_waived_handover_lets_update_cycles_begin() {
         "--as",
         "carol",
     ]);
-    env.ok(&[
-        "update",
-        "start",
-        "acme-prod",
-        "--version",
-        "3.2",
-        "--as",
-        "carol",
-    ]);
+    env.ok(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"]);
 }

@@ -9,23 +9,13 @@ use rusqlite::Connection;
 use crate::common::TestEnv;
 
 fn count(env: &TestEnv, sql: &str) -> i64 {
-    Connection::open(env.db())
-        .expect("open")
-        .query_row(sql, [], |r| r.get(0))
-        .expect("count")
+    Connection::open(env.db()).expect("open").query_row(sql, [], |r| r.get(0)).expect("count")
 }
 
 #[test]
 fn eight_concurrent_writers_lose_and_duplicate_nothing() {
     let env = TestEnv::with_people_and_installations();
-    env.ok(&[
-        "task",
-        "start",
-        "acme-prod",
-        "infrastructure",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
     let before = count(&env, "SELECT count(*) FROM event");
     const WRITERS: usize = 8;
     const EACH: usize = 6;
@@ -35,15 +25,7 @@ fn eight_concurrent_writers_lose_and_duplicate_nothing() {
             let text = format!("writer {w} comment {k}");
             let who = if w % 2 == 0 { "ian" } else { "sam" };
             let child = env
-                .command(&[
-                    "task",
-                    "comment",
-                    "acme-prod",
-                    "infrastructure",
-                    &text,
-                    "--as",
-                    who,
-                ])
+                .command(&["task", "comment", "acme-prod", "infrastructure", &text, "--as", who])
                 .stdout(Stdio::null())
                 .stderr(Stdio::piped())
                 .spawn()
@@ -57,10 +39,7 @@ fn eight_concurrent_writers_lose_and_duplicate_nothing() {
         match out.status.code() {
             Some(0) => succeeded.push(text),
             Some(6) => {} // locked past the timeout: allowed, and must change nothing
-            other => panic!(
-                "writer exited {other:?}: {}",
-                String::from_utf8_lossy(&out.stderr)
-            ),
+            other => panic!("writer exited {other:?}: {}", String::from_utf8_lossy(&out.stderr)),
         }
     }
     let log = env.json(&["log", "acme-prod"]);
@@ -73,19 +52,9 @@ fn eight_concurrent_writers_lose_and_duplicate_nothing() {
         .collect();
     comments.sort();
     succeeded.sort();
-    assert_eq!(
-        comments, succeeded,
-        "every acknowledged write is kept, exactly once"
-    );
-    assert_eq!(
-        count(&env, "SELECT count(*) FROM event") - before,
-        succeeded.len() as i64
-    );
-    eprintln!(
-        "concurrency burst: {} of {} writes kept",
-        succeeded.len(),
-        WRITERS * EACH
-    );
+    assert_eq!(comments, succeeded, "every acknowledged write is kept, exactly once");
+    assert_eq!(count(&env, "SELECT count(*) FROM event") - before, succeeded.len() as i64);
+    eprintln!("concurrency burst: {} of {} writes kept", succeeded.len(), WRITERS * EACH);
     env.ok(&["db", "check"]);
 }
 
@@ -113,10 +82,7 @@ fn an_import_killed_mid_way_leaves_the_database_sound_and_untouched() {
             child.try_wait().expect("poll").is_none(),
             "the import finished before it could be killed"
         );
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the import never started writing"
-        );
+        assert!(started.elapsed() < Duration::from_secs(60), "the import never started writing");
         std::thread::sleep(Duration::from_millis(5));
     }
     child.kill().expect("SIGKILL");
@@ -124,72 +90,41 @@ fn an_import_killed_mid_way_leaves_the_database_sound_and_untouched() {
     use std::os::unix::process::ExitStatusExt;
     assert_eq!(status.signal(), Some(9), "killed by SIGKILL mid-import");
     env.ok(&["db", "check"]);
-    assert_eq!(
-        count(&env, "SELECT count(*) FROM installation"),
-        before,
-        "untouched"
-    );
-    assert_eq!(
-        count(
-            &env,
-            "SELECT count(*) FROM task WHERE installation_id LIKE 'bulk-%'"
-        ),
-        0
-    );
+    assert_eq!(count(&env, "SELECT count(*) FROM installation"), before, "untouched");
+    assert_eq!(count(&env, "SELECT count(*) FROM task WHERE installation_id LIKE 'bulk-%'"), 0);
     // The database goes on working: a smaller import, left to finish, adds every row.
     let small = env.dir().join("small.csv");
-    let rows: String = (0..500)
-        .map(|i| format!("after-{i:03},Bulk Co\n"))
-        .collect();
+    let rows: String = (0..500).map(|i| format!("after-{i:03},Bulk Co\n")).collect();
     std::fs::write(&small, format!("id,subscriber\n{rows}")).expect("write csv");
     env.ok(&["installation", "import", small.to_str().expect("path")]);
-    assert_eq!(
-        count(&env, "SELECT count(*) FROM installation"),
-        before + 500
-    );
+    assert_eq!(count(&env, "SELECT count(*) FROM installation"), before + 500);
     env.ok(&["db", "check"]);
 }
 
 #[test]
 fn db_check_finds_an_event_edited_or_deleted_with_plain_sql() {
     let env = TestEnv::with_people_and_installations();
-    env.complete(
-        "acme-prod",
-        "infrastructure",
-        "ian",
-        &TestEnv::INFRA_ITEMS,
-        "ian",
-    );
+    env.complete("acme-prod", "infrastructure", "ian", &TestEnv::INFRA_ITEMS, "ian");
     let out = env.ok(&["db", "check"]);
-    assert!(
-        out.contains("integrity: ok") && out.contains("events verified"),
-        "{out}"
-    );
+    assert!(out.contains("integrity: ok") && out.contains("events verified"), "{out}");
     let check = env.json(&["db", "check"]);
     assert_eq!(check[0]["sound"], true);
     let total = check[0]["events"].as_i64().expect("events");
-    let signoff: i64 = count(
-        &env,
-        "SELECT id FROM event WHERE action = 'signoff' AND task = 'infrastructure'",
-    );
+    let signoff: i64 =
+        count(&env, "SELECT id FROM event WHERE action = 'signoff' AND task = 'infrastructure'");
     assert!(signoff > 1 && signoff <= total);
 
     // Someone with the sqlite3 shell changes who signed off.
     let conn = Connection::open(env.db()).expect("open");
-    conn.execute("UPDATE event SET actor = 'dev' WHERE id = ?1", [signoff])
-        .expect("tamper");
+    conn.execute("UPDATE event SET actor = 'dev' WHERE id = ?1", [signoff]).expect("tamper");
     drop(conn);
     let err = check_fails(&env);
-    assert!(
-        err.contains(&format!("audit event {signoff} does not verify")),
-        "{err}"
-    );
+    assert!(err.contains(&format!("audit event {signoff} does not verify")), "{err}");
     assert!(err.contains("changed"), "{err}");
 
     // Put it back: sound again. Then forge a state without an event.
     let conn = Connection::open(env.db()).expect("open");
-    conn.execute("UPDATE event SET actor = 'ian' WHERE id = ?1", [signoff])
-        .expect("restore");
+    conn.execute("UPDATE event SET actor = 'ian' WHERE id = ?1", [signoff]).expect("restore");
     conn.execute("UPDATE task SET state = 'signed_off' WHERE installation_id = 'acme-prod' AND task_key = 'deployment'", [])
         .expect("forge a sign-off");
     drop(conn);
@@ -207,10 +142,7 @@ fn db_check_finds_an_event_edited_or_deleted_with_plain_sql() {
         .expect("drop an item");
     drop(conn);
     let err = check_fails(&env);
-    assert!(
-        err.contains("item was added or deleted outside raci"),
-        "{err}"
-    );
+    assert!(err.contains("item was added or deleted outside raci"), "{err}");
     let conn = Connection::open(env.db()).expect("open");
     conn.execute("INSERT INTO checklist_item (installation_id, task_key, item, position, owner) VALUES ('acme-prod', 'deployment', 'production', 2, 'vendor')", [])
         .expect("restore");
@@ -225,19 +157,14 @@ fn db_check_finds_an_event_edited_or_deleted_with_plain_sql() {
     drop(conn);
     // Put it back: sound again. Then delete an earlier event.
     let conn = Connection::open(env.db()).expect("open");
-    conn.execute("UPDATE event SET actor = 'ian' WHERE id = ?1", [signoff])
-        .expect("restore");
+    conn.execute("UPDATE event SET actor = 'ian' WHERE id = ?1", [signoff]).expect("restore");
     drop(conn);
     env.ok(&["db", "check"]);
     let conn = Connection::open(env.db()).expect("open");
-    conn.execute("DELETE FROM event WHERE id = 5", [])
-        .expect("delete");
+    conn.execute("DELETE FROM event WHERE id = 5", []).expect("delete");
     drop(conn);
     let err = check_fails(&env);
-    assert!(
-        err.contains("audit event 6 does not verify") && err.contains("deleted"),
-        "{err}"
-    );
+    assert!(err.contains("audit event 6 does not verify") && err.contains("deleted"), "{err}");
 }
 
 /// `db check` on a broken database: exit 6, one `error:` line naming the
@@ -246,25 +173,14 @@ fn check_fails(env: &TestEnv) -> String {
     let run = env.run(&["db", "check"]);
     assert_eq!(run.code, 6, "{}{}", run.stdout, run.stderr);
     assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(
-        run.stderr.starts_with("error: the database is not sound"),
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.starts_with("error: the database is not sound"), "{}", run.stderr);
     run.stderr
 }
 
 #[test]
 fn an_online_backup_taken_while_others_write_passes_db_check() {
     let env = TestEnv::with_people_and_installations();
-    env.ok(&[
-        "task",
-        "start",
-        "acme-prod",
-        "infrastructure",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
     let writers: Vec<Child> = (0..6)
         .map(|k| {
             env.command(&[
@@ -292,20 +208,9 @@ fn an_online_backup_taken_while_others_write_passes_db_check() {
         .command(&["db", "check", "--db", copy.to_str().expect("path")])
         .output()
         .expect("check copy");
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stderr));
     let people = env
-        .command(&[
-            "person",
-            "list",
-            "--format",
-            "json",
-            "--db",
-            copy.to_str().expect("path"),
-        ])
+        .command(&["person", "list", "--format", "json", "--db", copy.to_str().expect("path")])
         .output()
         .expect("read copy");
     let people: serde_json::Value = serde_json::from_slice(&people.stdout).expect("json");
@@ -321,18 +226,9 @@ fn storage_failures_are_exit_6_with_one_line() {
     let file = env.dir().join("plain-file");
     std::fs::write(&file, "x").expect("write");
     let under = file.join("raci.db");
-    let run = env.run(&[
-        "installation",
-        "list",
-        "--db",
-        under.to_str().expect("path"),
-    ]);
+    let run = env.run(&["installation", "list", "--db", under.to_str().expect("path")]);
     assert_eq!(run.code, 6, "{}", run.stderr);
-    assert!(
-        run.stderr.starts_with("error: ") && run.stderr.lines().count() == 1,
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.starts_with("error: ") && run.stderr.lines().count() == 1, "{}", run.stderr);
 
     // A database locked by another writer past the timeout.
     let env = TestEnv::with_people_and_installations();
@@ -340,28 +236,13 @@ fn storage_failures_are_exit_6_with_one_line() {
     let conn = Connection::open(env.db()).expect("open");
     conn.execute_batch("BEGIN EXCLUSIVE").expect("lock");
     let run = env
-        .command(&[
-            "task",
-            "start",
-            "acme-prod",
-            "infrastructure",
-            "--as",
-            "ian",
-        ])
+        .command(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"])
         .env("RACI_BUSY_TIMEOUT_MS", "200")
         .output()
         .expect("runs");
-    assert_eq!(
-        run.status.code(),
-        Some(6),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert_eq!(run.status.code(), Some(6), "{}", String::from_utf8_lossy(&run.stderr));
     let stderr = String::from_utf8_lossy(&run.stderr);
-    assert!(
-        stderr.contains("locked") && stderr.lines().count() == 1,
-        "{stderr}"
-    );
+    assert!(stderr.contains("locked") && stderr.lines().count() == 1, "{stderr}");
     conn.execute_batch("ROLLBACK").expect("unlock");
     drop(conn);
     assert_eq!(before, env.snapshot(), "nothing changed");
@@ -371,72 +252,17 @@ fn storage_failures_are_exit_6_with_one_line() {
 /// file byte-for-byte as it was.
 const BAD_INPUTS: &[(&[&str], i32)] = &[
     (&["installation", "add", "", "--subscriber", "Acme"], 2),
-    (
-        &["installation", "add", "LONG_ID", "--subscriber", "Acme"],
-        2,
-    ),
-    (
-        &[
-            "installation",
-            "add",
-            "-leading-dash",
-            "--subscriber",
-            "Acme",
-        ],
-        2,
-    ),
-    (
-        &["installation", "add", "new/slash", "--subscriber", "Acme"],
-        2,
-    ),
+    (&["installation", "add", "LONG_ID", "--subscriber", "Acme"], 2),
+    (&["installation", "add", "-leading-dash", "--subscriber", "Acme"], 2),
+    (&["installation", "add", "new/slash", "--subscriber", "Acme"], 2),
     (&["installation", "add", "naïve", "--subscriber", "Acme"], 2),
     (&["installation", "add", "new", "--subscriber", ""], 2),
-    (
-        &[
-            "installation",
-            "add",
-            "new",
-            "--subscriber",
-            "Acme\u{1b}[31m",
-        ],
-        2,
-    ),
-    (
-        &["installation", "add", "new", "--subscriber", "two\nlines"],
-        2,
-    ),
-    (
-        &["installation", "add", "new", "--subscriber", "LONG_TEXT"],
-        2,
-    ),
-    (
-        &[
-            "person",
-            "add",
-            "",
-            "--party",
-            "vendor",
-            "--role",
-            "support-engineer",
-        ],
-        2,
-    ),
-    (
-        &[
-            "person",
-            "add",
-            "p",
-            "--party",
-            "Vendor",
-            "--role",
-            "support-engineer",
-        ],
-        2,
-    ),
-    (
-        &["person", "add", "p", "--party", "vendor", "--role", "ceo"],
-        2,
-    ),
+    (&["installation", "add", "new", "--subscriber", "Acme\u{1b}[31m"], 2),
+    (&["installation", "add", "new", "--subscriber", "two\nlines"], 2),
+    (&["installation", "add", "new", "--subscriber", "LONG_TEXT"], 2),
+    (&["person", "add", "", "--party", "vendor", "--role", "support-engineer"], 2),
+    (&["person", "add", "p", "--party", "Vendor", "--role", "support-engineer"], 2),
+    (&["person", "add", "p", "--party", "vendor", "--role", "ceo"], 2),
     (
         &[
             "person",
@@ -451,108 +277,15 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
         ],
         2,
     ),
-    (
-        &[
-            "task",
-            "due",
-            "acme-prod",
-            "infrastructure",
-            "2026-02-30",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "due",
-            "acme-prod",
-            "infrastructure",
-            "2026-02-29",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "due",
-            "acme-prod",
-            "infrastructure",
-            "tomorrow",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "due",
-            "acme-prod",
-            "infrastructure",
-            "2026-11-31",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "block",
-            "acme-prod",
-            "infrastructure",
-            "--reason",
-            "",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "block",
-            "acme-prod",
-            "infrastructure",
-            "--reason",
-            "   ",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "comment",
-            "acme-prod",
-            "infrastructure",
-            "",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "comment",
-            "acme-prod",
-            "infrastructure",
-            "bell\u{7}",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &["task", "start", "acme-prod", "infrastructure", "--as", ""],
-        2,
-    ),
+    (&["task", "due", "acme-prod", "infrastructure", "2026-02-30", "--as", "ian"], 2),
+    (&["task", "due", "acme-prod", "infrastructure", "2026-02-29", "--as", "ian"], 2),
+    (&["task", "due", "acme-prod", "infrastructure", "tomorrow", "--as", "ian"], 2),
+    (&["task", "due", "acme-prod", "infrastructure", "2026-11-31", "--as", "ian"], 2),
+    (&["task", "block", "acme-prod", "infrastructure", "--reason", "", "--as", "ian"], 2),
+    (&["task", "block", "acme-prod", "infrastructure", "--reason", "   ", "--as", "ian"], 2),
+    (&["task", "comment", "acme-prod", "infrastructure", "", "--as", "ian"], 2),
+    (&["task", "comment", "acme-prod", "infrastructure", "bell\u{7}", "--as", "ian"], 2),
+    (&["task", "start", "acme-prod", "infrastructure", "--as", ""], 2),
     (&["task", "start", "acme-prod", "infrastructure"], 2),
     (
         &[
@@ -608,18 +341,7 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
         ],
         2,
     ),
-    (
-        &[
-            "backups",
-            "record",
-            "acme-prod",
-            "--taken-on",
-            "2027-01-01",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
+    (&["backups", "record", "acme-prod", "--taken-on", "2027-01-01", "--as", "ian"], 2),
     (
         &[
             "ticket",
@@ -654,42 +376,9 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
         ],
         2,
     ),
-    (
-        &[
-            "update",
-            "step",
-            "acme-prod",
-            "0",
-            "snapshot",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "update",
-            "step",
-            "acme-prod",
-            "-1",
-            "snapshot",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "update",
-            "step",
-            "acme-prod",
-            "99999999999999999999",
-            "snapshot",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
+    (&["update", "step", "acme-prod", "0", "snapshot", "--as", "ian"], 2),
+    (&["update", "step", "acme-prod", "-1", "snapshot", "--as", "ian"], 2),
+    (&["update", "step", "acme-prod", "99999999999999999999", "snapshot", "--as", "ian"], 2),
     (&["report", "stale-backups", "--older-than", "-3"], 2),
     (&["report", "outstanding", "--party", "auditor"], 2),
     (&["status", "acme-prod", "--format", "yaml"], 2),
@@ -697,15 +386,7 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
     (&["nonsense"], 2),
     (&["task", "start", "acme-prod", "", "--as", "ian"], 2),
     (
-        &[
-            "task",
-            "comment",
-            "acme-prod",
-            "infrastructure",
-            "line\u{2028}separator",
-            "--as",
-            "ian",
-        ],
+        &["task", "comment", "acme-prod", "infrastructure", "line\u{2028}separator", "--as", "ian"],
         2,
     ),
     (
@@ -720,18 +401,7 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
         ],
         2,
     ),
-    (
-        &[
-            "task",
-            "due",
-            "acme-prod",
-            "infrastructure",
-            "1999-12-31",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
+    (&["task", "due", "acme-prod", "infrastructure", "1999-12-31", "--as", "ian"], 2),
     (
         &[
             "person",
@@ -746,30 +416,8 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
         ],
         2,
     ),
-    (
-        &[
-            "checklist",
-            "check",
-            "acme-prod",
-            "infrastructure",
-            "bad item!",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
-    (
-        &[
-            "task",
-            "comment",
-            "acme-prod",
-            "infrastructure",
-            "carriage\rreturn",
-            "--as",
-            "ian",
-        ],
-        2,
-    ),
+    (&["checklist", "check", "acme-prod", "infrastructure", "bad item!", "--as", "ian"], 2),
+    (&["task", "comment", "acme-prod", "infrastructure", "carriage\rreturn", "--as", "ian"], 2),
     (
         &[
             "person",
@@ -784,42 +432,13 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
         ],
         5,
     ),
-    (
-        &["installation", "add", "ACME-PROD", "--subscriber", "Acme"],
-        5,
-    ),
+    (&["installation", "add", "ACME-PROD", "--subscriber", "Acme"], 5),
     (&["status", "acme-prod", "--db", "/tmp/"], 2),
-    (
-        &[
-            "task",
-            "start",
-            "acme-prod",
-            "infrastructure",
-            "--as",
-            "nobody",
-        ],
-        4,
-    ),
-    (
-        &["task", "start", "no-such", "infrastructure", "--as", "ian"],
-        4,
-    ),
+    (&["task", "start", "acme-prod", "infrastructure", "--as", "nobody"], 4),
+    (&["task", "start", "no-such", "infrastructure", "--as", "ian"], 4),
     (&["task", "start", "acme-prod", "no-such", "--as", "ian"], 4),
-    (
-        &["installation", "add", "acme-prod", "--subscriber", "Acme"],
-        5,
-    ),
-    (
-        &[
-            "task",
-            "start",
-            "acme-prod",
-            "infrastructure",
-            "--as",
-            "gina",
-        ],
-        3,
-    ),
+    (&["installation", "add", "acme-prod", "--subscriber", "Acme"], 5),
+    (&["task", "start", "acme-prod", "infrastructure", "--as", "gina"], 3),
 ];
 
 #[test]
@@ -827,12 +446,7 @@ fn bad_input_is_refused_before_it_reaches_storage() {
     let env = TestEnv::with_people_and_installations();
     env.ok(&["db", "check"]);
     let wal = env.db().with_extension("db-wal");
-    let bytes = || {
-        (
-            std::fs::read(env.db()).expect("db"),
-            std::fs::read(&wal).ok(),
-        )
-    };
+    let bytes = || (std::fs::read(env.db()).expect("db"), std::fs::read(&wal).ok());
     let before = bytes();
     let long_id = "x".repeat(65);
     let long_text = "y".repeat(2001);
@@ -846,10 +460,7 @@ fn bad_input_is_refused_before_it_reaches_storage() {
             })
             .collect();
         let err = env.refused(&args, *code);
-        assert!(
-            !err.trim_end().contains(['\r', '\u{1b}']),
-            "raw control characters in {err:?}"
-        );
+        assert!(!err.trim_end().contains(['\r', '\u{1b}']), "raw control characters in {err:?}");
         assert!(before == bytes(), "raci {args:?} changed the database file");
     }
     eprintln!("bad inputs tried: {}", BAD_INPUTS.len());
@@ -904,38 +515,15 @@ fn a_person_bound_to_an_os_account_acts_only_from_it() {
         .expect("person");
     assert_eq!(bound["login"], other);
 
-    env.ok(&[
-        "task",
-        "start",
-        "acme-prod",
-        "infrastructure",
-        "--as",
-        "bound-me",
-    ]);
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "bound-me"]);
     let err = env.refused(
-        &[
-            "task",
-            "block",
-            "acme-prod",
-            "infrastructure",
-            "--reason",
-            "x",
-            "--as",
-            "bound-other",
-        ],
+        &["task", "block", "acme-prod", "infrastructure", "--reason", "x", "--as", "bound-other"],
         3,
     );
     assert!(err.contains(other), "{err}");
     // Neither RACI_AS nor USER nor LOGNAME stands in for the real user ID.
     let run = env
-        .command(&[
-            "task",
-            "block",
-            "acme-prod",
-            "infrastructure",
-            "--reason",
-            "x",
-        ])
+        .command(&["task", "block", "acme-prod", "infrastructure", "--reason", "x"])
         .env("RACI_AS", "bound-other")
         .env("USER", other)
         .env("LOGNAME", other)
@@ -943,54 +531,22 @@ fn a_person_bound_to_an_os_account_acts_only_from_it() {
         .expect("runs");
     assert_eq!(run.status.code(), Some(3));
     // Unbound people act as before; bound ones administer only from their account too.
-    env.ok(&[
-        "task",
-        "comment",
-        "acme-prod",
-        "infrastructure",
-        "still works",
-        "--as",
-        "ian",
-    ]);
-    env.refused(
-        &[
-            "installation",
-            "add",
-            "x1",
-            "--subscriber",
-            "Acme",
-            "--as",
-            "bound-other",
-        ],
-        3,
-    );
+    env.ok(&["task", "comment", "acme-prod", "infrastructure", "still works", "--as", "ian"]);
+    env.refused(&["installation", "add", "x1", "--subscriber", "Acme", "--as", "bound-other"], 3);
 }
 
 #[test]
 fn a_write_whose_output_fails_is_still_recorded_once_and_succeeds() {
     let env = TestEnv::with_people_and_installations();
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .expect("/dev/full");
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").expect("/dev/full");
     let out = env
-        .command(&[
-            "task",
-            "start",
-            "acme-prod",
-            "infrastructure",
-            "--as",
-            "ian",
-        ])
+        .command(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"])
         .stdout(full)
         .output()
         .expect("runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
-    assert!(
-        stderr.starts_with("warning: the change was recorded"),
-        "{stderr}"
-    );
+    assert!(stderr.starts_with("warning: the change was recorded"), "{stderr}");
     let starts = env
         .json(&["log", "acme-prod"])
         .as_array()

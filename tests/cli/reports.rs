@@ -8,13 +8,7 @@ use crate::common::TestEnv;
 /// Acme handed over, Globex waiting on the vendor's deployment, Initech new.
 fn three_stages() -> TestEnv {
     let env = TestEnv::with_people_and_installations();
-    env.ok(&[
-        "installation",
-        "add",
-        "initech-dev",
-        "--subscriber",
-        "Initech",
-    ]);
+    env.ok(&["installation", "add", "initech-dev", "--subscriber", "Initech"]);
     env.ok(&[
         "person",
         "add",
@@ -27,13 +21,7 @@ fn three_stages() -> TestEnv {
         "Initech",
     ]);
     env.handed_over("acme-prod", "2026-11-01");
-    env.complete(
-        "globex-prod",
-        "infrastructure",
-        "gina",
-        &TestEnv::INFRA_ITEMS,
-        "gina",
-    );
+    env.complete("globex-prod", "infrastructure", "gina", &TestEnv::INFRA_ITEMS, "gina");
     env
 }
 
@@ -74,20 +62,11 @@ fn outstanding_lists_exactly_the_moves_each_party_owes() {
         ])
     );
     let vendor = moves(&env, &["report", "outstanding", "--party", "vendor"]);
-    assert_eq!(
-        vendor,
-        set(&[("globex-prod", "deployment", "vendor", "start")])
-    );
+    assert_eq!(vendor, set(&[("globex-prod", "deployment", "vendor", "start")]));
     let all = moves(&env, &["report", "outstanding"]);
     assert_eq!(all, subscriber.union(&vendor).cloned().collect());
-    let one = moves(
-        &env,
-        &["report", "outstanding", "--installation", "initech-dev"],
-    );
-    assert_eq!(
-        one,
-        set(&[("initech-dev", "infrastructure", "subscriber", "start")])
-    );
+    let one = moves(&env, &["report", "outstanding", "--installation", "initech-dev"]);
+    assert_eq!(one, set(&[("initech-dev", "infrastructure", "subscriber", "start")]));
     env.refused(&["report", "outstanding", "--installation", "nope"], 4);
     env.refused(&["report", "outstanding", "--party", "both"], 2);
 }
@@ -106,35 +85,16 @@ fn outstanding_is_oldest_first_and_the_same_in_json_csv_and_table() {
     let mut sorted = since.clone();
     sorted.sort();
     assert_eq!(since, sorted, "oldest first");
-    let integration = rows
-        .iter()
-        .find(|r| r["task"] == "integration")
-        .expect("integration");
+    let integration = rows.iter().find(|r| r["task"] == "integration").expect("integration");
     assert_eq!(integration["state"], "submitted");
     assert_eq!(integration["next_move"], "signoff");
     assert_eq!(integration["since"], "2026-11-04T09:00:00Z");
 
-    let csv_text = env.ok(&[
-        "report",
-        "outstanding",
-        "--party",
-        "subscriber",
-        "--format",
-        "csv",
-    ]);
+    let csv_text = env.ok(&["report", "outstanding", "--party", "subscriber", "--format", "csv"]);
     let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
-    let header: Vec<String> = reader
-        .headers()
-        .expect("header")
-        .iter()
-        .map(str::to_string)
-        .collect();
-    let json_keys: Vec<String> = rows[0]
-        .as_object()
-        .expect("object")
-        .keys()
-        .cloned()
-        .collect();
+    let header: Vec<String> =
+        reader.headers().expect("header").iter().map(str::to_string).collect();
+    let json_keys: Vec<String> = rows[0].as_object().expect("object").keys().cloned().collect();
     assert_eq!(header, json_keys);
     let records: Vec<csv::StringRecord> =
         reader.records().collect::<Result<_, _>>().expect("records");
@@ -150,16 +110,11 @@ fn outstanding_is_oldest_first_and_the_same_in_json_csv_and_table() {
         }
     }
     let table = env.ok(&["report", "outstanding", "--party", "subscriber"]);
-    let body: Vec<&str> = table
-        .lines()
-        .filter(|l| l.contains("acme-prod") || l.contains("initech-dev"))
-        .collect();
+    let body: Vec<&str> =
+        table.lines().filter(|l| l.contains("acme-prod") || l.contains("initech-dev")).collect();
     assert_eq!(body.len(), rows.len());
     for (line, row) in body.iter().zip(rows) {
-        assert!(
-            line.contains(row["installation"].as_str().unwrap_or("?")),
-            "{line}"
-        );
+        assert!(line.contains(row["installation"].as_str().unwrap_or("?")), "{line}");
         assert!(line.contains(row["task"].as_str().unwrap_or("?")), "{line}");
     }
 }
@@ -168,26 +123,10 @@ fn outstanding_is_oldest_first_and_the_same_in_json_csv_and_table() {
 fn a_past_due_date_is_overdue_in_both_reports() {
     let mut env = three_stages();
     env.refused(
-        &[
-            "task",
-            "due",
-            "initech-dev",
-            "infrastructure",
-            "2026-11-10",
-            "--as",
-            "carol",
-        ],
+        &["task", "due", "initech-dev", "infrastructure", "2026-11-10", "--as", "carol"],
         3,
     );
-    env.ok(&[
-        "task",
-        "due",
-        "initech-dev",
-        "infrastructure",
-        "2026-11-10",
-        "--as",
-        "ivy",
-    ]);
+    env.ok(&["task", "due", "initech-dev", "infrastructure", "2026-11-10", "--as", "ivy"]);
     env.now = "2026-11-12T09:00:00Z".into();
     let overdue = env.json(&["report", "overdue"]);
     let row = overdue
@@ -216,15 +155,7 @@ fn installations_without_an_update_for_90_days_are_overdue() {
     env.handed_over("acme-dev", "2026-03-01");
     // acme-dev is updated today; acme-prod never was.
     env.now = "2026-11-02T09:00:00Z".into();
-    env.ok(&[
-        "update",
-        "start",
-        "acme-dev",
-        "--version",
-        "4.0",
-        "--as",
-        "carol",
-    ]);
+    env.ok(&["update", "start", "acme-dev", "--version", "4.0", "--as", "carol"]);
     for (step, who) in [
         ("snapshot", "ian"),
         ("access", "ian"),
@@ -247,10 +178,7 @@ fn installations_without_an_update_for_90_days_are_overdue() {
             )
         })
         .collect();
-    assert_eq!(
-        rows,
-        vec![("acme-prod".to_string(), "update_overdue".to_string())]
-    );
+    assert_eq!(rows, vec![("acme-prod".to_string(), "update_overdue".to_string())]);
     assert_eq!(overdue[0]["due"], "2026-05-30");
     // Globex, never handed over, is not overdue for an update.
 }
@@ -260,43 +188,20 @@ fn a_backup_taken_in_january_is_stale_in_november() {
     let mut env = TestEnv::with_people_and_installations();
     env.now = "2026-01-10T09:00:00Z".into();
     env.handed_over("acme-prod", "2026-01-09");
-    env.ok(&[
-        "backups",
-        "record",
-        "acme-prod",
-        "--taken-on",
-        "2026-01-10",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["backups", "record", "acme-prod", "--taken-on", "2026-01-10", "--as", "ian"]);
     env.now = "2026-01-12T09:00:00Z".into();
-    assert_eq!(
-        env.json(&["report", "stale-backups"])
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    assert_eq!(env.json(&["report", "stale-backups"]).as_array().map(Vec::len), Some(0));
     env.now = "2026-11-02T09:00:00Z".into();
     let stale = env.json(&["report", "stale-backups"]);
     assert_eq!(stale[0]["installation"], "acme-prod");
     assert_eq!(stale[0]["last_backup"], "2026-01-10");
     assert_eq!(stale[0]["days"], 296);
     assert_eq!(
-        env.json(&["report", "stale-backups", "--older-than", "300"])
-            .as_array()
-            .map(Vec::len),
+        env.json(&["report", "stale-backups", "--older-than", "300"]).as_array().map(Vec::len),
         Some(0)
     );
     // A fresh backup clears it; a handed-over installation with none is stale.
-    env.ok(&[
-        "backups",
-        "record",
-        "acme-prod",
-        "--taken-on",
-        "2026-11-01",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["backups", "record", "acme-prod", "--taken-on", "2026-11-01", "--as", "ian"]);
     env.handed_over_globex();
     let stale = env.json(&["report", "stale-backups"]);
     assert_eq!(stale.as_array().map(Vec::len), Some(1));
@@ -304,27 +209,13 @@ fn a_backup_taken_in_january_is_stale_in_november() {
     assert_eq!(stale[0]["last_backup"], serde_json::Value::Null);
     // An installation not yet handed over is not expected to back up.
     env.ok(&["installation", "add", "acme-new", "--subscriber", "Acme"]);
-    env.ok(&[
-        "backups",
-        "record",
-        "acme-new",
-        "--taken-on",
-        "2026-01-02",
-        "--as",
-        "ian",
-    ]);
+    env.ok(&["backups", "record", "acme-new", "--taken-on", "2026-01-02", "--as", "ian"]);
     assert!(!env.ok(&["report", "stale-backups"]).contains("acme-new"));
 }
 
 impl TestEnv {
     fn handed_over_globex(&self) {
-        self.complete(
-            "globex-prod",
-            "infrastructure",
-            "gina",
-            &TestEnv::INFRA_ITEMS,
-            "gina",
-        );
+        self.complete("globex-prod", "infrastructure", "gina", &TestEnv::INFRA_ITEMS, "gina");
         self.complete(
             "globex-prod",
             "deployment",
@@ -369,65 +260,20 @@ fn party_clocks_add_up_to_the_time_from_actionable_to_signoff() {
     let at = |env: &mut TestEnv, t: &str| env.now = t.to_string();
     // The installations were added on 11-02 at 09:00.
     at(&mut env, "2026-11-03T00:00:00Z");
-    env.complete(
-        "acme-prod",
-        "infrastructure",
-        "ian",
-        &TestEnv::INFRA_ITEMS,
-        "ian",
-    );
+    env.complete("acme-prod", "infrastructure", "ian", &TestEnv::INFRA_ITEMS, "ian");
     // Deployment becomes actionable now, when infrastructure is signed off.
     at(&mut env, "2026-11-04T00:00:00Z");
     env.ok(&["task", "start", "acme-prod", "deployment", "--as", "carol"]);
     at(&mut env, "2026-11-05T00:00:00Z");
-    env.ok(&[
-        "task",
-        "block",
-        "acme-prod",
-        "deployment",
-        "--reason",
-        "firewall",
-        "--as",
-        "carol",
-    ]);
+    env.ok(&["task", "block", "acme-prod", "deployment", "--reason", "firewall", "--as", "carol"]);
     at(&mut env, "2026-11-07T12:00:00Z");
-    env.ok(&[
-        "task",
-        "unblock",
-        "acme-prod",
-        "deployment",
-        "--as",
-        "carol",
-    ]);
-    env.ok(&[
-        "checklist",
-        "check",
-        "acme-prod",
-        "deployment",
-        "development",
-        "--as",
-        "carol",
-    ]);
-    env.ok(&[
-        "checklist",
-        "check",
-        "acme-prod",
-        "deployment",
-        "production",
-        "--as",
-        "carol",
-    ]);
+    env.ok(&["task", "unblock", "acme-prod", "deployment", "--as", "carol"]);
+    env.ok(&["checklist", "check", "acme-prod", "deployment", "development", "--as", "carol"]);
+    env.ok(&["checklist", "check", "acme-prod", "deployment", "production", "--as", "carol"]);
     at(&mut env, "2026-11-08T00:00:00Z");
     env.ok(&["task", "submit", "acme-prod", "deployment", "--as", "carol"]);
     at(&mut env, "2026-11-09T06:00:00Z");
-    env.ok(&[
-        "task",
-        "signoff",
-        "acme-prod",
-        "deployment",
-        "--as",
-        "carol",
-    ]);
+    env.ok(&["task", "signoff", "acme-prod", "deployment", "--as", "carol"]);
     at(&mut env, "2026-11-20T00:00:00Z");
     let clocks = env.json(&["report", "clocks", "--installation", "acme-prod"]);
     let row = |task: &str| {
@@ -457,10 +303,7 @@ fn party_clocks_add_up_to_the_time_from_actionable_to_signoff() {
     assert_eq!(configuration["vendor_seconds"], 0);
     // The table totals per installation.
     let table = env.ok(&["report", "clocks"]);
-    assert!(
-        table.contains("acme-prod") && table.contains("globex-prod"),
-        "{table}"
-    );
+    assert!(table.contains("acme-prod") && table.contains("globex-prod"), "{table}");
     assert_eq!(clocks.as_array().map(Vec::len), Some(12));
 }
 
@@ -490,32 +333,17 @@ fn importing_is_all_or_nothing() {
     assert!(err.contains("line 4") && err.contains("line 2"), "{err}");
     let cased = env.dir().join("cased.csv");
     std::fs::write(&cased, "id,subscriber\ncase-1,Acme\nCASE-1,Acme\n").expect("write");
-    let err = env.refused(
-        &["installation", "import", cased.to_str().expect("path")],
-        5,
-    );
+    let err = env.refused(&["installation", "import", cased.to_str().expect("path")], 5);
     assert!(err.contains("repeats line 2"), "{err}");
-    let err = env.refused(
-        &["installation", "import", exists.to_str().expect("path")],
-        5,
-    );
+    let err = env.refused(&["installation", "import", exists.to_str().expect("path")], 5);
     assert!(err.contains("line 3"), "{err}");
     let err = env.refused(&["installation", "import", bad.to_str().expect("path")], 2);
     assert!(err.contains("line 3"), "{err}");
-    env.refused(
-        &["installation", "import", ragged.to_str().expect("path")],
-        2,
-    );
-    env.refused(
-        &["installation", "import", header.to_str().expect("path")],
-        2,
-    );
+    env.refused(&["installation", "import", ragged.to_str().expect("path")], 2);
+    env.refused(&["installation", "import", header.to_str().expect("path")], 2);
     env.refused(&["installation", "import", "/nonexistent/x.csv"], 2);
 
-    let before = env
-        .json(&["installation", "list"])
-        .as_array()
-        .map_or(0, Vec::len);
+    let before = env.json(&["installation", "list"]).as_array().map_or(0, Vec::len);
     let out = env.json(&["installation", "import", good.to_str().expect("path")]);
     assert_eq!(out["imported"], 50);
     let after = env.json(&["installation", "list"]);
@@ -529,29 +357,14 @@ fn importing_is_all_or_nothing() {
         .expect("imported");
     assert_eq!(one["subscriber"], "Batch, Inc.");
     assert_eq!(one["appliance_id"], "appliance7");
-    assert_eq!(
-        env.states("batch-050")[0],
-        ("infrastructure".to_string(), "pending".to_string())
-    );
+    assert_eq!(env.states("batch-050")[0], ("infrastructure".to_string(), "pending".to_string()));
 }
 
 #[test]
 fn the_inbox_shows_what_a_party_is_informed_of() {
     let env = TestEnv::with_people_and_installations();
-    env.complete(
-        "acme-prod",
-        "infrastructure",
-        "ian",
-        &TestEnv::INFRA_ITEMS,
-        "ian",
-    );
-    env.complete(
-        "acme-prod",
-        "deployment",
-        "carol",
-        &["development", "production"],
-        "carol",
-    );
+    env.complete("acme-prod", "infrastructure", "ian", &TestEnv::INFRA_ITEMS, "ian");
+    env.complete("acme-prod", "deployment", "carol", &["development", "production"], "carol");
     env.ok(&["task", "start", "acme-prod", "integration", "--as", "dev"]);
     // The subscriber is I on deployment; the vendor is I on integration.
     let ian = env.json(&["inbox", "--as", "ian"]);
@@ -568,26 +381,13 @@ fn the_inbox_shows_what_a_party_is_informed_of() {
     assert_eq!(carol[0]["actor"], "dev");
     assert_eq!(carol[0]["read"], false);
     // Globex sees nothing of Acme's.
-    assert_eq!(
-        env.json(&["inbox", "--as", "gina"])
-            .as_array()
-            .map(Vec::len),
-        Some(0)
-    );
+    assert_eq!(env.json(&["inbox", "--as", "gina"]).as_array().map(Vec::len), Some(0));
     env.refused(&["inbox"], 2);
     env.refused(&["inbox", "ack", "99999", "--as", "carol"], 4);
     env.ok(&["inbox", "ack", "--as", "carol"]);
     assert_eq!(env.json(&["inbox", "--as", "carol"])[0]["read"], true);
     // New events come first, unread.
-    env.ok(&[
-        "task",
-        "comment",
-        "acme-prod",
-        "integration",
-        "SDK wired in",
-        "--as",
-        "dev",
-    ]);
+    env.ok(&["task", "comment", "acme-prod", "integration", "SDK wired in", "--as", "dev"]);
     let carol = env.json(&["inbox", "--as", "carol"]);
     assert_eq!(carol[0]["action"], "comment");
     assert_eq!(carol[0]["read"], false);
@@ -604,11 +404,7 @@ fn the_demo_fills_the_default_database_and_prints_the_outstanding_report() {
             .env("XDG_DATA_HOME", env.dir().join(dir))
             .output()
             .expect("runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
     let first = run("a");
@@ -619,10 +415,7 @@ fn the_demo_fills_the_default_database_and_prints_the_outstanding_report() {
     let parties: BTreeSet<&str> = rows.iter().filter_map(|r| r["party"].as_str()).collect();
     assert_eq!(parties, BTreeSet::from(["subscriber", "vendor"]));
     assert!(rows.iter().any(|r| r["overdue"] == true), "some overdue");
-    assert!(
-        rows.iter().any(|r| r["cycle"].is_number()),
-        "an update cycle"
-    );
+    assert!(rows.iter().any(|r| r["cycle"].is_number()), "an update cycle");
     assert!(rows.iter().any(|r| r["ticket"].is_string()), "a ticket");
     // Deterministic, and running it again adds nothing.
     assert_eq!(run("b"), first);
@@ -649,10 +442,7 @@ fn the_demo_refuses_to_reuse_a_handle_taken_by_someone_else() {
     let env = TestEnv::new();
     env.ok(&["demo", "--installations", "2"]);
     env.ok(&["demo", "--installations", "4"]);
-    assert_eq!(
-        env.json(&["installation", "list"]).as_array().map(Vec::len),
-        Some(4)
-    );
+    assert_eq!(env.json(&["installation", "list"]).as_array().map(Vec::len), Some(4));
 }
 
 #[test]
@@ -666,14 +456,7 @@ fn the_demo_shows_every_stage() {
             env.states(&id).into_iter().map(|(_, s)| s)
         })
         .collect();
-    for s in [
-        "pending",
-        "in_progress",
-        "submitted",
-        "signed_off",
-        "waived",
-        "recurring",
-    ] {
+    for s in ["pending", "in_progress", "submitted", "signed_off", "waived", "recurring"] {
         assert!(states.contains(s), "{s} in {states:?}");
     }
     assert!(!env.ok(&["report", "stale-backups"]).is_empty());
@@ -684,16 +467,9 @@ fn completions_and_the_man_page() {
     let env = TestEnv::new();
     for shell in ["bash", "zsh", "fish"] {
         let out = env.ok(&["completions", shell]);
-        assert!(
-            out.contains("raci") && out.contains("outstanding"),
-            "{shell}"
-        );
+        assert!(out.contains("raci") && out.contains("outstanding"), "{shell}");
     }
     env.refused(&["completions", "powershell7"], 2);
     let man = env.ok(&["man"]);
-    assert!(
-        man.starts_with(".ie") || man.contains(".TH raci"),
-        "{}",
-        &man[..man.len().min(200)]
-    );
+    assert!(man.starts_with(".ie") || man.contains(".TH raci"), "{}", &man[..man.len().min(200)]);
 }

@@ -29,11 +29,7 @@ fn the_default_database_lives_in_the_platform_data_directory() {
         .env("XDG_DATA_HOME", env.dir().join("xdg"))
         .output()
         .expect("runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(env.dir().join("xdg/raci/raci.db").exists());
 }
 
@@ -42,48 +38,25 @@ fn a_database_from_a_newer_raci_is_refused_untouched() {
     let env = TestEnv::with_people_and_installations();
     {
         let conn = Connection::open(env.db()).expect("open");
-        conn.pragma_update(None, "user_version", 99)
-            .expect("set version");
-        conn.pragma_update(None, "journal_mode", "DELETE")
-            .expect("checkpoint");
+        conn.pragma_update(None, "user_version", 99).expect("set version");
+        conn.pragma_update(None, "journal_mode", "DELETE").expect("checkpoint");
     }
     let before = std::fs::read(env.db()).expect("read");
     let err = env.refused(&["status", "acme-prod"], 6);
     assert!(err.contains("newer raci"), "{err}");
-    env.refused(
-        &[
-            "task",
-            "start",
-            "acme-prod",
-            "infrastructure",
-            "--as",
-            "ian",
-        ],
-        6,
-    );
-    assert_eq!(
-        before,
-        std::fs::read(env.db()).expect("read"),
-        "file bytes unchanged"
-    );
+    env.refused(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"], 6);
+    assert_eq!(before, std::fs::read(env.db()).expect("read"), "file bytes unchanged");
 }
 
 #[test]
 fn a_file_that_is_not_a_database_is_refused() {
     let env = TestEnv::new();
-    std::fs::write(
-        env.db(),
-        "this is not sqlite, it is a shopping list\n".repeat(200),
-    )
-    .expect("write");
+    std::fs::write(env.db(), "this is not sqlite, it is a shopping list\n".repeat(200))
+        .expect("write");
     let before = std::fs::read(env.db()).expect("read");
     let run = env.run(&["status", "x"]);
     assert_eq!(run.code, 6, "{}", run.stderr);
-    assert!(
-        run.stderr.starts_with("error: ") && run.stderr.lines().count() == 1,
-        "{}",
-        run.stderr
-    );
+    assert!(run.stderr.starts_with("error: ") && run.stderr.lines().count() == 1, "{}", run.stderr);
     assert_eq!(before, std::fs::read(env.db()).expect("read"));
 }
 
@@ -130,15 +103,7 @@ fn events_written_before_the_ledger_are_chained_on_upgrade() {
     let check = env.json(&["db", "check"]);
     assert_eq!(check[0]["sound"], true);
     assert_eq!(check[0]["events"], 2);
-    env.ok(&[
-        "person",
-        "add",
-        "p",
-        "--party",
-        "vendor",
-        "--role",
-        "support-engineer",
-    ]);
+    env.ok(&["person", "add", "p", "--party", "vendor", "--role", "support-engineer"]);
     assert_eq!(env.json(&["db", "check"])[0]["events"], 3);
     assert_eq!(env.json(&["log", "old-1"])[1]["note"], "before the ledger");
 }
@@ -155,19 +120,11 @@ fn released_migrations_are_unchanged() {
         let (hash, file) = line.split_once("  ").expect("sha256sum format");
         let text =
             std::fs::read(root.join("migrations").join(file)).expect("released migration exists");
-        let actual: String = Sha256::digest(&text)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(
-            actual, hash,
-            "migrations/{file} was edited after its release"
-        );
+        let actual: String = Sha256::digest(&text).iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(actual, hash, "migrations/{file} was edited after its release");
         count += 1;
     }
-    let present = std::fs::read_dir(root.join("migrations"))
-        .expect("migrations")
-        .count();
+    let present = std::fs::read_dir(root.join("migrations")).expect("migrations").count();
     assert_eq!(
         count, present,
         "pin each new migration in tests/fixtures/migrations.sha256 when it is released"
@@ -186,11 +143,7 @@ fn another_programs_sqlite_file_is_left_untouched() {
     let err = env.refused(&["status", "x"], 6);
     assert!(err.contains("another program"), "{err}");
     env.refused(&["init"], 6);
-    assert_eq!(
-        before,
-        std::fs::read(env.db()).expect("read"),
-        "bytes unchanged"
-    );
+    assert_eq!(before, std::fs::read(env.db()).expect("read"), "bytes unchanged");
     let tables: i64 = Connection::open(env.db())
         .expect("open")
         .query_row("SELECT count(*) FROM sqlite_schema", [], |r| r.get(0))
