@@ -1,0 +1,381 @@
+//! The records of onboarding as stored, and their queries: people,
+//! installations with their tasks and checklist items, handovers and the
+//! audit events.
+
+use rusqlite::{OptionalExtension, params};
+
+use super::{Tx, ledger};
+use crate::domain::rules::Status;
+use crate::domain::{Party, Role, TaskState};
+use crate::error::Result;
+
+/// A person as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Person {
+    pub handle: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub party: Party,
+    pub role: Role,
+    pub subscriber: Option<String>,
+    pub login: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installation {
+    pub id: String,
+    pub subscriber: String,
+    pub appliance_id: Option<String>,
+    pub created_at: String,
+}
+
+/// One installation's task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskRow {
+    pub key: String,
+    pub status: Status,
+    pub due: Option<String>,
+    pub since: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemRow {
+    pub task: String,
+    pub item: String,
+    pub owner: Party,
+    pub checked_by: Option<String>,
+    pub checked_at: Option<String>,
+    pub note: Option<String>,
+}
+
+/// One audit event. `from`/`to` are states of a task, a cycle or a ticket.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Event {
+    pub id: i64,
+    pub installation: Option<String>,
+    pub at: String,
+    pub actor: Option<String>,
+    pub party: Option<Party>,
+    pub role: Option<Role>,
+    pub action: String,
+    pub task: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub note: Option<String>,
+    /// The update cycle the event is about.
+    pub cycle: Option<i64>,
+    /// The ticket the event is about.
+    pub ticket: Option<String>,
+}
+
+/// A handover meeting as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandoverRow {
+    pub installation: String,
+    pub held_on: String,
+    pub minutes: i64,
+    pub attendees: String,
+    pub topics: String,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+impl Tx<'_> {
+    pub fn person(&self, handle: &str) -> Result<Option<Person>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT handle, name, email, party, role, subscriber, login, created_at
+                 FROM person WHERE handle = ?1",
+            )?
+            .query_row([handle], person_row)
+            .optional()?)
+    }
+
+    /// The handle of a person whose handle equals `handle` ignoring case.
+    pub fn person_like(&self, handle: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT handle FROM person WHERE handle = ?1 COLLATE NOCASE")?
+            .query_row([handle], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The ID of an installation whose ID equals `id` ignoring case.
+    pub fn installation_like(&self, id: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached("SELECT id FROM installation WHERE id = ?1 COLLATE NOCASE")?
+            .query_row([id], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub fn persons(&self) -> Result<Vec<Person>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT handle, name, email, party, role, subscriber, login, created_at
+             FROM person ORDER BY handle",
+        )?;
+        let rows = stmt.query_map([], person_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn insert_person(&self, p: &Person) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO person (handle, name, email, party, role, subscriber, login, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            )?
+            .execute(params![
+                p.handle,
+                p.name,
+                p.email,
+                p.party,
+                p.role,
+                p.subscriber,
+                p.login,
+                p.created_at
+            ])?;
+        Ok(())
+    }
+
+    pub fn installation(&self, id: &str) -> Result<Option<Installation>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT id, subscriber, appliance_id, created_at FROM installation WHERE id = ?1",
+            )?
+            .query_row([id], installation_row)
+            .optional()?)
+    }
+
+    pub fn installations(&self) -> Result<Vec<Installation>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, subscriber, appliance_id, created_at FROM installation ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], installation_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Adds an installation with its tasks and checklist items, instantiated
+    /// from the template.
+    pub fn insert_installation(&self, i: &Installation) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO installation (id, subscriber, appliance_id, created_at)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![i.id, i.subscriber, i.appliance_id, i.created_at])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO task (installation_id, task_key, state, since)
+                 SELECT ?1, key, CASE recurring WHEN 1 THEN 'recurring' ELSE 'pending' END, ?2
+                 FROM template_task",
+            )?
+            .execute(params![i.id, i.created_at])?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO checklist_item (installation_id, task_key, item, position, owner)
+                 SELECT ?1, task, item, position, owner FROM template_item",
+            )?
+            .execute([&i.id])?;
+        Ok(())
+    }
+
+    pub fn task(&self, installation: &str, key: &str) -> Result<Option<TaskRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT task_key, state, blocked_from, due, since FROM task
+                 WHERE installation_id = ?1 AND task_key = ?2",
+            )?
+            .query_row([installation, key], task_row)
+            .optional()?)
+    }
+
+    /// An installation's tasks, in the template's order.
+    pub fn tasks(&self, installation: &str) -> Result<Vec<TaskRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT t.task_key, t.state, t.blocked_from, t.due, t.since
+             FROM task t JOIN template_task d ON d.key = t.task_key
+             WHERE t.installation_id = ?1 ORDER BY d.position",
+        )?;
+        let rows = stmt.query_map([installation], task_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn set_task_status(
+        &self,
+        installation: &str,
+        key: &str,
+        status: Status,
+        since: &str,
+    ) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE task SET state = ?3, blocked_from = ?4, since = ?5
+                 WHERE installation_id = ?1 AND task_key = ?2",
+            )?
+            .execute(params![installation, key, status.state, status.blocked_from, since])?;
+        Ok(())
+    }
+
+    pub fn set_task_due(&self, installation: &str, key: &str, due: &str) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "UPDATE task SET due = ?3 WHERE installation_id = ?1 AND task_key = ?2",
+            )?
+            .execute(params![installation, key, due])?;
+        Ok(())
+    }
+
+    /// An installation's checklist items, optionally of one task, in order.
+    pub fn items(&self, installation: &str, task: Option<&str>) -> Result<Vec<ItemRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT c.task_key, c.item, c.owner, c.checked_by, c.checked_at, c.note
+             FROM checklist_item c JOIN template_task d ON d.key = c.task_key
+             WHERE c.installation_id = ?1 AND (?2 IS NULL OR c.task_key = ?2)
+             ORDER BY d.position, c.position",
+        )?;
+        let rows = stmt.query_map(params![installation, task], |r| {
+            Ok(ItemRow {
+                task: r.get(0)?,
+                item: r.get(1)?,
+                owner: r.get(2)?,
+                checked_by: r.get(3)?,
+                checked_at: r.get(4)?,
+                note: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Checks (with who, when and a note) or unchecks an item.
+    pub fn set_item(
+        &self,
+        installation: &str,
+        task: &str,
+        item: &str,
+        checked: Option<(&str, &str, Option<&str>)>,
+    ) -> Result<()> {
+        let (by, at, note) = match checked {
+            Some((by, at, note)) => (Some(by), Some(at), note),
+            None => (None, None, None),
+        };
+        self.tx
+            .prepare_cached(
+                "UPDATE checklist_item SET checked_by = ?4, checked_at = ?5, note = ?6
+                 WHERE installation_id = ?1 AND task_key = ?2 AND item = ?3",
+            )?
+            .execute(params![installation, task, item, by, at, note])?;
+        Ok(())
+    }
+
+    pub fn insert_handover(&self, h: &HandoverRow) -> Result<()> {
+        self.tx
+            .prepare_cached(
+                "INSERT INTO handover (installation_id, held_on, minutes, attendees, topics, recorded_by, recorded_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                h.installation,
+                h.held_on,
+                h.minutes,
+                h.attendees,
+                h.topics,
+                h.recorded_by,
+                h.recorded_at
+            ])?;
+        Ok(())
+    }
+
+    /// Appends one audit event, chained onto the last, and returns its id.
+    pub fn append_event(&self, e: &Event) -> Result<i64> {
+        let (last, prev) = self.chain_head()?;
+        let mut e = e.clone();
+        e.id = last + 1;
+        let hash = ledger::event_hash(&prev, &e)?;
+        self.tx
+            .prepare_cached(
+                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+            )?
+            .execute(params![
+                e.installation,
+                e.at,
+                e.actor,
+                e.party,
+                e.role,
+                e.action,
+                e.task,
+                e.from,
+                e.to,
+                e.note,
+                e.cycle,
+                e.ticket,
+                e.id,
+                prev,
+                hash
+            ])?;
+        Ok(e.id)
+    }
+
+    /// One installation's audit trail, oldest first.
+    pub fn events(&self, installation: &str) -> Result<Vec<Event>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket
+             FROM event WHERE installation_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([installation], event_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
+    Ok(Person {
+        handle: r.get(0)?,
+        name: r.get(1)?,
+        email: r.get(2)?,
+        party: r.get(3)?,
+        role: r.get(4)?,
+        subscriber: r.get(5)?,
+        login: r.get(6)?,
+        created_at: r.get(7)?,
+    })
+}
+
+fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Installation> {
+    Ok(Installation {
+        id: r.get(0)?,
+        subscriber: r.get(1)?,
+        appliance_id: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
+    Ok(TaskRow {
+        key: r.get(0)?,
+        status: Status { state: r.get::<_, TaskState>(1)?, blocked_from: r.get(2)? },
+        due: r.get(3)?,
+        since: r.get(4)?,
+    })
+}
+
+pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: r.get(0)?,
+        installation: r.get(1)?,
+        at: r.get(2)?,
+        actor: r.get(3)?,
+        party: r.get(4)?,
+        role: r.get(5)?,
+        action: r.get(6)?,
+        task: r.get(7)?,
+        from: r.get(8)?,
+        to: r.get(9)?,
+        note: r.get(10)?,
+        cycle: r.get(11)?,
+        ticket: r.get(12)?,
+    })
+}
