@@ -230,41 +230,33 @@ impl TestEnv {
     /// Infrastructure, deployment and configuration of an installation of
     /// Acme signed off: ready for the handover.
     pub(crate) fn ready_for_handover(&self, inst: &str) {
-        self.complete(inst, "infrastructure", "ian", &Self::INFRA_ITEMS, "ian");
-        self.complete(inst, "deployment", "carol", &["development", "production"], "carol");
-        self.complete(
-            inst,
-            "configuration",
-            "ian",
-            &["ssl-certificates", "smtp-credentials", "administrators"],
-            "ian",
-        );
+        self.ready_for_handover_by(inst, "ian");
     }
+
+    /// Infrastructure and configuration by `engineer` (of the installation's
+    /// subscriber), deployment by carol, each signed off.
+    pub(crate) fn ready_for_handover_by(&self, inst: &str, engineer: &str) {
+        self.complete(inst, "infrastructure", engineer, &Self::INFRA_ITEMS, engineer);
+        self.complete(inst, "deployment", "carol", &["development", "production"], "carol");
+        self.complete(inst, "configuration", engineer, &Self::CONFIG_ITEMS, engineer);
+    }
+
+    pub(crate) const CONFIG_ITEMS: [&'static str; 3] =
+        ["ssl-certificates", "smtp-credentials", "administrators"];
+
+    pub(crate) const ALL_TOPICS: [&'static str; 3] = ["monitoring", "backup", "updates"];
 
     /// An installation of Acme through its 95-minute handover, held on `held_on`.
     pub(crate) fn handed_over(&self, inst: &str, held_on: &str) {
         self.ready_for_handover(inst);
-        self.ok(&[
-            "handover",
-            "record",
+        self.ok(&strs(&handover_args(
             inst,
-            "--held-on",
             held_on,
-            "--minutes",
             "95",
-            "--attendee",
+            &["carol", "ian"],
+            &Self::ALL_TOPICS,
             "carol",
-            "--attendee",
-            "ian",
-            "--topic",
-            "monitoring",
-            "--topic",
-            "backup",
-            "--topic",
-            "updates",
-            "--as",
-            "carol",
-        ]);
+        )));
     }
 
     /// Each task's state, from `status --format json`.
@@ -289,4 +281,33 @@ impl TestEnv {
             .map(|(_, s)| s)
             .expect("task in status")
     }
+}
+
+/// The `handover record` command line.
+pub(crate) fn handover_args(
+    inst: &str,
+    held_on: &str,
+    minutes: &str,
+    attendees: &[&str],
+    topics: &[&str],
+    by: &str,
+) -> Vec<String> {
+    let mut args: Vec<String> =
+        ["handover", "record", inst, "--held-on", held_on, "--minutes", minutes]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    for a in attendees {
+        args.extend(["--attendee".to_string(), a.to_string()]);
+    }
+    for t in topics {
+        args.extend(["--topic".to_string(), t.to_string()]);
+    }
+    args.extend(["--as".to_string(), by.to_string()]);
+    args
+}
+
+/// Borrows owned arguments for `TestEnv::ok` and friends.
+pub(crate) fn strs(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
 }

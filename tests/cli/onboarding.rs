@@ -1,6 +1,6 @@
 //! The onboarding path a new user walks with the README.
 
-use crate::common::TestEnv;
+use crate::common::{TestEnv, handover_args, strs};
 
 #[test]
 fn an_installation_walks_from_infrastructure_to_handover() {
@@ -38,36 +38,12 @@ fn an_installation_walks_from_infrastructure_to_handover() {
     // Deployment to development and production: the vendor's CSE.
     env.complete(inst, "deployment", "carol", &["development", "production"], "carol");
     // Configuration: the subscriber is R and, with no A, signs off.
-    env.complete(
-        inst,
-        "configuration",
-        "ian",
-        &["ssl-certificates", "smtp-credentials", "administrators"],
-        "ian",
-    );
+    env.complete(inst, "configuration", "ian", &TestEnv::CONFIG_ITEMS, "ian");
 
     // A 95-minute handover covering all three topics.
-    let out = env.ok(&[
-        "handover",
-        "record",
-        inst,
-        "--held-on",
-        "2026-11-01",
-        "--minutes",
-        "95",
-        "--attendee",
-        "carol",
-        "--attendee",
-        "ian",
-        "--topic",
-        "monitoring",
-        "--topic",
-        "backup",
-        "--topic",
-        "updates",
-        "--as",
-        "carol",
-    ]);
+    let all = TestEnv::ALL_TOPICS;
+    let out =
+        env.ok(&strs(&handover_args(inst, "2026-11-01", "95", &["carol", "ian"], &all, "carol")));
     assert!(out.contains("signoff"), "{out}");
 
     let states = env.states(inst);

@@ -1,27 +1,11 @@
 //! Every refusal of the onboarding issue: its exit code, one `error:` line,
 //! and a database left exactly as it was (checked inside `refused`).
 
-use crate::common::TestEnv;
+use crate::common::{TestEnv, handover_args, strs};
 
-/// The handover command line with some arguments replaced.
+/// The handover of acme-prod by carol, with some arguments replaced.
 fn handover(minutes: &str, attendees: &[&str], topics: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> =
-        ["handover", "record", "acme-prod", "--held-on", "2026-11-01", "--minutes", minutes]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-    for a in attendees {
-        args.extend(["--attendee".to_string(), a.to_string()]);
-    }
-    for t in topics {
-        args.extend(["--topic".to_string(), t.to_string()]);
-    }
-    args.extend(["--as".to_string(), "carol".to_string()]);
-    args
-}
-
-fn strs(v: &[String]) -> Vec<&str> {
-    v.iter().map(String::as_str).collect()
+    handover_args("acme-prod", "2026-11-01", minutes, attendees, topics, "carol")
 }
 
 #[test]
