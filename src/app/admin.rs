@@ -2,10 +2,11 @@
 //! when one is given and do not require one.
 
 use super::{Context, Recorder, acting_if_given};
+use crate::domain::ledger::Change;
 use crate::domain::values::{Id, Text};
 use crate::domain::{Party, Role};
 use crate::error::{Error, Result};
-use crate::store::{Event, Installation, Person, Store, Tx};
+use crate::store::{Event, Store, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewPerson {
@@ -74,18 +75,18 @@ pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<
             new.handle.as_str()
         )));
     }
-    tx.insert_person(&Person {
+    let change = Change::PersonAdded {
         handle: new.handle.to_string(),
-        name: new.name.as_ref().map(Text::to_string),
-        email: new.email.as_ref().map(Text::to_string),
         party: new.party,
         role: new.role,
+        name: new.name.as_ref().map(Text::to_string),
+        email: new.email.as_ref().map(Text::to_string),
         subscriber: new.subscriber.as_ref().map(Text::to_string),
         login: new.login.as_ref().map(Id::to_string),
-        created_at: ctx.stamp(),
-    })?;
+        admin: false,
+    };
     let mut rec = Recorder::new(ctx, actor.as_ref());
-    rec.record(tx, None, "person-add", |e| {
+    rec.record(tx, None, "person-add", Some(change), |e| {
         e.note = Some(format!("{} ({} {})", new.handle, new.party, new.role));
     })?;
     Ok(rec.finish())
@@ -125,13 +126,11 @@ fn insert_installation(tx: &Tx<'_>, rec: &mut Recorder<'_>, new: &NewInstallatio
             new.id.as_str()
         )));
     }
-    tx.insert_installation(&Installation {
-        id: new.id.to_string(),
+    let change = Change::InstallationAdded {
         subscriber: new.subscriber.to_string(),
         appliance_id: new.appliance_id.as_ref().map(Text::to_string),
-        created_at: rec.ctx.stamp(),
-    })?;
-    rec.record(tx, Some(new.id.as_str()), "installation-add", |e| {
+    };
+    rec.record(tx, Some(new.id.as_str()), "installation-add", Some(change), |e| {
         e.note = Some(format!("subscriber {}", new.subscriber));
     })
 }

@@ -1,12 +1,13 @@
 //! `db check` and `db backup`: the tracker's own database, checked and copied.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde::Serialize;
+use serde_json::Value;
 
-use std::collections::HashMap;
-
-use crate::domain::TaskState;
+use crate::domain::ledger::change_of;
+use crate::domain::replay::{Global, InstallationReplay, InstallationState};
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
 
@@ -28,121 +29,210 @@ pub struct CheckView {
     pub problem: Option<String>,
 }
 
-/// Replays the ledger and compares where it leaves every task, cycle,
-/// ticket, checklist item and person with what the state tables claim, so a
-/// state forged with plain SQL (a task marked signed off with no sign-off
-/// event) is found like a forged event. Returns the first disagreement.
+/// The first field in which two records differ: (field, table's, ledger's).
+fn first_difference<T: Serialize>(table: &T, ledger: &T) -> Option<(String, Value, Value)> {
+    let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
+        (serde_json::to_value(table), serde_json::to_value(ledger))
+    else {
+        return None;
+    };
+    a.into_iter().find_map(|(field, va)| {
+        let vb = b.get(&field).cloned().unwrap_or(Value::Null);
+        (va != vb).then_some((field, va, vb))
+    })
+}
+
+fn shown(v: &Value) -> String {
+    match v {
+        Value::Null => "empty".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Compares the rows a table holds with the rows the ledger leaves, matched
+/// by `key`, naming the first row that is missing, extra or different.
+fn compare<T: Serialize>(
+    what: &str,
+    of: &str,
+    key: impl Fn(&T) -> String,
+    table: &[T],
+    ledger: &[T],
+) -> Option<String> {
+    let table: BTreeMap<String, &T> = table.iter().map(|r| (key(r), r)).collect();
+    let ledger: BTreeMap<String, &T> = ledger.iter().map(|r| (key(r), r)).collect();
+    for (k, row) in &table {
+        let Some(expected) = ledger.get(k) else {
+            return Some(format!("{what} {k}{of} is in the table, but no event made it"));
+        };
+        if let Some((field, is, was)) = first_difference(*row, *expected) {
+            return Some(format!(
+                "{what} {k}{of}: {field} is {} in the table but {} in the ledger",
+                shown(&is),
+                shown(&was)
+            ));
+        }
+    }
+    ledger
+        .keys()
+        .find(|k| !table.contains_key(*k))
+        .map(|k| format!("{what} {k}{of} is in the ledger but missing from the table"))
+}
+
+/// Compares one installation as replayed with what the tables hold for it.
+fn compare_installation(tx: &Tx<'_>, replayed: &InstallationState) -> Result<Option<String>> {
+    let id = replayed.installation.id.as_str();
+    let Some(inst) = tx.installation(id)? else {
+        return Ok(Some(format!("installation {id} is in the ledger but missing from the table")));
+    };
+    let numbered = |n: usize| format!("#{}", n + 1);
+    let of = format!(" of {id}");
+    let of = of.as_str();
+    let handovers = tx.handovers(id)?;
+    let mut backups = tx.backups(id)?;
+    // The table lists backups newest first; the ledger, in the order recorded.
+    backups.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at));
+    let mut replayed_backups = replayed.backups.clone();
+    replayed_backups.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at));
+    let found = compare(
+        "installation",
+        "",
+        |i: &crate::store::Installation| i.id.clone(),
+        &[inst],
+        std::slice::from_ref(&replayed.installation),
+    )
+    .or(compare(
+        "task",
+        of,
+        |t: &crate::store::TaskRow| t.key.clone(),
+        &tx.tasks(id)?,
+        &replayed.tasks,
+    ))
+    .or(compare(
+        "checklist item",
+        of,
+        |i: &crate::store::ItemRow| format!("{}/{}", i.task, i.item),
+        &tx.items(id, None)?,
+        &replayed.items,
+    ))
+    .or_else(|| {
+        let keyed = |rows: &[crate::store::HandoverRow]| {
+            rows.iter().enumerate().map(|(n, r)| (numbered(n), r.clone())).collect::<Vec<_>>()
+        };
+        compare(
+            "handover",
+            of,
+            |(k, _): &(String, crate::store::HandoverRow)| k.clone(),
+            &keyed(&handovers),
+            &keyed(&replayed.handovers),
+        )
+    })
+    .or_else(|| {
+        let keyed = |rows: &[crate::store::BackupRow]| {
+            rows.iter().enumerate().map(|(n, r)| (numbered(n), r.clone())).collect::<Vec<_>>()
+        };
+        compare(
+            "backup",
+            of,
+            |(k, _): &(String, crate::store::BackupRow)| k.clone(),
+            &keyed(&backups),
+            &keyed(&replayed_backups),
+        )
+    })
+    .or(compare(
+        "update cycle",
+        of,
+        |c: &crate::store::CycleRow| c.number.to_string(),
+        &tx.cycles(id)?,
+        &replayed.cycles,
+    ))
+    .or(compare(
+        "ticket",
+        of,
+        |t: &crate::store::TicketRow| t.reference.clone(),
+        &tx.tickets(id)?,
+        &replayed.tickets,
+    ));
+    Ok(found)
+}
+
+/// Replays the whole ledger (people and read marks first, then each
+/// installation in turn) and compares every record it leaves with every
+/// column of the state tables, so a state forged with plain SQL is found
+/// like a forged event. Returns the first disagreement.
 fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
     let matrix = tx.matrix()?;
-    let mut tasks: HashMap<(String, String), String> = HashMap::new();
-    let mut cycles: HashMap<(String, i64), String> = HashMap::new();
-    let mut tickets: HashMap<(String, String), String> = HashMap::new();
-    let mut items: HashMap<(String, String, String), bool> = HashMap::new();
-    let mut people: HashMap<String, (String, String)> = HashMap::new();
-    tx.each_ledger_event(|e| {
-        let installation = e.installation.clone().unwrap_or_default();
-        match (e.action.as_str(), &e.task, e.cycle, &e.ticket, &e.to) {
-            ("person-add", ..) => {
-                // The note reads "handle (party role)".
-                if let Some((handle, rest)) = e.note.as_deref().and_then(|n| n.split_once(" (")) {
-                    let rest = rest.trim_end_matches(')');
-                    if let Some((party, role)) = rest.split_once(' ') {
-                        people.insert(handle.to_string(), (party.to_string(), role.to_string()));
-                    }
-                }
+    let mut problem: Option<String> = None;
+    let mut global = Global::default();
+    tx.each_global_event(|e| {
+        if problem.is_none() {
+            let applied = change_of(&e).and_then(|c| match c {
+                Some(change) => global.apply(&e, &change),
+                None => Ok(()),
+            });
+            if let Err(why) = applied {
+                problem = Some(format!("audit event {} cannot be replayed: {why}", e.id));
             }
-            ("installation-add", ..) => {
-                for def in &matrix.tasks {
-                    let state =
-                        if def.recurring { TaskState::Recurring } else { TaskState::Pending };
-                    tasks.insert((installation.clone(), def.key.clone()), state.to_string());
-                }
-            }
-            ("check" | "uncheck", Some(task), None, None, _) => {
-                let item = e.note.as_deref().unwrap_or("").split(':').next().unwrap_or("");
-                items.insert((installation, task.clone(), item.to_string()), e.action == "check");
-            }
-            (_, _, Some(n), _, Some(to)) => {
-                cycles.insert((installation, n), to.clone());
-            }
-            (_, _, None, Some(reference), Some(to)) => {
-                tickets.insert((installation, reference.clone()), to.clone());
-            }
-            (_, Some(task), None, None, Some(to)) => {
-                tasks.insert((installation, task.clone()), to.clone());
-            }
-            _ => {}
         }
         Ok(())
     })?;
-    let claimed = tx.claimed_state()?;
-    for ((installation, task), state) in &claimed.tasks {
-        let logged = tasks.get(&(installation.clone(), task.clone()));
-        if logged != Some(state) {
-            return Ok(Some(format!(
-                "task {task} of {installation} is {state} but its audit log leaves it {}",
-                logged.map_or("without a record", String::as_str)
-            )));
+    if problem.is_some() {
+        return Ok(problem);
+    }
+    let people: Vec<_> = global.people.values().cloned().collect();
+    if let Some(p) =
+        compare("person", "", |p: &crate::store::Person| p.handle.clone(), &tx.persons()?, &people)
+    {
+        return Ok(Some(p));
+    }
+    let marks: Vec<((String, i64), String)> =
+        global.read_marks.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let key = |((h, id), _): &((String, i64), String)| format!("{h}/{id}");
+    if let Some(p) = compare("read mark", "", key, &tx.read_marks()?, &marks) {
+        return Ok(Some(p));
+    }
+    let mut unseen: BTreeSet<String> = tx.installations()?.into_iter().map(|i| i.id).collect();
+    let mut current: Option<(String, InstallationReplay<'_>)> = None;
+    let finish = |done: Option<(String, InstallationReplay<'_>)>,
+                  unseen: &mut BTreeSet<String>|
+     -> Result<Option<String>> {
+        let Some((id, replay)) = done else { return Ok(None) };
+        unseen.remove(&id);
+        match replay.state {
+            None => Ok(Some(format!("installation {id} has events but none that added it"))),
+            Some(mut state) => {
+                if let Some(baseline) = &global.baseline {
+                    state.patch(baseline);
+                }
+                compare_installation(tx, &state)
+            }
         }
-    }
-    for ((installation, n), state) in &claimed.cycles {
-        let logged = cycles.get(&(installation.clone(), *n));
-        if logged != Some(state) {
-            return Ok(Some(format!(
-                "update cycle {n} of {installation} is {state} but its audit log leaves it {}",
-                logged.map_or("without a record", String::as_str)
-            )));
+    };
+    tx.each_event(None, |e| {
+        if problem.is_some() {
+            return Ok(());
         }
-    }
-    for ((installation, reference), state) in &claimed.tickets {
-        let logged = tickets.get(&(installation.clone(), reference.clone()));
-        if logged != Some(state) {
-            return Ok(Some(format!(
-                "ticket {reference} of {installation} is {state} but its audit log leaves it {}",
-                logged.map_or("without a record", String::as_str)
-            )));
+        let id = e.installation.clone().unwrap_or_default();
+        if current.as_ref().is_none_or(|(cur, _)| *cur != id) {
+            problem = finish(current.take(), &mut unseen)?;
+            current = Some((id, InstallationReplay::new(matrix)));
         }
-    }
-    let mut expected_items = 0;
-    for ((installation, task, item), checked) in &claimed.items {
-        let logged = items
-            .get(&(installation.clone(), task.clone(), item.clone()))
-            .copied()
-            .unwrap_or(false);
-        if logged != *checked {
-            return Ok(Some(format!(
-                "item {item} of {task} on {installation} is {} but its audit log leaves it {}",
-                if *checked { "checked" } else { "unchecked" },
-                if logged { "checked" } else { "unchecked" }
-            )));
+        if let Some((_, replay)) = current.as_mut() {
+            let applied = change_of(&e).and_then(|c| replay.apply(&e, c.as_ref()));
+            if let Err(why) = applied {
+                problem = Some(format!("audit event {} cannot be replayed: {why}", e.id));
+            }
         }
-        expected_items += 1;
+        Ok(())
+    })?;
+    if problem.is_none() {
+        problem = finish(current.take(), &mut unseen)?;
     }
-    let instantiated: usize =
-        tasks.keys().map(|(i, _)| i).collect::<std::collections::HashSet<_>>().len()
-            * matrix.tasks.iter().map(|t| t.items.len()).sum::<usize>();
-    if expected_items != instantiated {
-        return Ok(Some(format!(
-            "the checklists hold {expected_items} items but the installations in the audit log need {instantiated}; an item was added or deleted outside raci"
-        )));
+    if problem.is_none()
+        && let Some(id) = unseen.first()
+    {
+        problem = Some(format!("installation {id} is in the table, but no event added it"));
     }
-    if claimed.tasks.len() != tasks.len() {
-        return Ok(Some(format!(
-            "the task table holds {} tasks but the audit log accounts for {}; a task was added or deleted outside raci",
-            claimed.tasks.len(),
-            tasks.len()
-        )));
-    }
-    for (handle, (party, role)) in &claimed.people {
-        if let Some((logged_party, logged_role)) = people.get(handle)
-            && (logged_party != party || logged_role != role)
-        {
-            return Ok(Some(format!(
-                "person {handle} is {party} {role} but was added as {logged_party} {logged_role}"
-            )));
-        }
-    }
-    Ok(None)
+    Ok(problem)
 }
 
 /// Runs every check; the view says whether the database is sound, and if

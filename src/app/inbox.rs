@@ -3,6 +3,7 @@
 
 use super::{Context, Recorder, acting};
 use crate::domain::Letter;
+use crate::domain::ledger::Change;
 use crate::error::{Error, Result};
 use crate::store::{Event, InboxRow, Person, Store, Tx};
 use crate::view::InboxView;
@@ -55,11 +56,9 @@ pub fn ack(store: &mut Store, ctx: &Context, ids: &[i64]) -> Result<Vec<Event>> 
             }
             ids.to_vec()
         };
-        for id in &chosen {
-            tx.mark_read(&person.handle, *id, &ctx.stamp())?;
-        }
+        let change = Change::EventsRead { handle: person.handle.clone(), events: chosen.clone() };
         let mut rec = Recorder::new(ctx, Some(&person));
-        rec.record(tx, None, "inbox-ack", |e| {
+        rec.record(tx, None, "inbox-ack", Some(change), |e| {
             e.note = Some(format!("{} events read", chosen.len()));
         })?;
         Ok(rec.finish())

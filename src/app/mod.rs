@@ -11,6 +11,7 @@ pub mod tasks;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
+use crate::domain::ledger::Change;
 use crate::domain::matrix::{Matrix, TaskDef};
 use crate::domain::rules::Actor;
 use crate::domain::values::Id;
@@ -113,12 +114,15 @@ impl<'a> Recorder<'a> {
         Recorder { ctx, actor, recorded: Vec::new() }
     }
 
-    /// An event by this command's actor, now, filled in by `fill`.
+    /// An event by this command's actor, now, making `change` (if any) and
+    /// filled in for people by `fill`. The store applies the change to the
+    /// state tables, the same way the replay does, and appends the event.
     fn record(
         &mut self,
         tx: &Tx<'_>,
         installation: Option<&str>,
         action: &str,
+        change: Option<Change>,
         fill: impl FnOnce(&mut Event),
     ) -> Result<()> {
         let mut event = Event {
@@ -128,9 +132,15 @@ impl<'a> Recorder<'a> {
             party: self.actor.map(|p| p.party),
             role: self.actor.map(|p| p.role),
             action: action.to_string(),
+            format: crate::store::ledger::FORMAT,
+            data: change.as_ref().map(Change::to_json),
             ..Event::default()
         };
         fill(&mut event);
+        // The change first: the event refers to what it creates.
+        if let Some(change) = &change {
+            tx.apply_change(&event, change)?;
+        }
         event.id = tx.append_event(&event)?;
         self.recorded.push(event);
         Ok(())

@@ -3,6 +3,7 @@
 
 use super::tasks::open_predecessors;
 use super::{Context, Recorder, acting, find_def, find_installation};
+use crate::domain::ledger::Change;
 use crate::domain::operations::{
     self, CycleAction, CycleState, Environment, Severity, TicketAction, TicketState,
 };
@@ -10,7 +11,7 @@ use crate::domain::rules::{self, Actor};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, TaskState};
 use crate::error::{Error, Result};
-use crate::store::{BackupRow, CycleRow, Event, Installation, Store, TicketRow, Tx};
+use crate::store::{Event, Installation, Store, Tx};
 use crate::view::{BackupView, CycleView, TicketView};
 
 /// The acting person and the installation, with the subscriber check done.
@@ -61,7 +62,7 @@ pub fn start_cycle_in(
         )));
     }
     let cycles = tx.cycles(&inst.id)?;
-    if let Some(open) = cycles.iter().find(|c| c.state != CycleState::SignedOff) {
+    if let Some(open) = cycles.iter().find(|c| c.state.is_open()) {
         return Err(Error::conflict(format!(
             "cycle {} ({}) on {} is still {}; sign it off before starting another",
             open.number, open.version, inst.id, open.state
@@ -73,21 +74,9 @@ pub fn start_cycle_in(
             Error::storage(format!("cycle number {} cannot grow further", c.number))
         })?,
     };
-    tx.insert_cycle(&CycleRow {
-        installation: inst.id.clone(),
-        number,
-        version: version.to_string(),
-        state: CycleState::Preparing,
-        snapshot: false,
-        access: false,
-        failures: 0,
-        started_by: person.handle.clone(),
-        started_at: ctx.stamp(),
-        since: ctx.stamp(),
-        signed_off_at: None,
-    })?;
+    let change = Change::CycleStarted { number, version: version.to_string() };
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), "update-start", |e| {
+    rec.record(tx, Some(&inst.id), "update-start", Some(change), |e| {
         e.task = Some("updates".into());
         e.cycle = Some(number);
         e.to = Some(CycleState::Preparing.to_string());
@@ -117,7 +106,7 @@ pub fn cycle_action_in(
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-    let mut cycle = tx.cycle(&inst.id, number)?.ok_or_else(|| {
+    let cycle = tx.cycle(&inst.id, number)?.ok_or_else(|| {
         Error::not_found(format!(
             "no update cycle {number} on {}; `raci update list {}` shows its cycles",
             inst.id, inst.id
@@ -132,21 +121,10 @@ pub fn cycle_action_in(
     };
     let after = operations::cycle_transition(action, before)?;
     let from = cycle.state;
-    cycle.state = after.state;
-    cycle.snapshot = after.snapshot;
-    cycle.access = after.access;
-    if action == CycleAction::Fail {
-        cycle.failures = cycle.failures.saturating_add(1);
-    }
-    if after.state != from {
-        cycle.since = ctx.stamp();
-    }
-    if after.state == CycleState::SignedOff {
-        cycle.signed_off_at = Some(ctx.stamp());
-    }
-    tx.update_cycle(&cycle)?;
+    let change =
+        Change::CycleMoved { number, action: action.name().to_string(), state: after.state };
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), action.name(), |e| {
+    rec.record(tx, Some(&inst.id), action.name(), Some(change), |e| {
         e.task = Some(action.task().into());
         e.cycle = Some(number);
         e.from = Some(from.to_string());
@@ -193,15 +171,10 @@ pub fn record_backup_in(
             actor.handle, actor.party, actor.role
         )));
     }
-    tx.insert_backup(&BackupRow {
-        installation: inst.id.clone(),
-        taken_on: taken_on.to_string(),
-        note: note.map(Text::to_string),
-        recorded_by: person.handle.clone(),
-        recorded_at: ctx.stamp(),
-    })?;
+    let change =
+        Change::BackupRecorded { taken_on: taken_on.to_string(), note: note.map(Text::to_string) };
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), "backup-record", |e| {
+    rec.record(tx, Some(&inst.id), "backup-record", Some(change), |e| {
         e.task = Some("backup".into());
         e.note = Some(with_note(format!("taken on {taken_on}"), note));
     })?;
@@ -250,19 +223,14 @@ pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec
             new.reference, inst.id
         )));
     }
-    tx.insert_ticket(&TicketRow {
-        installation: inst.id.clone(),
+    let change = Change::TicketOpened {
         reference: new.reference.to_string(),
         severity: new.severity,
         environment: new.environment,
         summary: new.summary.to_string(),
-        state: TicketState::Open,
-        opened_by: person.handle.clone(),
-        opened_at: ctx.stamp(),
-        since: ctx.stamp(),
-    })?;
+    };
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), TicketAction::Open.as_str(), |e| {
+    rec.record(tx, Some(&inst.id), TicketAction::Open.as_str(), Some(change), |e| {
         e.task = Some(TicketAction::Open.task().into());
         e.ticket = Some(new.reference.to_string());
         e.to = Some(TicketState::Open.to_string());
@@ -300,11 +268,10 @@ pub fn ticket_action_in(
     })?;
     operations::authorize_ticket(action, &actor)?;
     let to = operations::ticket_transition(action, reference.as_str(), ticket.state)?;
-    if to != ticket.state {
-        tx.set_ticket_state(&inst.id, reference.as_str(), to, &ctx.stamp())?;
-    }
+    let change = (to != ticket.state)
+        .then(|| Change::TicketMoved { reference: ticket.reference.clone(), state: to });
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), action.as_str(), |e| {
+    rec.record(tx, Some(&inst.id), action.as_str(), change, |e| {
         e.task = Some(action.task().into());
         e.ticket = Some(reference.to_string());
         if to != ticket.state {

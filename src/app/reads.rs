@@ -3,7 +3,7 @@
 
 use super::{Context, find_def, find_installation};
 use crate::domain::matrix::Matrix;
-use crate::domain::operations::{CycleState, TicketState};
+use crate::domain::operations::TicketState;
 use crate::domain::rules;
 use crate::domain::{Letter, TaskState};
 use crate::error::Result;
@@ -22,7 +22,7 @@ pub fn status(store: &mut Store, ctx: &Context, id: &str) -> Result<StatusView> 
         let cycles = tx
             .cycles(&inst.id)?
             .into_iter()
-            .filter(|c| c.state != CycleState::SignedOff)
+            .filter(|c| c.state.is_open())
             .map(CycleView::from)
             .collect();
         let tickets = tx

@@ -5,13 +5,14 @@
 use std::collections::BTreeSet;
 
 use super::{Context, Recorder, acting, find_def, find_installation, find_person};
+use crate::domain::ledger::Change;
 use crate::domain::matrix::TaskDef;
-use crate::domain::rules::{self, Facts, Handover, Status, Topic, Verb};
+use crate::domain::rules::{self, Facts, Handover, Topic, Verb};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, TaskState};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::{Event, HandoverRow, Installation, TaskRow, Tx};
+use crate::store::{Event, Installation, TaskRow, Tx};
 
 /// One `raci task` step, validated.
 #[derive(Debug, Clone)]
@@ -82,14 +83,17 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
     };
     let next = rules::transition(step.verb, def, row.status, &facts)?;
     let changes_state = next != row.status;
-    if changes_state {
-        tx.set_task_status(&inst.id, &def.key, next, &ctx.stamp())?;
-    }
-    if let Some(due) = step.due {
-        tx.set_task_due(&inst.id, &def.key, &due.to_string())?;
-    }
+    let change = match (changes_state, step.due) {
+        (true, _) => Some(Change::TaskMoved {
+            task: def.key.clone(),
+            state: next.state,
+            blocked_from: next.blocked_from,
+        }),
+        (false, Some(due)) => Some(Change::TaskDue { task: def.key.clone(), due: due.to_string() }),
+        (false, None) => None,
+    };
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), step.verb.as_str(), |e| {
+    rec.record(tx, Some(&inst.id), step.verb.as_str(), change, |e| {
         e.task = Some(def.key.clone());
         if changes_state {
             e.from = Some(row.status.state.to_string());
@@ -147,17 +151,16 @@ pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Ev
         .into_iter()
         .any(|i| i.item == item.key && i.checked_by.is_some());
     rules::authorize_item(def, item, &actor, step.check, row.status.state, checked)?;
-    let stamp = ctx.stamp();
     let note = step.note.as_ref().map(Text::as_str);
-    tx.set_item(
-        &inst.id,
-        &def.key,
-        &item.key,
-        step.check.then_some((person.handle.as_str(), stamp.as_str(), note)),
-    )?;
+    let change = Change::ItemSet {
+        task: def.key.clone(),
+        item: item.key.clone(),
+        checked: step.check,
+        note: step.check.then(|| note.map(str::to_string)).flatten(),
+    };
     let mut rec = Recorder::new(ctx, Some(&person));
     let action = if step.check { "check" } else { "uncheck" };
-    rec.record(tx, Some(&inst.id), action, |e| {
+    rec.record(tx, Some(&inst.id), action, Some(change), |e| {
         e.task = Some(def.key.clone());
         e.note = Some(match note {
             Some(n) => format!("{}: {n}", item.key),
@@ -229,36 +232,49 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
         configuration: load_task(tx, &inst.id, configuration)?.status.state,
         handover: row.status.state,
     })?;
-    let topics = topics.iter().map(|t| t.as_str()).collect::<Vec<_>>().join("+");
-    let attendees = attendees.join("+");
-    tx.insert_handover(&HandoverRow {
-        installation: inst.id.clone(),
+    let topics: Vec<String> = topics.iter().map(|t| t.as_str().to_string()).collect();
+    let attendees: Vec<String> = attendees.iter().map(|a| a.to_string()).collect();
+    let note = format!(
+        "held {} for {} minutes; attendees {}; topics {}",
+        req.held_on,
+        req.minutes,
+        attendees.join("+"),
+        topics.join("+")
+    );
+    let recorded = Change::HandoverRecorded {
         held_on: req.held_on.to_string(),
         minutes: req.minutes,
-        attendees: attendees.clone(),
-        topics: topics.clone(),
-        recorded_by: person.handle.clone(),
-        recorded_at: ctx.stamp(),
-    })?;
-    tx.set_task_status(&inst.id, &def.key, Status::new(TaskState::SignedOff), &ctx.stamp())?;
+        attendees,
+        topics,
+    };
+    let moved = |state| Change::TaskMoved { task: def.key.clone(), state, blocked_from: None };
     let mut rec = Recorder::new(ctx, Some(&person));
     let task = Some(def.key.clone());
-    rec.record(tx, Some(&inst.id), "handover", |e| {
+    rec.record(tx, Some(&inst.id), "handover", Some(recorded), |e| {
         e.task = task.clone();
-        e.note = Some(format!(
-            "held {} for {} minutes; attendees {attendees}; topics {topics}",
-            req.held_on, req.minutes
-        ));
+        e.note = Some(note);
     })?;
-    rec.record(tx, Some(&inst.id), Verb::Submit.as_str(), |e| {
-        e.task = task.clone();
-        e.from = Some(row.status.state.to_string());
-        e.to = Some(TaskState::Submitted.to_string());
-    })?;
-    rec.record(tx, Some(&inst.id), Verb::Signoff.as_str(), |e| {
-        e.task = task.clone();
-        e.from = Some(TaskState::Submitted.to_string());
-        e.to = Some(TaskState::SignedOff.to_string());
-    })?;
+    rec.record(
+        tx,
+        Some(&inst.id),
+        Verb::Submit.as_str(),
+        Some(moved(TaskState::Submitted)),
+        |e| {
+            e.task = task.clone();
+            e.from = Some(row.status.state.to_string());
+            e.to = Some(TaskState::Submitted.to_string());
+        },
+    )?;
+    rec.record(
+        tx,
+        Some(&inst.id),
+        Verb::Signoff.as_str(),
+        Some(moved(TaskState::SignedOff)),
+        |e| {
+            e.task = task.clone();
+            e.from = Some(TaskState::Submitted.to_string());
+            e.to = Some(TaskState::SignedOff.to_string());
+        },
+    )?;
     Ok(rec.finish())
 }

@@ -2,7 +2,22 @@
 //! a party must act in, predecessors and checklist items. Loaded from the
 //! database (the seed's table is migration 02); this module only reads it.
 
-use super::{Letter, Party, Role};
+use super::{Letter, Party, Role, names};
+
+names!(
+    /// What a row of the template is for. Rows of a special kind are found by
+    /// their kind, never by their key, and who may act on their work is read
+    /// from their letters.
+    RowKind, "row kind" {
+        Task => "task",
+        Handover => "handover",
+        Backups => "backups",
+        Updates => "updates",
+        UpdateTesting => "update-testing",
+        Tickets => "tickets",
+        Resolution => "resolution",
+    }
+);
 
 /// The letters one party holds on one task.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -61,6 +76,9 @@ pub struct TaskDef {
     /// Where the matrix names a role: the party it applies to and the role.
     pub role_rule: Option<(Party, Role)>,
     pub recurring: bool,
+    pub kind: RowKind,
+    /// Whether `task waive` may skip it.
+    pub waivable: bool,
     pub predecessors: Vec<String>,
     pub items: Vec<ItemDef>,
 }
@@ -107,6 +125,11 @@ pub struct Matrix {
 impl Matrix {
     pub fn task(&self, key: &str) -> Option<&TaskDef> {
         self.tasks.iter().find(|t| t.key == key)
+    }
+
+    /// The row of a special kind (the first, should a template have two).
+    pub fn of_kind(&self, kind: RowKind) -> Option<&TaskDef> {
+        self.tasks.iter().find(|t| t.kind == kind)
     }
 
     /// The accepted task keys, for error messages.

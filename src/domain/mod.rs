@@ -3,8 +3,11 @@
 //! matrix from the database and the CLI validates raw input into the values
 //! defined in `values`.
 
+pub mod ledger;
 pub mod matrix;
 pub mod operations;
+pub mod records;
+pub mod replay;
 pub mod rules;
 pub mod values;
 
@@ -13,7 +16,7 @@ pub mod values;
 macro_rules! names {
     ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }

@@ -14,6 +14,7 @@ names!(
         UpdatingProd => "updating_prod",
         Accepting => "accepting",
         SignedOff => "signed_off",
+        Cancelled => "cancelled",
     }
 );
 
@@ -82,8 +83,13 @@ impl CycleState {
             CycleState::TestingDev => Some((Party::Subscriber, "dev-tested or fail")),
             CycleState::UpdatingProd => Some((Party::Vendor, "prod-updated")),
             CycleState::Accepting => Some((Party::Subscriber, "signoff")),
-            CycleState::SignedOff => None,
+            CycleState::SignedOff | CycleState::Cancelled => None,
         }
+    }
+
+    /// Not yet signed off or cancelled.
+    pub fn is_open(self) -> bool {
+        self.next().is_some()
     }
 
     /// The matrix row the awaited step belongs to.
@@ -125,7 +131,7 @@ pub fn cycle_transition(action: CycleAction, c: Cycle) -> Result<Cycle> {
     let refuse = || {
         let expected = match c.state.next() {
             Some((party, step)) => format!("it waits for {step} by the {party}"),
-            None => "it is signed off and closed".to_string(),
+            None => format!("it is {} and closed", c.state),
         };
         Error::conflict(format!(
             "cannot record {} on cycle {}: {expected}",

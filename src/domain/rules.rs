@@ -52,7 +52,7 @@ pub struct Actor {
 }
 
 /// A task's state, with the state a blocked task returns to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct Status {
     pub state: TaskState,
     pub blocked_from: Option<TaskState>,

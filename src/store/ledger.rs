@@ -1,19 +1,27 @@
 //! The tamper-evident ledger: every event's hash covers its own content and
 //! the hash of the event before it, so editing, deleting or reordering an
 //! event breaks the chain from that event on, and `db check` names it.
+//! Typed events (format 2) hash their change too.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
+use super::onboarding::EVENT_COLUMNS;
 use super::{Event, Tx, event_row};
+use crate::domain::ledger::{Baseline, Change, PersonBaseline};
 use crate::error::{Error, Result};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// The format of the events this raci writes.
+pub const FORMAT: i64 = 2;
+
 /// SHA-256 over the previous hash and the event's content, as lowercase hex.
+/// Format 1 (the first release) hashed the fields it had; format 2 adds the
+/// format and the typed change, verbatim.
 pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
-    let content = serde_json::to_string(&(
+    let base = (
         e.id,
         &e.installation,
         &e.at,
@@ -27,7 +35,11 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
         &e.note,
         e.cycle,
         &e.ticket,
-    ))
+    );
+    let content = match e.format {
+        1 => serde_json::to_string(&base),
+        _ => serde_json::to_string(&(base, e.format, &e.data)),
+    }
     .map_err(|err| Error::storage(format!("cannot encode event {}: {err}", e.id)))?;
     let mut hasher = Sha256::new();
     hasher.update(prev.as_bytes());
@@ -36,12 +48,35 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
     Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
 }
 
+const LEGACY_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket";
+
+fn legacy_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event {
+        id: r.get(0)?,
+        installation: r.get(1)?,
+        at: r.get(2)?,
+        actor: r.get(3)?,
+        party: r.get(4)?,
+        role: r.get(5)?,
+        action: r.get(6)?,
+        task: r.get(7)?,
+        from: r.get(8)?,
+        to: r.get(9)?,
+        note: r.get(10)?,
+        cycle: r.get(11)?,
+        ticket: r.get(12)?,
+        format: 1,
+        data: None,
+    })
+}
+
 /// Chains events written before the ledger existed: run by migration 05 in
 /// its own transaction, so no database is ever left half-chained.
 pub(super) fn chain_unhashed(conn: &Connection) -> Result<()> {
     let mut prev = GENESIS.to_string();
-    let mut stmt = conn.prepare(&format!("SELECT {EVENT_COLUMNS}, hash FROM event ORDER BY id"))?;
-    let rows = stmt.query_map([], |r| Ok((event_row(r)?, r.get::<_, Option<String>>(13)?)))?;
+    let mut stmt =
+        conn.prepare(&format!("SELECT {LEGACY_COLUMNS}, hash FROM event ORDER BY id"))?;
+    let rows = stmt.query_map([], |r| Ok((legacy_row(r)?, r.get::<_, Option<String>>(13)?)))?;
     let mut update = conn.prepare("UPDATE event SET prev_hash = ?2, hash = ?3 WHERE id = ?1")?;
     for row in rows {
         let (event, hash) = row?;
@@ -58,6 +93,95 @@ pub(super) fn chain_unhashed(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Run by migration 09 in its transaction: records what the first release's
+/// ledger lacked (people's names, subscribers and logins, appliance IDs,
+/// cycle versions, read marks) in one typed event, and makes the earliest
+/// vendor person an administrator so someone can administer the upgraded
+/// database. A database with no events needs neither.
+pub(super) fn upgrade_to_typed(conn: &Connection) -> Result<()> {
+    let head: Option<(i64, String, String)> = conn
+        .query_row("SELECT id, hash, at FROM event ORDER BY id DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()?;
+    let Some((head_id, head_hash, last_at)) = head else {
+        return Ok(());
+    };
+    let first_vendor: Option<String> = conn
+        .query_row(
+            "SELECT handle FROM person WHERE party = 'vendor' ORDER BY created_at, handle LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(handle) = &first_vendor {
+        conn.execute("UPDATE person SET admin = 1 WHERE handle = ?1", [handle])?;
+    }
+    let mut baseline =
+        Baseline { previous_head: Some((head_id, head_hash.clone())), ..Baseline::default() };
+    let mut stmt = conn.prepare(
+        "SELECT handle, name, email, subscriber, login, admin FROM person ORDER BY handle",
+    )?;
+    baseline.people = stmt
+        .query_map([], |r| {
+            Ok(PersonBaseline {
+                handle: r.get(0)?,
+                name: r.get(1)?,
+                email: r.get(2)?,
+                subscriber: r.get(3)?,
+                login: r.get(4)?,
+                admin: r.get(5)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT id, appliance_id FROM installation WHERE appliance_id IS NOT NULL ORDER BY id",
+    )?;
+    baseline.appliance_ids =
+        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+    let mut stmt = conn.prepare(
+        "SELECT installation_id, number, version FROM update_cycle ORDER BY installation_id, number",
+    )?;
+    baseline.cycle_versions = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt =
+        conn.prepare("SELECT handle, event_id, read_at FROM inbox_read ORDER BY handle, event_id")?;
+    baseline.read_marks = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let event = Event {
+        id: head_id + 1,
+        at: last_at,
+        action: "ledger-upgrade".into(),
+        note: Some(match &first_vendor {
+            Some(h) => {
+                format!("typed ledger from here on; {h} is the vendor's first administrator")
+            }
+            None => "typed ledger from here on".into(),
+        }),
+        format: FORMAT,
+        data: Some(Change::Upgraded(Box::new(baseline)).to_json()),
+        ..Event::default()
+    };
+    let hash = event_hash(&head_hash, &event)?;
+    conn.execute(
+        "INSERT INTO event (id, at, action, note, format, data, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            event.id,
+            event.at,
+            event.action,
+            event.note,
+            event.format,
+            event.data,
+            head_hash,
+            hash
+        ],
+    )?;
+    Ok(())
+}
+
 /// What `db check` found in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainReport {
@@ -68,8 +192,6 @@ pub struct ChainReport {
     /// The first event that does not verify, and why.
     pub broken: Option<(i64, String)>,
 }
-
-const EVENT_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket";
 
 impl Tx<'_> {
     /// The id and hash the next event chains onto.
@@ -95,18 +217,21 @@ impl Tx<'_> {
     pub fn verify_chain(&self) -> Result<ChainReport> {
         let mut report = ChainReport { events: 0, head: None, broken: None };
         let mut prev = GENESIS.to_string();
+        let mut typed_seen = false;
         let mut stmt = self
             .tx
             .prepare(&format!("SELECT {EVENT_COLUMNS}, prev_hash, hash FROM event ORDER BY id"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let event = event_row(r)?;
-            let stored_prev: Option<String> = r.get(13)?;
-            let stored: Option<String> = r.get(14)?;
+            let stored_prev: Option<String> = r.get(15)?;
+            let stored: Option<String> = r.get(16)?;
             let problem = if stored_prev.as_deref() != Some(prev.as_str()) {
                 Some(
                     "it does not follow the event before it (an event was deleted, inserted or reordered)",
                 )
+            } else if typed_seen && event.format == 1 {
+                Some("it claims the first release's format after the ledger was upgraded")
             } else if stored.as_deref() != Some(event_hash(&prev, &event)?.as_str()) {
                 Some("its content does not match its hash (it was changed after it was written)")
             } else {
@@ -116,35 +241,20 @@ impl Tx<'_> {
                 report.broken = Some((event.id, why.to_string()));
                 return Ok(report);
             }
+            typed_seen |= event.format != 1;
             report.events += 1;
             prev = stored.unwrap_or_default();
             report.head = Some((event.id, prev.clone()));
         }
         Ok(report)
     }
-}
 
-/// The current state the state tables claim, for `db check` to compare with
-/// what the ledger leaves.
-#[derive(Debug, Default)]
-pub struct ClaimedState {
-    /// (installation, task) → state.
-    pub tasks: Vec<((String, String), String)>,
-    /// (installation, cycle) → state.
-    pub cycles: Vec<((String, i64), String)>,
-    /// (installation, ticket) → state.
-    pub tickets: Vec<((String, String), String)>,
-    /// (installation, task, item) → checked.
-    pub items: Vec<((String, String, String), bool)>,
-    /// handle → (party, role).
-    pub people: Vec<(String, (String, String))>,
-}
-
-impl Tx<'_> {
-    /// Every event, oldest first, handed to `f` one at a time.
-    pub fn each_ledger_event(&self, mut f: impl FnMut(Event) -> Result<()>) -> Result<()> {
-        let mut stmt =
-            self.tx.prepare(&format!("SELECT {EVENT_COLUMNS} FROM event ORDER BY id"))?;
+    /// Every event that names no installation (people, read marks, the
+    /// upgrade), oldest first, handed to `f` one at a time.
+    pub fn each_global_event(&self, mut f: impl FnMut(Event) -> Result<()>) -> Result<()> {
+        let mut stmt = self.tx.prepare(&format!(
+            "SELECT {EVENT_COLUMNS} FROM event WHERE installation_id IS NULL ORDER BY id"
+        ))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             f(event_row(r)?)?;
@@ -152,35 +262,32 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// What the state tables say now.
-    pub fn claimed_state(&self) -> Result<ClaimedState> {
-        fn all<T>(
-            tx: &Tx<'_>,
-            sql: &str,
-            row: impl Fn(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
-        ) -> Result<Vec<T>> {
-            let mut stmt = tx.tx.prepare(sql)?;
-            let rows = stmt.query_map([], row)?;
-            Ok(rows.collect::<rusqlite::Result<_>>()?)
-        }
-        Ok(ClaimedState {
-            tasks: all(self, "SELECT installation_id, task_key, state FROM task", |r| {
-                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
-            })?,
-            cycles: all(self, "SELECT installation_id, number, state FROM update_cycle", |r| {
-                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
-            })?,
-            tickets: all(self, "SELECT installation_id, ref, state FROM ticket", |r| {
-                Ok(((r.get(0)?, r.get(1)?), r.get(2)?))
-            })?,
-            items: all(
-                self,
-                "SELECT installation_id, task_key, item, checked_by IS NOT NULL FROM checklist_item",
-                |r| Ok(((r.get(0)?, r.get(1)?, r.get(2)?), r.get(3)?)),
-            )?,
-            people: all(self, "SELECT handle, party, role FROM person", |r| {
-                Ok((r.get(0)?, (r.get(1)?, r.get(2)?)))
-            })?,
-        })
+    /// Every read mark: (handle, event) and when it was read.
+    pub fn read_marks(&self) -> Result<Vec<((String, i64), String)>> {
+        let mut stmt = self.tx.prepare(
+            "SELECT handle, event_id, read_at FROM inbox_read ORDER BY handle, event_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// An installation's handovers, in the order recorded.
+    pub fn handovers(&self, installation: &str) -> Result<Vec<super::HandoverRow>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT installation_id, held_on, minutes, attendees, topics, recorded_by, recorded_at
+             FROM handover WHERE installation_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([installation], |r| {
+            Ok(super::HandoverRow {
+                installation: r.get(0)?,
+                held_on: r.get(1)?,
+                minutes: r.get(2)?,
+                attendees: r.get(3)?,
+                topics: r.get(4)?,
+                recorded_by: r.get(5)?,
+                recorded_at: r.get(6)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }

@@ -2,6 +2,7 @@
 //! transactions, and the queries the commands need. Every write runs in one
 //! IMMEDIATE transaction that also appends its audit event.
 
+mod apply;
 pub mod ledger;
 mod onboarding;
 mod operations;
@@ -30,6 +31,8 @@ static MIGRATIONS_DIR: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/migratio
 /// The migration that adds the hash chain; it chains older events in the
 /// same transaction.
 const LEDGER_MIGRATION: &str = "05-ledger";
+/// The migration that types the ledger; it records what older events lack.
+const TYPED_LEDGER_MIGRATION: &str = "09-authority-ledger";
 
 /// `PRAGMA application_id` of a raci database: "raci" in ASCII (migration 07).
 const APPLICATION_ID: i64 = 0x7261_6369;
@@ -48,12 +51,14 @@ pub fn migrations() -> Result<Migrations<'static>> {
                 .get_file(dir.path().join("up.sql"))
                 .and_then(|f| f.contents_utf8())
                 .ok_or_else(|| Error::storage(format!("migration {name} has no up.sql")))?;
-            Ok(if name == LEDGER_MIGRATION {
-                M::up_with_hook(up, |tx: &rusqlite::Transaction<'_>| {
+            Ok(match name {
+                LEDGER_MIGRATION => M::up_with_hook(up, |tx: &rusqlite::Transaction<'_>| {
                     ledger::chain_unhashed(tx).map_err(|e| HookError::Hook(e.message))
-                })
-            } else {
-                M::up(up)
+                }),
+                TYPED_LEDGER_MIGRATION => M::up_with_hook(up, |tx: &rusqlite::Transaction<'_>| {
+                    ledger::upgrade_to_typed(tx).map_err(|e| HookError::Hook(e.message))
+                }),
+                _ => M::up(up),
             })
         })
         .collect()
@@ -201,7 +206,7 @@ impl Tx<'_> {
         let mut tasks = Vec::new();
         let mut stmt = self.tx.prepare_cached(
             "SELECT key, title, vendor_letters, subscriber_letters, vendor_cell, subscriber_cell,
-                    notes, role_party, role, recurring
+                    notes, role_party, role, recurring, kind, waivable
              FROM template_task ORDER BY position",
         )?;
         let mut rows = stmt.query([])?;
@@ -218,6 +223,8 @@ impl Tx<'_> {
                 notes: r.get(6)?,
                 role_rule: role_party.zip(role),
                 recurring: r.get(9)?,
+                kind: r.get(10)?,
+                waivable: r.get(11)?,
                 predecessors: Vec::new(),
                 items: Vec::new(),
             });

@@ -5,90 +5,21 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Tx, ledger};
+use crate::domain::TaskState;
+pub use crate::domain::records::{Event, HandoverRow, Installation, ItemRow, Person, TaskRow};
 use crate::domain::rules::Status;
-use crate::domain::{Party, Role, TaskState};
 use crate::error::Result;
 
-/// A person as stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Person {
-    pub handle: String,
-    pub name: Option<String>,
-    pub email: Option<String>,
-    pub party: Party,
-    pub role: Role,
-    pub subscriber: Option<String>,
-    pub login: Option<String>,
-    pub created_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Installation {
-    pub id: String,
-    pub subscriber: String,
-    pub appliance_id: Option<String>,
-    pub created_at: String,
-}
-
-/// One installation's task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TaskRow {
-    pub key: String,
-    pub status: Status,
-    pub due: Option<String>,
-    pub since: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ItemRow {
-    pub task: String,
-    pub item: String,
-    pub owner: Party,
-    pub checked_by: Option<String>,
-    pub checked_at: Option<String>,
-    pub note: Option<String>,
-}
-
-/// One audit event. `from`/`to` are states of a task, a cycle or a ticket.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Event {
-    pub id: i64,
-    pub installation: Option<String>,
-    pub at: String,
-    pub actor: Option<String>,
-    pub party: Option<Party>,
-    pub role: Option<Role>,
-    pub action: String,
-    pub task: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub note: Option<String>,
-    /// The update cycle the event is about.
-    pub cycle: Option<i64>,
-    /// The ticket the event is about.
-    pub ticket: Option<String>,
-}
-
-/// A handover meeting as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HandoverRow {
-    pub installation: String,
-    pub held_on: String,
-    pub minutes: i64,
-    pub attendees: String,
-    pub topics: String,
-    pub recorded_by: String,
-    pub recorded_at: String,
-}
+const PERSON_COLUMNS: &str =
+    "handle, name, email, party, role, subscriber, login, created_at, admin, active";
+const INSTALLATION_COLUMNS: &str = "id, subscriber, appliance_id, created_at, retired";
+pub(crate) const EVENT_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, format, data";
 
 impl Tx<'_> {
     pub fn person(&self, handle: &str) -> Result<Option<Person>> {
         Ok(self
             .tx
-            .prepare_cached(
-                "SELECT handle, name, email, party, role, subscriber, login, created_at
-                 FROM person WHERE handle = ?1",
-            )?
+            .prepare_cached(&format!("SELECT {PERSON_COLUMNS} FROM person WHERE handle = ?1"))?
             .query_row([handle], person_row)
             .optional()?)
     }
@@ -112,10 +43,9 @@ impl Tx<'_> {
     }
 
     pub fn persons(&self) -> Result<Vec<Person>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT handle, name, email, party, role, subscriber, login, created_at
-             FROM person ORDER BY handle",
-        )?;
+        let mut stmt = self
+            .tx
+            .prepare_cached(&format!("SELECT {PERSON_COLUMNS} FROM person ORDER BY handle"))?;
         let rows = stmt.query_map([], person_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -123,8 +53,8 @@ impl Tx<'_> {
     pub fn insert_person(&self, p: &Person) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO person (handle, name, email, party, role, subscriber, login, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                "INSERT INTO person (handle, name, email, party, role, subscriber, login, created_at, admin, active)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
             )?
             .execute(params![
                 p.handle,
@@ -134,7 +64,9 @@ impl Tx<'_> {
                 p.role,
                 p.subscriber,
                 p.login,
-                p.created_at
+                p.created_at,
+                p.admin,
+                p.active
             ])?;
         Ok(())
     }
@@ -142,17 +74,17 @@ impl Tx<'_> {
     pub fn installation(&self, id: &str) -> Result<Option<Installation>> {
         Ok(self
             .tx
-            .prepare_cached(
-                "SELECT id, subscriber, appliance_id, created_at FROM installation WHERE id = ?1",
-            )?
+            .prepare_cached(&format!(
+                "SELECT {INSTALLATION_COLUMNS} FROM installation WHERE id = ?1"
+            ))?
             .query_row([id], installation_row)
             .optional()?)
     }
 
     pub fn installations(&self) -> Result<Vec<Installation>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id, subscriber, appliance_id, created_at FROM installation ORDER BY id",
-        )?;
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {INSTALLATION_COLUMNS} FROM installation ORDER BY id"
+        ))?;
         let rows = stmt.query_map([], installation_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -162,10 +94,10 @@ impl Tx<'_> {
     pub fn insert_installation(&self, i: &Installation) -> Result<()> {
         self.tx
             .prepare_cached(
-                "INSERT INTO installation (id, subscriber, appliance_id, created_at)
-                 VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO installation (id, subscriber, appliance_id, created_at, retired)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![i.id, i.subscriber, i.appliance_id, i.created_at])?;
+            .execute(params![i.id, i.subscriber, i.appliance_id, i.created_at, i.retired])?;
         self.tx
             .prepare_cached(
                 "INSERT INTO task (installation_id, task_key, state, since)
@@ -232,7 +164,7 @@ impl Tx<'_> {
     /// An installation's checklist items, optionally of one task, in order.
     pub fn items(&self, installation: &str, task: Option<&str>) -> Result<Vec<ItemRow>> {
         let mut stmt = self.tx.prepare_cached(
-            "SELECT c.task_key, c.item, c.owner, c.checked_by, c.checked_at, c.note
+            "SELECT c.task_key, c.item, c.position, c.owner, c.checked_by, c.checked_at, c.note
              FROM checklist_item c JOIN template_task d ON d.key = c.task_key
              WHERE c.installation_id = ?1 AND (?2 IS NULL OR c.task_key = ?2)
              ORDER BY d.position, c.position",
@@ -241,10 +173,11 @@ impl Tx<'_> {
             Ok(ItemRow {
                 task: r.get(0)?,
                 item: r.get(1)?,
-                owner: r.get(2)?,
-                checked_by: r.get(3)?,
-                checked_at: r.get(4)?,
-                note: r.get(5)?,
+                position: r.get(2)?,
+                owner: r.get(3)?,
+                checked_by: r.get(4)?,
+                checked_at: r.get(5)?,
+                note: r.get(6)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -297,8 +230,8 @@ impl Tx<'_> {
         let hash = ledger::event_hash(&prev, &e)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash, format, data)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
             )?
             .execute(params![
                 e.installation,
@@ -315,17 +248,18 @@ impl Tx<'_> {
                 e.ticket,
                 e.id,
                 prev,
-                hash
+                hash,
+                e.format,
+                e.data
             ])?;
         Ok(e.id)
     }
 
     /// One installation's audit trail, oldest first.
     pub fn events(&self, installation: &str) -> Result<Vec<Event>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket
-             FROM event WHERE installation_id = ?1 ORDER BY id",
-        )?;
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM event WHERE installation_id = ?1 ORDER BY id"
+        ))?;
         let rows = stmt.query_map([installation], event_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -341,6 +275,8 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
         subscriber: r.get(5)?,
         login: r.get(6)?,
         created_at: r.get(7)?,
+        admin: r.get(8)?,
+        active: r.get(9)?,
     })
 }
 
@@ -350,6 +286,7 @@ fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Installation> {
         subscriber: r.get(1)?,
         appliance_id: r.get(2)?,
         created_at: r.get(3)?,
+        retired: r.get(4)?,
     })
 }
 
@@ -377,5 +314,7 @@ pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         note: r.get(10)?,
         cycle: r.get(11)?,
         ticket: r.get(12)?,
+        format: r.get(13)?,
+        data: r.get(14)?,
     })
 }

@@ -3,45 +3,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::Tx;
-use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
+use crate::domain::operations::TicketState;
+pub use crate::domain::records::{BackupRow, CycleRow, TicketRow};
 use crate::error::Result;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CycleRow {
-    pub installation: String,
-    pub number: i64,
-    pub version: String,
-    pub state: CycleState,
-    pub snapshot: bool,
-    pub access: bool,
-    pub failures: i64,
-    pub started_by: String,
-    pub started_at: String,
-    pub since: String,
-    pub signed_off_at: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BackupRow {
-    pub installation: String,
-    pub taken_on: String,
-    pub note: Option<String>,
-    pub recorded_by: String,
-    pub recorded_at: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TicketRow {
-    pub installation: String,
-    pub reference: String,
-    pub severity: Severity,
-    pub environment: Environment,
-    pub summary: String,
-    pub state: TicketState,
-    pub opened_by: String,
-    pub opened_at: String,
-    pub since: String,
-}
 
 const CYCLE_COLUMNS: &str = "installation_id, number, version, state, snapshot, access, failures,
     started_by, started_at, since, signed_off_at";
@@ -227,7 +191,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {CYCLE_COLUMNS}, i.subscriber
              FROM update_cycle JOIN installation i ON i.id = installation_id
-             WHERE state <> 'signed_off' AND (?1 IS NULL OR installation_id = ?1)"
+             WHERE state NOT IN ('signed_off', 'cancelled') AND (?1 IS NULL OR installation_id = ?1)"
         ))?;
         let rows = stmt.query_map(params![installation], |r| Ok((cycle_row(r)?, r.get(11)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

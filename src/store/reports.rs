@@ -2,6 +2,7 @@
 
 use rusqlite::params;
 
+use super::onboarding::EVENT_COLUMNS;
 use super::{Event, TaskRow, Tx, event_row};
 use crate::domain::rules::Status;
 use crate::error::Result;
@@ -104,12 +105,11 @@ impl Tx<'_> {
         installation: Option<&str>,
         mut f: impl FnMut(Event) -> Result<()>,
     ) -> Result<()> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket
-             FROM event
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM event
              WHERE installation_id IS NOT NULL AND (?1 IS NULL OR installation_id = ?1)
-             ORDER BY installation_id, id",
-        )?;
+             ORDER BY installation_id, id"
+        ))?;
         let mut rows = stmt.query(params![installation])?;
         while let Some(r) = rows.next()? {
             f(event_row(r)?)?;
@@ -138,7 +138,8 @@ impl Tx<'_> {
             .map_err(|e| crate::error::Error::storage(format!("cannot encode task keys: {e}")))?;
         let mut stmt = self.tx.prepare_cached(
             "SELECT e.id, e.installation_id, e.at, e.actor, e.party, e.role, e.action, e.task,
-                    e.from_state, e.to_state, e.note, e.cycle, e.ticket, r.event_id IS NOT NULL AS read
+                    e.from_state, e.to_state, e.note, e.cycle, e.ticket, e.format, e.data,
+                    r.event_id IS NOT NULL AS read
              FROM event e
              JOIN installation i ON i.id = e.installation_id
              LEFT JOIN inbox_read r ON r.handle = ?1 AND r.event_id = e.id
@@ -147,7 +148,7 @@ impl Tx<'_> {
              ORDER BY read, e.id DESC",
         )?;
         let rows = stmt.query_map(params![handle, keys, subscriber], |r| {
-            Ok(InboxRow { event: event_row(r)?, read: r.get(13)? })
+            Ok(InboxRow { event: event_row(r)?, read: r.get(15)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -3,6 +3,7 @@
 
 use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, ValueRef};
 
+use crate::domain::matrix::RowKind;
 use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
 use crate::domain::{Party, Role, TaskState};
 
@@ -25,4 +26,4 @@ macro_rules! sql_name {
     )+};
 }
 
-sql_name!(Party, Role, TaskState, CycleState, TicketState, Severity, Environment);
+sql_name!(Party, Role, TaskState, CycleState, TicketState, Severity, Environment, RowKind);

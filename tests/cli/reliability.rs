@@ -131,7 +131,7 @@ fn db_check_finds_an_event_edited_or_deleted_with_plain_sql() {
     let err = check_fails(&env);
     assert!(
         err.contains(
-            "task deployment of acme-prod is signed_off but its audit log leaves it pending"
+            r#"task deployment of acme-prod: state is "signed_off" in the table but "pending" in the ledger"#
         ),
         "{err}"
     );
@@ -142,7 +142,10 @@ fn db_check_finds_an_event_edited_or_deleted_with_plain_sql() {
         .expect("drop an item");
     drop(conn);
     let err = check_fails(&env);
-    assert!(err.contains("item was added or deleted outside raci"), "{err}");
+    assert!(
+        err.contains("checklist item deployment/production of acme-prod is in the ledger but missing from the table"),
+        "{err}"
+    );
     let conn = Connection::open(env.db()).expect("open");
     conn.execute("INSERT INTO checklist_item (installation_id, task_key, item, position, owner) VALUES ('acme-prod', 'deployment', 'production', 2, 'vendor')", [])
         .expect("restore");
@@ -150,7 +153,12 @@ fn db_check_finds_an_event_edited_or_deleted_with_plain_sql() {
         .expect("forge a party");
     drop(conn);
     let err = check_fails(&env);
-    assert!(err.contains("person ian is vendor support-engineer but was added as subscriber infrastructure-engineer"), "{err}");
+    assert!(
+        err.contains(
+            r#"person ian: party is "vendor" in the table but "subscriber" in the ledger"#
+        ),
+        "{err}"
+    );
     let conn = Connection::open(env.db()).expect("open");
     conn.execute("UPDATE person SET party = 'subscriber', role = 'infrastructure-engineer', subscriber = 'Acme' WHERE handle = 'ian'", [])
         .expect("restore");

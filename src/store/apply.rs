@@ -1,0 +1,149 @@
+//! Applying a recorded change to the state tables. Every write of raci goes
+//! through here, right after its event is appended, so the tables hold
+//! exactly what the ledger says; `db check` proves it by replaying.
+
+use rusqlite::params;
+
+use super::{Event, Tx};
+use crate::domain::ledger::Change;
+use crate::domain::operations::{CycleState, TicketState};
+use crate::domain::records::{BackupRow, CycleRow, HandoverRow, Installation, Person, TicketRow};
+use crate::domain::replay::move_cycle;
+use crate::domain::rules::Status;
+use crate::error::{Error, Result};
+
+impl Tx<'_> {
+    /// Writes what `change`, recorded as `e`, changes.
+    pub(crate) fn apply_change(&self, e: &Event, change: &Change) -> Result<()> {
+        let inst = || {
+            e.installation.clone().ok_or_else(|| {
+                Error::storage(format!("event {} changes an installation but names none", e.id))
+            })
+        };
+        let actor = || e.actor.clone().unwrap_or_default();
+        let at = e.at.as_str();
+        match change {
+            Change::PersonAdded { handle, party, role, name, email, subscriber, login, admin } => {
+                self.insert_person(&Person {
+                    handle: handle.clone(),
+                    name: name.clone(),
+                    email: email.clone(),
+                    party: *party,
+                    role: *role,
+                    subscriber: subscriber.clone(),
+                    login: login.clone(),
+                    created_at: at.to_string(),
+                    admin: *admin,
+                    active: true,
+                })?
+            }
+            Change::PersonSet { handle, role, admin, name, email, login } => {
+                self.tx
+                    .prepare_cached(
+                        "UPDATE person SET role = ?2, admin = ?3, name = ?4, email = ?5, login = ?6
+                         WHERE handle = ?1",
+                    )?
+                    .execute(params![handle, role, admin, name, email, login])?;
+            }
+            Change::PersonDeactivated { handle, .. } | Change::PersonReactivated { handle } => {
+                let active = matches!(change, Change::PersonReactivated { .. });
+                self.tx
+                    .prepare_cached("UPDATE person SET active = ?2 WHERE handle = ?1")?
+                    .execute(params![handle, active])?;
+            }
+            Change::InstallationAdded { subscriber, appliance_id } => {
+                self.insert_installation(&Installation {
+                    id: inst()?,
+                    subscriber: subscriber.clone(),
+                    appliance_id: appliance_id.clone(),
+                    created_at: at.to_string(),
+                    retired: false,
+                })?
+            }
+            Change::InstallationRetired { .. } | Change::InstallationUnretired => {
+                let retired = matches!(change, Change::InstallationRetired { .. });
+                self.tx
+                    .prepare_cached("UPDATE installation SET retired = ?2 WHERE id = ?1")?
+                    .execute(params![inst()?, retired])?;
+            }
+            Change::TaskMoved { task, state, blocked_from } => self.set_task_status(
+                &inst()?,
+                task,
+                Status { state: *state, blocked_from: *blocked_from },
+                at,
+            )?,
+            Change::TaskDue { task, due } => self.set_task_due(&inst()?, task, due)?,
+            Change::ItemSet { task, item, checked, note } => {
+                let actor = actor();
+                self.set_item(
+                    &inst()?,
+                    task,
+                    item,
+                    checked.then_some((actor.as_str(), at, note.as_deref())),
+                )?
+            }
+            Change::HandoverRecorded { held_on, minutes, attendees, topics } => self
+                .insert_handover(&HandoverRow {
+                    installation: inst()?,
+                    held_on: held_on.clone(),
+                    minutes: *minutes,
+                    attendees: attendees.join("+"),
+                    topics: topics.join("+"),
+                    recorded_by: actor(),
+                    recorded_at: at.to_string(),
+                })?,
+            Change::BackupRecorded { taken_on, note } => self.insert_backup(&BackupRow {
+                installation: inst()?,
+                taken_on: taken_on.clone(),
+                note: note.clone(),
+                recorded_by: actor(),
+                recorded_at: at.to_string(),
+            })?,
+            Change::CycleStarted { number, version } => self.insert_cycle(&CycleRow {
+                installation: inst()?,
+                number: *number,
+                version: version.clone(),
+                state: CycleState::Preparing,
+                snapshot: false,
+                access: false,
+                failures: 0,
+                started_by: actor(),
+                started_at: at.to_string(),
+                since: at.to_string(),
+                signed_off_at: None,
+            })?,
+            Change::CycleMoved { number, action, state } => {
+                let id = inst()?;
+                let mut cycle = self.cycle(&id, *number)?.ok_or_else(|| {
+                    Error::storage(format!("update cycle {number} of {id} is missing"))
+                })?;
+                move_cycle(&mut cycle, action, *state, at);
+                self.update_cycle(&cycle)?
+            }
+            Change::TicketOpened { reference, severity, environment, summary } => self
+                .insert_ticket(&TicketRow {
+                    installation: inst()?,
+                    reference: reference.clone(),
+                    severity: *severity,
+                    environment: *environment,
+                    summary: summary.clone(),
+                    state: TicketState::Open,
+                    opened_by: actor(),
+                    opened_at: at.to_string(),
+                    since: at.to_string(),
+                })?,
+            Change::TicketMoved { reference, state } => {
+                self.set_ticket_state(&inst()?, reference, *state, at)?
+            }
+            Change::EventsRead { handle, events } => {
+                for id in events {
+                    self.mark_read(handle, *id, at)?;
+                }
+            }
+            Change::Upgraded(_) => {
+                return Err(Error::storage("only the upgrade records the ledger's baseline"));
+            }
+        }
+        Ok(())
+    }
+}
