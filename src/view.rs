@@ -271,7 +271,19 @@ pub struct ClockView {
     pub blocked_seconds: i64,
 }
 
-/// Party clocks of one installation, summed over its tasks (the table view).
+/// Party clocks of one installation: each moment counted once per party
+/// (the union of the intervals in which at least one move lay with it).
+#[derive(Debug, Default, Serialize)]
+pub struct ClockInstallationView {
+    pub installation: String,
+    pub vendor_seconds: i64,
+    pub subscriber_seconds: i64,
+    pub blocked_seconds: i64,
+    /// The vendor's share of the time a move lay with either party, 0 to 1.
+    pub vendor_share: f64,
+}
+
+/// Party clocks of one installation, for people (the table view).
 #[derive(Debug, Default, Serialize)]
 pub struct ClockTotalView {
     pub installation: String,

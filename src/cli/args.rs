@@ -161,11 +161,14 @@ pub enum ReportCommand {
         #[arg(long, default_value_t = 7, value_parser = clap::value_parser!(i64).range(0..=36_500))]
         older_than: i64,
     },
-    /// Per task: how long the next move lay with each party, and how long it was blocked
+    /// How long the next move lay with each party, and how long it was blocked
     Clocks {
         /// Only this installation
         #[arg(long)]
         installation: Option<Id>,
+        /// Rows per task, or per installation (each moment counted once per party)
+        #[arg(long, value_enum, default_value_t = ClocksBy::Task)]
+        by: ClocksBy,
     },
     /// One self-contained HTML page with all of the above
     Html {
@@ -173,6 +176,13 @@ pub enum ReportCommand {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+/// What `report clocks` has a row for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ClocksBy {
+    Task,
+    Installation,
 }
 
 #[derive(Debug, Subcommand)]

@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 
 use super::Io;
-use super::args::{InboxCommand, ReportCommand};
+use super::args::{ClocksBy, InboxCommand, ReportCommand};
 use crate::app::{Context, demo as sample, inbox as inbox_app};
 use crate::error::{Error, Result};
 use crate::output::Format;
@@ -24,11 +24,13 @@ pub(super) fn report(
         ReportCommand::StaleBackups { older_than } => {
             io.rows(&report::stale_backups(store, ctx, *older_than)?)
         }
-        ReportCommand::Clocks { installation } => {
-            let rows = report::clocks(store, ctx, installation.as_ref())?;
-            match io.format {
-                Format::Table => io.rows(&report::clock_totals(&rows)),
-                _ => io.rows(&rows),
+        ReportCommand::Clocks { installation, by } => {
+            let clocks = report::clocks(store, ctx, installation.as_ref())?;
+            // People read one line per installation, its union of time.
+            match (io.format, by) {
+                (Format::Table, _) => io.rows(&report::clock_totals(&clocks.installations)),
+                (_, ClocksBy::Task) => io.rows(&clocks.tasks),
+                (_, ClocksBy::Installation) => io.rows(&clocks.installations),
             }
         }
         ReportCommand::Html { output: file } => {

@@ -1,15 +1,16 @@
-//! Party clocks: replaying an installation's audit log to say, for each task,
-//! how long its next move lay with the vendor, with the subscriber, and how
-//! long it was blocked. Pure: events in, durations out.
-
-use std::collections::BTreeMap;
+//! Party clocks: watching the ledger's replay of one installation to say,
+//! for each task, how long its next move lay with the vendor, with the
+//! subscriber, and how long it was blocked; and, for the installation as a
+//! whole, the union of those intervals (a moment counts once per party however
+//! many tasks waited on it). The states come from `domain::replay`, the one
+//! reading of events; this module only keeps time.
 
 use chrono::{DateTime, Utc};
 
+use crate::domain::Party;
+use crate::domain::ledger::change_of;
 use crate::domain::matrix::Matrix;
-use crate::domain::operations::{CycleState, TicketState};
-use crate::domain::rules::{self, Status};
-use crate::domain::{Party, TaskState};
+use crate::domain::replay::InstallationReplay;
 use crate::store::Event;
 
 /// Seconds a task's next move lay with each party, and blocked.
@@ -21,32 +22,34 @@ pub struct Clock {
 }
 
 impl Clock {
-    fn add(&mut self, holder: Holder, seconds: i64) {
+    fn add(&mut self, holder: Option<Party>, seconds: i64) {
         match holder {
-            Holder::Party(Party::Vendor) => self.vendor += seconds,
-            Holder::Party(Party::Subscriber) => self.subscriber += seconds,
-            Holder::Blocked => self.blocked += seconds,
+            Some(Party::Vendor) => self.vendor += seconds,
+            Some(Party::Subscriber) => self.subscriber += seconds,
+            None => self.blocked += seconds,
         }
     }
 
     pub fn total(&self) -> i64 {
         self.vendor + self.subscriber + self.blocked
     }
+
+    /// The vendor's share of the time either party held a move, 0 to 1.
+    pub fn vendor_share(&self) -> f64 {
+        match self.vendor + self.subscriber {
+            0 => 0.0,
+            both => self.vendor as f64 / both as f64,
+        }
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Holder {
-    Party(Party),
-    Blocked,
-}
-
-/// The replay of one installation's events.
+/// The clocks of one installation, kept while its events replay.
 pub struct Replay<'m> {
     matrix: &'m Matrix,
-    states: Vec<Status>,
-    cycles: BTreeMap<i64, CycleState>,
-    tickets: BTreeMap<String, TicketState>,
+    replay: InstallationReplay<'m>,
     clocks: Vec<Clock>,
+    /// Each moment once per party: the installation's own clock.
+    union: Clock,
     last: Option<DateTime<Utc>>,
 }
 
@@ -58,63 +61,26 @@ impl<'m> Replay<'m> {
     pub fn new(matrix: &'m Matrix) -> Self {
         Replay {
             matrix,
-            states: matrix
-                .tasks
-                .iter()
-                .map(|t| {
-                    Status::new(if t.recurring { TaskState::Recurring } else { TaskState::Pending })
-                })
-                .collect(),
-            cycles: BTreeMap::new(),
-            tickets: BTreeMap::new(),
+            replay: InstallationReplay::new(matrix),
             clocks: vec![Clock::default(); matrix.tasks.len()],
+            union: Clock::default(),
             last: None,
         }
     }
 
-    fn index(&self, task: &str) -> Option<usize> {
-        self.matrix.tasks.iter().position(|t| t.key == task)
-    }
-
-    fn state_of(&self, task: &str) -> Option<TaskState> {
-        self.index(task).map(|i| self.states[i].state)
-    }
-
-    /// Who holds each task's next move now; recurring rows hold one share
-    /// per open cycle or ticket.
-    fn holders(&self) -> Vec<(usize, Holder)> {
-        let mut out = Vec::new();
-        for (i, def) in self.matrix.tasks.iter().enumerate() {
-            let status = self.states[i];
-            if status.state == TaskState::Blocked {
-                out.push((i, Holder::Blocked));
-                continue;
-            }
-            let predecessors_done = rules::predecessors_done(def, |p| self.state_of(p));
-            if let Some(party) = rules::next_move(def, status, predecessors_done) {
-                out.push((i, Holder::Party(party)));
-            }
-        }
-        for state in self.cycles.values() {
-            if let Some((party, _)) = state.next() {
-                out.extend(self.index(state.task()).map(|i| (i, Holder::Party(party))));
-            }
-        }
-        for state in self.tickets.values() {
-            if let Some((party, task, _)) = state.next() {
-                out.extend(self.index(task).map(|i| (i, Holder::Party(party))));
-            }
-        }
-        out
-    }
-
     /// Credits the time since the last event to whoever held each move.
     fn advance(&mut self, to: DateTime<Utc>) {
-        if let Some(last) = self.last {
+        if let (Some(last), Some(state)) = (self.last, &self.replay.state) {
             let seconds = (to - last).num_seconds().max(0);
             if seconds > 0 {
-                for (i, holder) in self.holders() {
-                    self.clocks[i].add(holder, seconds);
+                let holders = state.holders(self.matrix);
+                for (i, holder) in &holders {
+                    self.clocks[*i].add(*holder, seconds);
+                }
+                for holder in [Some(Party::Vendor), Some(Party::Subscriber), None] {
+                    if holders.iter().any(|(_, h)| *h == holder) {
+                        self.union.add(holder, seconds);
+                    }
                 }
             }
         }
@@ -123,33 +89,22 @@ impl<'m> Replay<'m> {
         }
     }
 
-    /// Applies one event, in the log's order.
+    /// Applies one event, in the log's order. An event the replay cannot
+    /// apply changes no state here; `db check` is where it is named.
     pub fn apply(&mut self, e: &Event) {
         let Some(at) = parse_time(&e.at) else { return };
         self.advance(at);
-        let Some(to) = e.to.as_deref() else { return };
-        if let Some(n) = e.cycle {
-            if let Ok(state) = to.parse() {
-                self.cycles.insert(n, state);
-            }
-        } else if let Some(reference) = &e.ticket {
-            if let Ok(state) = to.parse() {
-                self.tickets.insert(reference.clone(), state);
-            }
-        } else if let Some(i) = e.task.as_deref().and_then(|t| self.index(t))
-            && let Ok(state) = to.parse::<TaskState>()
-        {
-            let blocked_from = (state == TaskState::Blocked)
-                .then(|| e.from.as_deref().and_then(|f| f.parse().ok()))
-                .flatten();
-            self.states[i] = Status { state, blocked_from };
+        if let Ok(change) = change_of(e) {
+            let _ = self.replay.apply(e, change.as_ref());
         }
     }
 
-    /// The clocks up to `now`, one per task in template order.
-    pub fn finish(mut self, now: DateTime<Utc>) -> Vec<(String, Clock)> {
+    /// The clocks up to `now`: one per task in template order, and the
+    /// installation's union.
+    pub fn finish(mut self, now: DateTime<Utc>) -> (Vec<(String, Clock)>, Clock) {
         self.advance(now);
-        self.matrix.tasks.iter().map(|t| t.key.clone()).zip(self.clocks).collect()
+        let tasks = self.matrix.tasks.iter().map(|t| t.key.clone()).zip(self.clocks).collect();
+        (tasks, self.union)
     }
 }
 
@@ -168,12 +123,16 @@ mod tests {
     use super::*;
     use crate::store::Store;
 
+    /// A first-release event: the replay reads its change from `from`/`to`.
     fn event(at: &str, task: &str, from: Option<&str>, to: Option<&str>) -> Event {
         Event {
+            installation: Some("acme".into()),
             at: at.into(),
+            action: "step".into(),
             task: Some(task.into()),
             from: from.map(Into::into),
             to: to.map(Into::into),
+            format: 1,
             ..Event::default()
         }
     }
@@ -189,6 +148,8 @@ mod tests {
         let mut replay = Replay::new(&matrix);
         let mut created = event("2026-11-01T00:00:00Z", "x", None, None);
         created.task = None;
+        created.action = "installation-add".into();
+        created.note = Some("subscriber Acme".into());
         replay.apply(&created);
         // The subscriber takes a day to start and two more to submit and sign off.
         replay.apply(&event(
@@ -222,7 +183,7 @@ mod tests {
             Some("signed_off"),
         ));
         // Deployment lies with the vendor from then on.
-        let clocks = replay.finish(parse_time("2026-11-06T00:00:00Z").expect("time"));
+        let (clocks, union) = replay.finish(parse_time("2026-11-06T00:00:00Z").expect("time"));
         let infra = clock_of(&clocks, "infrastructure");
         assert_eq!(infra, Clock { vendor: 0, subscriber: 2 * 86_400 + 43_200, blocked: 43_200 });
         assert_eq!(
@@ -235,6 +196,12 @@ mod tests {
             Clock { vendor: 2 * 86_400, subscriber: 0, blocked: 0 }
         );
         assert_eq!(clock_of(&clocks, "configuration"), Clock::default());
+        // Infrastructure, then deployment: the union is their sum here, as
+        // they never overlap.
+        assert_eq!(
+            union,
+            Clock { vendor: 2 * 86_400, subscriber: 2 * 86_400 + 43_200, blocked: 43_200 }
+        );
     }
 
     #[test]

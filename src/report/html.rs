@@ -40,7 +40,7 @@ pub fn render(store: &mut Store, ctx: &Context) -> Result<String> {
         let (vendor, subscriber): (Vec<_>, Vec<_>) =
             outstanding.into_iter().partition(|r| r.party == Some(Party::Vendor));
         let overdue = overdue_in(tx, ctx)?;
-        let clocks = clock_totals(&clocks_in(tx, ctx, None)?);
+        let clocks = clock_totals(&clocks_in(tx, ctx, None)?.installations);
         let mut env = Environment::new();
         env.add_template("report.html", TEMPLATE)
             .map_err(|e| Error::storage(format!("the report template is invalid: {e}")))?;

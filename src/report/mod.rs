@@ -14,7 +14,9 @@ use crate::domain::values::Id;
 use crate::domain::{Party, TaskState};
 use crate::error::Result;
 use crate::store::{Store, Tx};
-use crate::view::{ClockTotalView, ClockView, OutstandingView, OverdueView, StaleBackupView};
+use crate::view::{
+    ClockInstallationView, ClockTotalView, ClockView, OutstandingView, OverdueView, StaleBackupView,
+};
 
 /// The vendor requires a major release at least this often.
 pub const UPDATE_EVERY_DAYS: i64 = 90;
@@ -236,26 +238,30 @@ pub fn stale_backups(
     })
 }
 
-/// Party clocks of every task of every installation (or one).
-pub fn clocks(
-    store: &mut Store,
-    ctx: &Context,
-    installation: Option<&Id>,
-) -> Result<Vec<ClockView>> {
+/// Party clocks of every installation (or one): per task, and per
+/// installation as the union of time (each moment once per party).
+#[derive(Debug, Default)]
+pub struct Clocks {
+    pub tasks: Vec<ClockView>,
+    pub installations: Vec<ClockInstallationView>,
+}
+
+pub fn clocks(store: &mut Store, ctx: &Context, installation: Option<&Id>) -> Result<Clocks> {
     store.read(|tx| {
         check_installation(tx, installation)?;
         clocks_in(tx, ctx, installation)
     })
 }
 
-pub fn clocks_in(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Result<Vec<ClockView>> {
+pub fn clocks_in(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Result<Clocks> {
     let matrix: &Matrix = tx.matrix()?;
-    let mut rows = Vec::new();
+    let mut out = Clocks::default();
     let mut current: Option<(String, clocks::Replay<'_>)> = None;
-    let flush = |done: Option<(String, clocks::Replay<'_>)>, rows: &mut Vec<ClockView>| {
+    let flush = |done: Option<(String, clocks::Replay<'_>)>, out: &mut Clocks| {
         if let Some((id, replay)) = done {
-            for (task, c) in replay.finish(ctx.now) {
-                rows.push(ClockView {
+            let (tasks, union) = replay.finish(ctx.now);
+            for (task, c) in tasks {
+                out.tasks.push(ClockView {
                     installation: id.clone(),
                     task,
                     vendor_seconds: c.vendor,
@@ -263,12 +269,19 @@ pub fn clocks_in(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Resul
                     blocked_seconds: c.blocked,
                 });
             }
+            out.installations.push(ClockInstallationView {
+                installation: id,
+                vendor_seconds: union.vendor,
+                subscriber_seconds: union.subscriber,
+                blocked_seconds: union.blocked,
+                vendor_share: union.vendor_share(),
+            });
         }
     };
     tx.each_event(installation.map(Id::as_str), |e| {
         let id = e.installation.clone().unwrap_or_default();
         if current.as_ref().is_none_or(|(cur, _)| *cur != id) {
-            flush(current.take(), &mut rows);
+            flush(current.take(), &mut out);
             current = Some((id, clocks::Replay::new(matrix)));
         }
         if let Some((_, replay)) = current.as_mut() {
@@ -276,32 +289,22 @@ pub fn clocks_in(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Resul
         }
         Ok(())
     })?;
-    flush(current.take(), &mut rows);
-    Ok(rows)
+    flush(current.take(), &mut out);
+    Ok(out)
 }
 
-/// The clocks summed per installation, for people.
-pub fn clock_totals(rows: &[ClockView]) -> Vec<ClockTotalView> {
-    let mut out: Vec<(String, clocks::Clock)> = Vec::new();
-    for r in rows {
-        if out.last().is_none_or(|(id, _)| *id != r.installation) {
-            out.push((r.installation.clone(), clocks::Clock::default()));
-        }
-        if let Some((_, c)) = out.last_mut() {
-            c.vendor += r.vendor_seconds;
-            c.subscriber += r.subscriber_seconds;
-            c.blocked += r.blocked_seconds;
-        }
-    }
-    out.into_iter()
-        .map(|(installation, c)| ClockTotalView {
-            installation,
-            vendor: clocks::human(c.vendor),
-            subscriber: clocks::human(c.subscriber),
-            blocked: clocks::human(c.blocked),
-            vendor_share: match c.total() {
+/// Each installation's clock, for people: durations written as people
+/// write them.
+pub fn clock_totals(rows: &[ClockInstallationView]) -> Vec<ClockTotalView> {
+    rows.iter()
+        .map(|c| ClockTotalView {
+            installation: c.installation.clone(),
+            vendor: clocks::human(c.vendor_seconds),
+            subscriber: clocks::human(c.subscriber_seconds),
+            blocked: clocks::human(c.blocked_seconds),
+            vendor_share: match c.vendor_seconds + c.subscriber_seconds {
                 0 => "-".into(),
-                total => format!("{}%", (c.vendor * 100 + total / 2) / total),
+                _ => format!("{:.0}%", c.vendor_share * 100.0),
             },
         })
         .collect()

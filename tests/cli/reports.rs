@@ -275,7 +275,27 @@ fn party_clocks_add_up_to_the_time_from_actionable_to_signoff() {
     let configuration = row("configuration");
     assert_eq!(configuration["subscriber_seconds"], 10 * 86_400 + 18 * 3600);
     assert_eq!(configuration["vendor_seconds"], 0);
-    // The table totals per installation.
+    // Per installation, each moment counts once per party: configuration,
+    // integration and user-migration wait on the subscriber side by side.
+    let by = env.json(&["report", "clocks", "--installation", "acme-prod", "--by", "installation"]);
+    let union = &by[0];
+    assert_eq!(by.as_array().map(Vec::len), Some(1));
+    assert_eq!(union["installation"], "acme-prod");
+    assert_eq!(union["subscriber_seconds"], 15 * 3600 + 10 * 86_400 + 18 * 3600);
+    assert_eq!(union["vendor_seconds"], deployment["vendor_seconds"]);
+    assert_eq!(union["blocked_seconds"], 2 * 86_400 + 12 * 3600);
+    let summed: i64 = clocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| r["subscriber_seconds"].as_i64().expect("seconds"))
+        .sum();
+    assert!(summed > 2 * union["subscriber_seconds"].as_i64().expect("seconds"), "{summed}");
+    let share = union["vendor_share"].as_f64().expect("share");
+    let vendor = union["vendor_seconds"].as_f64().expect("vendor");
+    let subscriber = union["subscriber_seconds"].as_f64().expect("subscriber");
+    assert!((share - vendor / (vendor + subscriber)).abs() < 1e-9, "{share}");
+    // The table totals per installation, the same way.
     let table = env.ok(&["report", "clocks"]);
     assert!(table.contains("acme-prod") && table.contains("globex-prod"), "{table}");
     assert_eq!(clocks.as_array().map(Vec::len), Some(12));
