@@ -26,6 +26,8 @@ pub struct CheckView {
     /// Whether the tasks, cycles, tickets, checklist items and people are
     /// where the audit log leaves them (checked once the chain verifies).
     pub state_agrees: bool,
+    /// Whether the template tables hold what the migrations put there.
+    pub template_agrees: bool,
     pub problem: Option<String>,
 }
 
@@ -58,8 +60,33 @@ fn compare<T: Serialize>(
     table: &[T],
     ledger: &[T],
 ) -> Option<String> {
-    let table: BTreeMap<String, &T> = table.iter().map(|r| (key(r), r)).collect();
-    let ledger: BTreeMap<String, &T> = ledger.iter().map(|r| (key(r), r)).collect();
+    fn keyed<'r, T>(rows: &'r [T], key: &impl Fn(&T) -> String) -> Vec<(String, &'r T)> {
+        rows.iter().map(|r| (key(r), r)).collect()
+    }
+    compare_keyed(what, of, keyed(table, &key), keyed(ledger, &key))
+}
+
+/// [`compare`] for rows with no key of their own: matched by their place.
+fn compare_in_order<T: Serialize>(
+    what: &str,
+    of: &str,
+    table: &[T],
+    ledger: &[T],
+) -> Option<String> {
+    fn numbered<T>(rows: &[T]) -> Vec<(String, &T)> {
+        rows.iter().enumerate().map(|(n, r)| (format!("#{}", n + 1), r)).collect()
+    }
+    compare_keyed(what, of, numbered(table), numbered(ledger))
+}
+
+fn compare_keyed<T: Serialize>(
+    what: &str,
+    of: &str,
+    table: Vec<(String, &T)>,
+    ledger: Vec<(String, &T)>,
+) -> Option<String> {
+    let table: BTreeMap<String, &T> = table.into_iter().collect();
+    let ledger: BTreeMap<String, &T> = ledger.into_iter().collect();
     for (k, row) in &table {
         let Some(expected) = ledger.get(k) else {
             return Some(format!("{what} {k}{of} is in the table, but no event made it"));
@@ -84,7 +111,6 @@ fn compare_installation(tx: &Tx<'_>, replayed: &InstallationState) -> Result<Opt
     let Some(inst) = tx.installation(id)? else {
         return Ok(Some(format!("installation {id} is in the ledger but missing from the table")));
     };
-    let numbered = |n: usize| format!("#{}", n + 1);
     let of = format!(" of {id}");
     let of = of.as_str();
     let handovers = tx.handovers(id)?;
@@ -114,30 +140,8 @@ fn compare_installation(tx: &Tx<'_>, replayed: &InstallationState) -> Result<Opt
         &tx.items(id, None)?,
         &replayed.items,
     ))
-    .or_else(|| {
-        let keyed = |rows: &[crate::store::HandoverRow]| {
-            rows.iter().enumerate().map(|(n, r)| (numbered(n), r.clone())).collect::<Vec<_>>()
-        };
-        compare(
-            "handover",
-            of,
-            |(k, _): &(String, crate::store::HandoverRow)| k.clone(),
-            &keyed(&handovers),
-            &keyed(&replayed.handovers),
-        )
-    })
-    .or_else(|| {
-        let keyed = |rows: &[crate::store::BackupRow]| {
-            rows.iter().enumerate().map(|(n, r)| (numbered(n), r.clone())).collect::<Vec<_>>()
-        };
-        compare(
-            "backup",
-            of,
-            |(k, _): &(String, crate::store::BackupRow)| k.clone(),
-            &keyed(&backups),
-            &keyed(&replayed_backups),
-        )
-    })
+    .or_else(|| compare_in_order("handover", of, &handovers, &replayed.handovers))
+    .or_else(|| compare_in_order("backup", of, &backups, &replayed_backups))
     .or(compare(
         "update cycle",
         of,
@@ -240,8 +244,13 @@ fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
 pub fn check(store: &mut Store) -> Result<CheckView> {
     let sqlite = store.sqlite_checks()?;
     let chain = store.read(|tx| tx.verify_chain())?;
-    let state = if chain.broken.is_none() { store.read(state_disagreement)? } else { None };
-    let state_agrees = chain.broken.is_none() && state.is_none();
+    let template = store.template_disagreement()?;
+    let state = if chain.broken.is_none() && template.is_none() {
+        store.read(state_disagreement)?
+    } else {
+        None
+    };
+    let state_agrees = chain.broken.is_none() && template.is_none() && state.is_none();
     let problem = if sqlite.integrity != "ok" {
         Some(format!("SQLite's integrity check failed: {}", sqlite.integrity))
     } else if sqlite.foreign_key_violations > 0 {
@@ -254,6 +263,7 @@ pub fn check(store: &mut Store) -> Result<CheckView> {
             .broken
             .as_ref()
             .map(|(id, why)| format!("audit event {id} does not verify: {why}"))
+            .or(template.clone().map(|t| format!("the template was changed: {t}")))
             .or(state.map(|s| format!("the state disagrees with the audit log: {s}")))
     };
     Ok(CheckView {
@@ -264,6 +274,7 @@ pub fn check(store: &mut Store) -> Result<CheckView> {
         head_event: chain.head.as_ref().map(|(id, _)| *id),
         head_hash: chain.head.map(|(_, hash)| hash),
         state_agrees,
+        template_agrees: template.is_none(),
         broken_event: chain.broken.map(|(id, _)| id),
         problem,
     })

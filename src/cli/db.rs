@@ -19,10 +19,11 @@ pub(super) fn run(command: &DbCommand, path: &Path, store: &mut Store, io: Io<'_
                 _ => String::new(),
             };
             let text = format!(
-                "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified{head}\nstate: {}\n",
+                "integrity: {}\nforeign keys: {} violations\naudit chain: {} events verified{head}\ntemplate: {}\nstate: {}\n",
                 view.integrity,
                 view.foreign_key_violations,
                 view.events,
+                if view.template_agrees { "as the migrations pinned it" } else { "changed" },
                 agreement(&view)
             );
             (view, text)
@@ -47,9 +48,10 @@ pub(super) fn run(command: &DbCommand, path: &Path, store: &mut Store, io: Io<'_
 }
 
 fn agreement(view: &CheckView) -> &'static str {
-    match (view.state_agrees, view.broken_event) {
-        (true, _) => "agrees with the audit log",
-        (false, Some(_)) => "not compared: the audit chain does not verify",
-        (false, None) => "disagrees with the audit log",
+    match (view.state_agrees, view.broken_event, view.template_agrees) {
+        (true, ..) => "agrees with the audit log",
+        (false, Some(_), _) => "not compared: the audit chain does not verify",
+        (false, None, false) => "not compared: the template was changed",
+        (false, None, true) => "disagrees with the audit log",
     }
 }

@@ -280,6 +280,79 @@ mod tests {
     }
 }
 
+/// The tables the migrations fill with the template and that nothing else
+/// writes, with the columns that key their rows.
+const TEMPLATE_TABLES: [(&str, &str); 4] = [
+    ("setting", "key"),
+    ("template_task", "key"),
+    ("template_predecessor", "task, predecessor"),
+    ("template_item", "task, item"),
+];
+
+type Rows = Vec<(String, Vec<(String, rusqlite::types::Value)>)>;
+
+/// Every row of a table as (key, [(column, value)]), in key order.
+fn keyed_rows(conn: &Connection, table: &str, key: &str) -> Result<Rows> {
+    // Both names are constants of this module, never input.
+    let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY {key}"))?;
+    let names: Vec<String> = stmt.column_names().iter().map(|c| c.to_string()).collect();
+    let keys = key.split(", ").count();
+    let mut rows = stmt.query([])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        let mut values = Vec::with_capacity(names.len());
+        for (i, name) in names.iter().enumerate() {
+            values.push((name.clone(), r.get::<_, rusqlite::types::Value>(i)?));
+        }
+        let key = values
+            .iter()
+            .take(keys)
+            .map(|(_, v)| match v {
+                rusqlite::types::Value::Text(t) => t.clone(),
+                other => format!("{other:?}"),
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        out.push((key, values));
+    }
+    Ok(out)
+}
+
+impl Store {
+    /// Compares the template tables with what the migrations put there (run
+    /// afresh in memory), naming the first row that differs: the matrix is
+    /// the rules, so an edit with the sqlite3 shell must not go unnoticed.
+    pub fn template_disagreement(&self) -> Result<Option<String>> {
+        let pinned = Store::open_in_memory()?;
+        for (table, key) in TEMPLATE_TABLES {
+            let ours = keyed_rows(&self.conn, table, key)?;
+            let theirs = keyed_rows(&pinned.conn, table, key)?;
+            for (k, row) in &ours {
+                match theirs.iter().find(|(tk, _)| tk == k) {
+                    None => {
+                        return Ok(Some(format!(
+                            "{table} row {k} is not in the template the migrations pinned"
+                        )));
+                    }
+                    Some((_, expected)) => {
+                        if let Some(((column, _), _)) =
+                            row.iter().zip(expected).find(|((_, a), (_, b))| a != b)
+                        {
+                            return Ok(Some(format!(
+                                "{table} row {k}: {column} differs from the template the migrations pinned"
+                            )));
+                        }
+                    }
+                }
+            }
+            if let Some((k, _)) = theirs.iter().find(|(tk, _)| !ours.iter().any(|(k, _)| k == tk)) {
+                return Ok(Some(format!("{table} row {k} of the pinned template is missing")));
+            }
+        }
+        Ok(None)
+    }
+}
+
 /// What SQLite's own checks found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SqliteChecks {

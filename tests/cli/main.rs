@@ -6,6 +6,7 @@ mod common;
 mod formats;
 mod help;
 mod html;
+mod ledger;
 mod matrix;
 mod onboarding;
 mod operations;
