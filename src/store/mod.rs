@@ -34,6 +34,9 @@ const LEDGER_MIGRATION: &str = "05-ledger";
 /// `PRAGMA application_id` of a raci database: "raci" in ASCII (migration 07).
 const APPLICATION_ID: i64 = 0x7261_6369;
 
+/// The collation that compares subscriber names as the rules do.
+pub const FOLD_COLLATION: &str = "raci_fold";
+
 /// How long a command waits for another raci's write to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -97,6 +100,9 @@ impl Store {
     }
 
     fn prepare(mut conn: Connection) -> Result<Store> {
+        // Subscriber names compare under Unicode case folding in SQL as in
+        // the rules (`COLLATE raci_fold`); NOCASE folds ASCII only.
+        conn.create_collation(FOLD_COLLATION, crate::domain::rules::compare_subscribers)?;
         // Read the version before anything could write to the file.
         let version = user_version(&conn)?;
         let latest = latest_version();
