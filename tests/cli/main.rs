@@ -13,3 +13,4 @@ mod refusals;
 mod reliability;
 mod reports;
 mod storage;
+mod text;
