@@ -201,7 +201,7 @@ pub fn backup(store: &mut Store, db: &Path, dest: &Path) -> Result<CheckView> {
         )));
     }
     store.backup_to(dest)?;
-    let mut copy = Store::open(dest)?;
+    let mut copy = Store::open(dest, crate::store::IfMissing::Refuse)?;
     let view = check(&mut copy)?;
     if !view.sound {
         return Err(unsound(&view));

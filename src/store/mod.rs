@@ -18,7 +18,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{HookError, M, Migrations};
 
 use crate::domain::matrix::{ItemDef, Letters, Matrix, TaskDef};
@@ -67,27 +67,69 @@ pub fn latest_version() -> usize {
     MIGRATIONS_DIR.dirs().count()
 }
 
+/// What opening does when there is no database at the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMissing {
+    /// Create it, and its directory.
+    Create,
+    /// Refuse, creating nothing (no file, no directory).
+    Refuse,
+}
+
 /// An open, migrated database.
 pub struct Store {
     conn: Connection,
+    /// Whether this user can only read it (no write permission on the file,
+    /// or on the directory that holds its write-ahead log).
+    read_only: bool,
 }
 
 impl Store {
-    /// Opens (creating it and its directory if needed) and migrates the
-    /// database at `path`. A database from a newer raci is refused untouched.
-    pub fn open(path: &Path) -> Result<Store> {
-        Self::open_with_timeout(path, BUSY_TIMEOUT)
+    /// Opens and migrates the database at `path`. A database from a newer
+    /// raci is refused untouched; one this user cannot write is opened
+    /// read-only, so it can be read and checked, and every write is refused.
+    pub fn open(path: &Path, missing: IfMissing) -> Result<Store> {
+        Self::open_with_timeout(path, missing, BUSY_TIMEOUT)
     }
 
     /// [`Store::open`], waiting at most `timeout` for another writer.
-    pub fn open_with_timeout(path: &Path, timeout: Duration) -> Result<Store> {
+    pub fn open_with_timeout(path: &Path, missing: IfMissing, timeout: Duration) -> Result<Store> {
         let located = |e: Error| Error::storage(format!("{}: {}", path.display(), e.message));
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::storage(format!("cannot create the directory {}: {e}", dir.display()))
-            })?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        match missing {
+            IfMissing::Create => {
+                flags |= OpenFlags::SQLITE_OPEN_CREATE;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::storage(format!(
+                            "cannot create the directory {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+            }
+            IfMissing::Refuse if matches!(path.try_exists(), Ok(false)) => {
+                return Err(Error::storage(format!("there is no database at {}", path.display())));
+            }
+            IfMissing::Refuse => {}
         }
-        let conn = Connection::open(path).map_err(|e| located(e.into()))?;
+        // Without write permission on the file, SQLite opens it read-only.
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| located(e.into()))?;
+        let probe = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0));
+        let conn = match probe {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+                ) && conn.is_readonly(MAIN_DB).unwrap_or(false) =>
+            {
+                drop(conn);
+                immutable(path).map_err(located)?
+            }
+            _ => conn,
+        };
         conn.busy_timeout(timeout).map_err(|e| located(e.into()))?;
         Self::prepare(conn).map_err(located)
     }
@@ -123,6 +165,12 @@ impl Store {
                 "the database was written by a newer raci (schema version {version}; this raci knows up to {latest}); it was left untouched, use a newer raci"
             )));
         }
+        let read_only = conn.is_readonly(MAIN_DB)?;
+        if read_only && version < latest {
+            return Err(Error::storage(format!(
+                "the database is at schema version {version} and needs migrating to {latest}, but it is read-only for this user, so it cannot be migrated; ask someone who can write it to run this raci on it once"
+            )));
+        }
         conn.pragma_update(None, "foreign_keys", true)?;
         if version < latest {
             conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
@@ -144,12 +192,17 @@ impl Store {
                 )));
             }
         }
-        Ok(Store { conn })
+        Ok(Store { conn, read_only })
     }
 
     /// Runs `f` in one IMMEDIATE transaction: it commits only if `f`
     /// succeeds, so a refused command changes nothing.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.read_only {
+            return Err(Error::storage(
+                "the database is read-only for this user (no write permission on its file or its directory); it can be read and checked, not changed",
+            ));
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let tx = Tx { tx, matrix: OnceCell::new() };
         let out = f(&tx)?;
@@ -165,6 +218,54 @@ impl Store {
         tx.tx.finish()?;
         Ok(out)
     }
+}
+
+/// Opens a read-only WAL database whose `-shm` index does not exist and cannot
+/// be created (its directory is not writable by this user). SQLite can read
+/// such a database only when the `-shm` and `-wal` exist, when it may create
+/// them, or with `immutable=1` (<https://sqlite.org/wal.html#readonly>).
+/// `readonly_shm` needs an existing `-shm`, so it does not help here.
+/// Immutable is correct only when the main file holds every committed
+/// change, that is when there is no `-wal` with frames in it: a clean close
+/// checkpoints the log and removes both files. With a non-empty `-wal` and no
+/// `-shm`, reading the file alone would silently miss committed changes, so
+/// that case is refused. Immutable also takes no locks: a writer that starts
+/// while a read is under way could checkpoint under it, a window as short as
+/// one command, accepted because the alternative is not reading at all.
+fn immutable(path: &Path) -> Result<Connection> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(Error::storage(
+            "the database is read-only for this user and its write-ahead log holds changes that only a user who can write its directory can recover",
+        ));
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    let conn = Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    user_version(&conn)?;
+    Ok(conn)
+}
+
+/// A path as the path of a `file:` URI: every byte but unreserved ones and
+/// `/` percent-encoded (RFC 3986), so `?`, `#` and `%` in a name stay literal.
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn user_version(conn: &Connection) -> Result<usize> {

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod files;
 mod formats;
 mod help;
 mod html;
