@@ -403,26 +403,128 @@ impl Store {
         Ok(SqliteChecks { integrity, foreign_key_violations })
     }
 
-    /// Copies the database to `dest` through SQLite's online backup API, in
-    /// one step under one read snapshot, so writers elsewhere are not
-    /// stopped and the copy is consistent.
-    pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        let located = |e: rusqlite::Error| {
-            Error::storage(format!(
-                "cannot back up to {}: {}",
-                dest.display(),
-                Error::from(e).message
-            ))
+    /// Copies the database through SQLite's online backup API, in one step
+    /// under one read snapshot (writers elsewhere are not stopped and the
+    /// copy is consistent), into a temporary file beside `dest`, switched
+    /// out of WAL so that it is one self-contained file. Refuses (conflict)
+    /// a `dest` that exists and is neither empty nor a raci database, reading
+    /// only its header. [`BackupFile::replace`] then renames it into place.
+    pub fn backup_to(&self, dest: &Path) -> Result<BackupFile> {
+        let located = |e: Error| {
+            Error::storage(format!("cannot back up to {}: {}", dest.display(), e.message))
         };
-        let mut target = Connection::open(dest).map_err(located)?;
-        target.busy_timeout(BUSY_TIMEOUT).map_err(located)?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(located)?;
-        match backup.step(-1).map_err(located)? {
-            rusqlite::backup::StepResult::Done => Ok(()),
-            other => Err(Error::storage(format!(
-                "the backup to {} did not finish ({other:?}); try again",
-                dest.display()
-            ))),
+        refuse_foreign_destination(dest)?;
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| located(e.into()))?
+            .into_temp_path();
+        let mut target = Connection::open(&temp).map_err(|e| located(e.into()))?;
+        target.busy_timeout(BUSY_TIMEOUT).map_err(|e| located(e.into()))?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)
+                .map_err(|e| located(e.into()))?;
+            match backup.step(-1).map_err(|e| located(e.into()))? {
+                rusqlite::backup::StepResult::Done => {}
+                other => {
+                    return Err(Error::storage(format!(
+                        "the backup to {} did not finish ({other:?}); try again",
+                        dest.display()
+                    )));
+                }
+            }
+        }
+        // The copy carries the source's WAL flag in its header: a backup
+        // is one file, readable without a -wal or -shm beside it.
+        target
+            .pragma_update_and_check(None, "journal_mode", "DELETE", |_| Ok(()))
+            .map_err(|e| located(e.into()))?;
+        target.close().map_err(|(_, e)| located(e.into()))?;
+        Ok(BackupFile { temp, dest: dest.to_path_buf() })
+    }
+}
+
+/// A finished backup in its temporary file beside its destination; dropped
+/// without [`BackupFile::replace`], the temporary file is removed.
+pub struct BackupFile {
+    temp: tempfile::TempPath,
+    dest: std::path::PathBuf,
+}
+
+impl BackupFile {
+    /// The temporary copy, to check before it replaces anything.
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Renames the copy over the destination (a hard link to the old file
+    /// keeps the old file), removing the destination's stale `-wal`, `-shm`
+    /// and `-journal` first and after, so that SQLite cannot replay them
+    /// into the copy.
+    pub fn replace(self) -> Result<()> {
+        let dest = self.dest;
+        let located = |e: std::io::Error| {
+            Error::storage(format!("cannot back up to {}: {e}", dest.display()))
+        };
+        remove_side_files(&dest).map_err(located)?;
+        self.temp.persist(&dest).map_err(|e| located(e.error))?;
+        remove_side_files(&dest).map_err(located)?;
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename durable; a directory that cannot be synced is no error.
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+/// Removes a database's `-wal`, `-shm` and `-journal`, where they exist.
+fn remove_side_files(db: &Path) -> std::io::Result<()> {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = db.as_os_str().to_owned();
+        side.push(suffix);
+        match std::fs::remove_file(&side) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
         }
     }
+    Ok(())
+}
+
+/// Refuses a backup destination that exists and is not empty and not a raci
+/// database: the SQLite header and, at offset 68, raci's application_id. Only
+/// reads its first 100 bytes, so the file is left exactly as it was.
+fn refuse_foreign_destination(dest: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut header = Vec::with_capacity(100);
+    match std::fs::File::open(dest) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(Error::storage(format!("cannot back up to {}: {e}", dest.display())));
+        }
+        Ok(file) => {
+            if file.metadata()?.is_dir() {
+                return Err(Error::bad_input(format!(
+                    "{} is a directory; expected a file path for the backup",
+                    dest.display()
+                )));
+            }
+            file.take(100).read_to_end(&mut header)?;
+        }
+    }
+    let raci = header.len() == 100
+        && header.starts_with(b"SQLite format 3\0")
+        && header[68..72] == APPLICATION_ID.to_be_bytes()[4..];
+    if header.is_empty() || raci {
+        return Ok(());
+    }
+    Err(Error::conflict(format!(
+        "{} exists and is not a raci database; it was left untouched, back up to a new file, an empty one or an older backup",
+        dest.display()
+    )))
 }

@@ -1,4 +1,5 @@
-//! The database file: who creates it, and reading one this user cannot write.
+//! The database file: who creates it, reading one this user cannot write,
+//! and backups that replace their destination whole.
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -183,4 +184,81 @@ fn a_read_only_database_at_an_older_schema_is_refused_as_unmigratable() {
     let err = one_error(&run, 6, "status");
     assert!(err.contains("read-only") && err.contains("migrat"), "{err}");
     assert_eq!(before, std::fs::read(env.db()).expect("read"), "file bytes unchanged");
+}
+
+fn events_in(db: &Path) -> i64 {
+    Connection::open(db)
+        .expect("open")
+        .query_row("SELECT count(*) FROM event", [], |r| r.get(0))
+        .expect("count")
+}
+
+fn side_files(db: &Path) -> Vec<String> {
+    ["-wal", "-shm", "-journal"]
+        .iter()
+        .map(|s| format!("{}{s}", db.display()))
+        .filter(|p| Path::new(p).exists())
+        .collect()
+}
+
+#[test]
+fn a_backup_replaces_its_file_whole_out_of_wal_mode_and_leaves_no_side_files() {
+    let env = TestEnv::with_people_and_installations();
+    let dir = env.dir().join("backups");
+    std::fs::create_dir(&dir).expect("mkdir");
+    let file = dir.join("raci-backup.db");
+    env.ok(&["db", "backup", path(&file)]);
+    let first = events_in(&file);
+    // A hard link to the old copy keeps the old copy: the new one is renamed in.
+    let link = dir.join("yesterday.db");
+    std::fs::hard_link(&file, &link).expect("link");
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
+    // Stale side files of the destination do not survive (nor get replayed).
+    for side in ["-wal", "-shm"] {
+        std::fs::write(format!("{}{side}", file.display()), "stale").expect("write");
+    }
+    let out = env.ok(&["db", "backup", path(&file)]);
+    assert!(out.contains("sound"), "{out}");
+    assert_eq!(events_in(&link), first, "the hard link was written through");
+    assert_eq!(events_in(&file), first + 1);
+    let header = std::fs::read(&file).expect("read");
+    assert_eq!(header[18..20], [1, 1], "the copy is in rollback-journal mode, not WAL");
+    assert!(side_files(&file).is_empty(), "{:?}", side_files(&file));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("list")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["raci-backup.db", "yesterday.db"], "no temporary file is left");
+    // The copy is a working raci database.
+    let run: Run =
+        env.command(&["person", "list"]).env("RACI_DB", &file).output().expect("runs").into();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn a_backup_does_not_replace_a_file_that_is_not_a_raci_database() {
+    let env = TestEnv::with_people_and_installations();
+    let list = env.dir().join("shopping.txt");
+    std::fs::write(&list, "milk\neggs\n".repeat(100)).expect("write");
+    let other = env.dir().join("other.sqlite");
+    Connection::open(&other)
+        .and_then(|c| c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);"))
+        .expect("another program's database");
+    for file in [&list, &other] {
+        let before = std::fs::read(file).expect("read");
+        let err = env.refused(&["db", "backup", path(file)], 5);
+        assert!(err.contains("not a raci database"), "{err}");
+        assert_eq!(before, std::fs::read(file).expect("read"), "{} unchanged", file.display());
+    }
+    // An empty file may be replaced, and so may an older backup.
+    let empty = env.dir().join("empty.db");
+    std::fs::write(&empty, "").expect("write");
+    env.ok(&["db", "backup", path(&empty)]);
+    env.ok(&["db", "backup", path(&empty)]);
+    // The database itself, under its own name or through a hard link, is refused.
+    env.refused(&["db", "backup", path(&env.db())], 2);
+    let alias = env.dir().join("alias.db");
+    std::fs::hard_link(env.db(), &alias).expect("link");
+    env.refused(&["db", "backup", path(&alias)], 2);
 }
