@@ -15,7 +15,7 @@ use raci::domain::Party;
 use raci::domain::rules::Verb;
 use raci::output::{self, Format};
 use raci::report;
-use raci::store::Store;
+use raci::store::{IfMissing, Store};
 
 const INSTALLATIONS: usize = 10_000;
 
@@ -30,7 +30,7 @@ fn ctx(acting: Option<&str>) -> Context {
 fn benches(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("bench.db");
-    let mut store = Store::open(&path).expect("open");
+    let mut store = Store::open(&path, IfMissing::Create).expect("open");
     let started = std::time::Instant::now();
     raci::app::demo::demo(&mut store, ctx(None).now, INSTALLATIONS, &mut |_, _| {}).expect("demo");
     eprintln!("demo --installations {INSTALLATIONS}: {:.1} s", started.elapsed().as_secs_f64());
@@ -53,7 +53,7 @@ fn benches(c: &mut Criterion) {
         })
     });
     group.bench_function("open the store", |b| {
-        b.iter(|| black_box(Store::open(&path).expect("open")))
+        b.iter(|| black_box(Store::open(&path, IfMissing::Create).expect("open")))
     });
     // acme-00017 is at stage 6: integration signed off by its developer.
     let integration = |verb: Verb, reason: Option<&str>| TaskStep {
@@ -65,7 +65,7 @@ fn benches(c: &mut Criterion) {
     };
     let dev = ctx(Some("acme.dev"));
     // Setup writes through a second connection, as another raci would.
-    let mut setup = Store::open(&path).expect("open");
+    let mut setup = Store::open(&path, IfMissing::Create).expect("open");
     group.bench_function("signoff (one IMMEDIATE transaction with its event)", |b| {
         b.iter_batched(
             || {

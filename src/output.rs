@@ -42,6 +42,16 @@ fn cell(value: Option<&Value>, empty: &str) -> String {
     }
 }
 
+/// A CSV cell that a spreadsheet would take for a formula (`=`, `+`, `-`,
+/// `@`, or a tab or carriage return before one) gets a leading `'`, so it
+/// shows as the text it is (OWASP's advice against CSV injection).
+fn spreadsheet_safe(text: String) -> String {
+    match text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        true => format!("'{text}"),
+        false => text,
+    }
+}
+
 fn write_out(out: &mut dyn Write, text: &str) -> Result<()> {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
@@ -87,7 +97,7 @@ pub fn rows<T: Serialize + Default>(format: Format, rows: &[T], out: &mut dyn Wr
                 for row in rows {
                     let v = to_value(row)
                         .map_err(|e| csv::Error::from(std::io::Error::other(e.message)))?;
-                    w.write_record(header.iter().map(|h| cell(v.get(h), "")))?;
+                    w.write_record(header.iter().map(|h| spreadsheet_safe(cell(v.get(h), ""))))?;
                 }
                 w.flush().map_err(csv::Error::from)
             })();

@@ -288,24 +288,32 @@ pub fn unsound(view: &CheckView) -> Error {
     ))
 }
 
-/// Copies the database to `dest` (replacing a file there) and checks the copy.
+/// Copies the database to a temporary file beside `dest`, checks the copy,
+/// and only then renames it over `dest`.
 pub fn backup(store: &mut Store, db: &Path, dest: &Path) -> Result<CheckView> {
     if dest.as_os_str().is_empty() {
         return Err(Error::bad_input("the backup file is empty; expected a file path"));
     }
-    if let (Ok(a), Ok(b)) = (db.canonicalize(), dest.canonicalize())
-        && a == b
-    {
+    if same_file(db, dest) {
         return Err(Error::bad_input(format!(
             "{} is the database itself; back up to another file",
             dest.display()
         )));
     }
-    store.backup_to(dest)?;
-    let mut copy = Store::open(dest)?;
-    let view = check(&mut copy)?;
+    let copy = store.backup_to(dest)?;
+    let view = check(&mut Store::open(copy.path(), crate::store::IfMissing::Refuse)?)?;
     if !view.sound {
         return Err(unsound(&view));
     }
+    copy.replace()?;
     Ok(view)
+}
+
+/// Whether two paths name one file: the same path, or a hard link to it.
+fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }

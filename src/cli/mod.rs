@@ -16,12 +16,12 @@ use clap::Parser;
 use clap::error::ErrorKind;
 
 pub use args::Cli;
-use args::Command;
+use args::{Command, PersonCommand};
 
 use crate::app::{Context, reads};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
-use crate::store::{Event, Store};
+use crate::store::{Event, IfMissing, Store};
 use crate::view::EventView;
 
 /// Runs one command line, printing to `out`. Help and version are printed
@@ -59,7 +59,19 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         _ => {}
     }
     let db = db_path(cli.db.clone())?;
-    let mut store = Store::open_with_timeout(&db, busy_timeout()?)?;
+    let missing = match &cli.command {
+        Command::Init | Command::Demo { .. } | Command::Person(PersonCommand::Add { .. }) => {
+            IfMissing::Create
+        }
+        _ => IfMissing::Refuse,
+    };
+    if missing == IfMissing::Refuse && matches!(db.try_exists(), Ok(false)) {
+        return Err(Error::storage(format!(
+            "there is no raci database at {}; create one with `raci init`, or with the first `raci person add`",
+            db.display()
+        )));
+    }
+    let mut store = Store::open_with_timeout(&db, missing, busy_timeout()?)?;
     if let Command::Db(command) = &cli.command {
         let io = Io { format: cli.format, out };
         return db::run(command, &db, &mut store, io);

@@ -165,9 +165,17 @@ pub fn may_act_on(actor: &Actor, installation: &str, subscriber: &str) -> Result
     }
 }
 
-/// Subscriber names are compared ignoring ASCII case: "ACME" is "Acme".
+/// Subscriber names are compared with Unicode's full case folding: "ACME" is
+/// "Acme", "STRASSE" is "Straße". The store's `raci_fold` collation folds the
+/// same way, so SQL and Rust agree on who belongs to a subscriber.
 pub fn same_subscriber(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
+    compare_subscribers(a, b).is_eq()
+}
+
+/// The order of subscriber names under full case folding (the collation
+/// behind [`same_subscriber`]).
+pub fn compare_subscribers(a: &str, b: &str) -> std::cmp::Ordering {
+    unicase::UniCase::unicode(a).cmp(&unicase::UniCase::unicode(b))
 }
 
 /// The recurring rows take no task verbs: their work is cycles and tickets.
@@ -414,6 +422,22 @@ mod tests {
     use super::*;
     use crate::domain::matrix::Matrix;
     use crate::store::Store;
+
+    #[test]
+    fn subscriber_names_compare_with_full_case_folding() {
+        for (a, b) in [
+            ("Acme", "ACME"),
+            ("STRASSE", "straße"),
+            ("ΣΊΣΥΦΟΣ", "σίσυφος"),
+            ("Ǆemal", "ǆEMAL"),
+            ("ﬁne", "FINE"),
+        ] {
+            assert!(same_subscriber(a, b), "{a} = {b}");
+        }
+        for (a, b) in [("Acme", "Acme Corp"), ("Strase", "straße"), ("Globex", "Gl0bex")] {
+            assert!(!same_subscriber(a, b), "{a} != {b}");
+        }
+    }
 
     /// PRODUCT.md's table, written out independently of the migration:
     /// key, vendor letters, subscriber letters, role rule, recurring.

@@ -5,6 +5,8 @@ use std::fmt;
 use std::str::FromStr;
 
 use chrono::NaiveDate;
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory, GeneralCategoryGroup};
+use icu_properties::{CodePointMapData, CodePointSetData};
 
 use crate::error::Error;
 
@@ -54,17 +56,38 @@ impl fmt::Display for Id {
     }
 }
 
-/// Characters free text may not hold: control characters (a newline or an
-/// escape sequence could forge lines of a report), line and paragraph
-/// separators, zero-width characters and bidirectional overrides (which make
-/// an audit note display other than it reads).
+/// The general categories free text may not hold: control characters (a
+/// newline or an escape sequence could forge lines of a report), format
+/// characters (zero-width joiners, bidirectional overrides: an audit note
+/// would display other than it reads) and line and paragraph separators.
+const FORBIDDEN_CATEGORIES: GeneralCategoryGroup = GeneralCategoryGroup::Control
+    .union(GeneralCategoryGroup::Format)
+    .union(GeneralCategoryGroup::LineSeparator)
+    .union(GeneralCategoryGroup::ParagraphSeparator);
+
+/// The general categories that draw something: letters, numbers,
+/// punctuation and symbols (not spaces, marks or the categories above).
+const VISIBLE_CATEGORIES: GeneralCategoryGroup = GeneralCategoryGroup::Letter
+    .union(GeneralCategoryGroup::Number)
+    .union(GeneralCategoryGroup::Punctuation)
+    .union(GeneralCategoryGroup::Symbol);
+
+/// Characters free text may not hold: the [`FORBIDDEN_CATEGORIES`] and every
+/// Default_Ignorable_Code_Point (variation selectors, Hangul fillers, the
+/// combining grapheme joiner: characters a renderer shows as nothing), from
+/// ICU4X's tables of the Unicode character database.
 pub fn is_forbidden(c: char) -> bool {
-    c.is_control()
-        || matches!(c,
-            '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    FORBIDDEN_CATEGORIES.contains(CodePointMapData::<GeneralCategory>::new().get(c))
+        || CodePointSetData::new::<DefaultIgnorableCodePoint>().contains(c)
 }
 
-/// Free text: not blank, at most 2000 characters, none of [`is_forbidden`].
+/// Whether a character of allowed text draws something on its own.
+fn is_visible(c: char) -> bool {
+    VISIBLE_CATEGORIES.contains(CodePointMapData::<GeneralCategory>::new().get(c))
+}
+
+/// Free text: at most 2000 characters, none of [`is_forbidden`], and at
+/// least one visible character (so not only spaces or combining marks).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Text(String);
 
@@ -85,6 +108,11 @@ impl FromStr for Text {
                 "text contains the invisible or control character {}; expected printable text on one line",
                 c.escape_unicode()
             )));
+        }
+        if !s.chars().any(is_visible) {
+            return Err(Error::bad_input(
+                "text has no visible character (only spaces or combining marks); expected at least one letter, digit, punctuation mark or symbol",
+            ));
         }
         Ok(Text(s.trim().to_string()))
     }
@@ -154,6 +182,10 @@ mod tests {
     #[test]
     fn text_refuses_blank_control_and_overlong() {
         assert_eq!("  hi ".parse::<Text>().map(|t| t.0).ok(), Some("hi".into()));
+        for ok in ["Straße", "Σίσυφος", "e\u{301}", "日本語", "¯\\_(ツ)_/¯", "a\u{3000}b"]
+        {
+            assert!(ok.parse::<Text>().is_ok(), "{ok:?}");
+        }
         for bad in [
             "",
             "   ",
@@ -162,6 +194,14 @@ mod tests {
             "a\u{2028}b",
             "rtl\u{202e}",
             "zw\u{200b}",
+            "soft\u{ad}hyphen",
+            "mongolian\u{180e}separator",
+            "tag\u{e0041}",
+            "filler\u{115f}",
+            "heart\u{2764}\u{fe0f}",
+            "cgj\u{34f}",
+            "\u{301}\u{301}",
+            " \u{3000}\u{a0} ",
             &"x".repeat(2001),
         ] {
             assert!(bad.parse::<Text>().is_err(), "{bad:?}");
@@ -202,13 +242,14 @@ mod properties {
             }
         }
 
-        /// Free text is accepted only without control characters, not blank,
-        /// and at most 2000 characters.
+        /// Free text is accepted only without control, format or ignorable
+        /// characters, with a visible one, and at most 2000 characters.
         #[test]
-        fn text_never_carries_control_characters(s in "(\\PC|[\\x00-\\x1f\\x7f\\u{85}\\u{200b}\\u{2028}\\u{202e}\\u{feff}]){0,40}|.{1990,2010}") {
+        fn text_never_carries_control_characters(s in "(\\PC|[\\x00-\\x1f\\x7f\\u{85}\\u{ad}\\u{301}\\u{34f}\\u{115f}\\u{180e}\\u{200b}\\u{2028}\\u{202e}\\u{fe0f}\\u{feff}\\u{e0041}]){0,40}|.{1990,2010}") {
             match s.parse::<Text>() {
                 Ok(t) => {
                     prop_assert!(!t.as_str().is_empty());
+                    prop_assert!(t.as_str().chars().any(is_visible));
                     prop_assert!(t.as_str().chars().count() <= MAX_TEXT_LEN);
                     prop_assert!(!t.as_str().chars().any(is_forbidden));
                     prop_assert_eq!(t.as_str(), s.trim());

@@ -19,7 +19,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, ErrorCode, MAIN_DB, OpenFlags, OptionalExtension, TransactionBehavior};
 use rusqlite_migration::{HookError, M, Migrations};
 
 use crate::domain::matrix::{ItemDef, Letters, Matrix, TaskDef};
@@ -36,6 +36,9 @@ const TYPED_LEDGER_MIGRATION: &str = "09-authority-ledger";
 
 /// `PRAGMA application_id` of a raci database: "raci" in ASCII (migration 07).
 const APPLICATION_ID: i64 = 0x7261_6369;
+
+/// The collation that compares subscriber names as the rules do.
+pub const FOLD_COLLATION: &str = "raci_fold";
 
 /// How long a command waits for another raci's write to finish.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,27 +72,69 @@ pub fn latest_version() -> usize {
     MIGRATIONS_DIR.dirs().count()
 }
 
+/// What opening does when there is no database at the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IfMissing {
+    /// Create it, and its directory.
+    Create,
+    /// Refuse, creating nothing (no file, no directory).
+    Refuse,
+}
+
 /// An open, migrated database.
 pub struct Store {
     conn: Connection,
+    /// Whether this user can only read it (no write permission on the file,
+    /// or on the directory that holds its write-ahead log).
+    read_only: bool,
 }
 
 impl Store {
-    /// Opens (creating it and its directory if needed) and migrates the
-    /// database at `path`. A database from a newer raci is refused untouched.
-    pub fn open(path: &Path) -> Result<Store> {
-        Self::open_with_timeout(path, BUSY_TIMEOUT)
+    /// Opens and migrates the database at `path`. A database from a newer
+    /// raci is refused untouched; one this user cannot write is opened
+    /// read-only, so it can be read and checked, and every write is refused.
+    pub fn open(path: &Path, missing: IfMissing) -> Result<Store> {
+        Self::open_with_timeout(path, missing, BUSY_TIMEOUT)
     }
 
     /// [`Store::open`], waiting at most `timeout` for another writer.
-    pub fn open_with_timeout(path: &Path, timeout: Duration) -> Result<Store> {
+    pub fn open_with_timeout(path: &Path, missing: IfMissing, timeout: Duration) -> Result<Store> {
         let located = |e: Error| Error::storage(format!("{}: {}", path.display(), e.message));
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                Error::storage(format!("cannot create the directory {}: {e}", dir.display()))
-            })?;
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        match missing {
+            IfMissing::Create => {
+                flags |= OpenFlags::SQLITE_OPEN_CREATE;
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        Error::storage(format!(
+                            "cannot create the directory {}: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                }
+            }
+            IfMissing::Refuse if matches!(path.try_exists(), Ok(false)) => {
+                return Err(Error::storage(format!("there is no database at {}", path.display())));
+            }
+            IfMissing::Refuse => {}
         }
-        let conn = Connection::open(path).map_err(|e| located(e.into()))?;
+        // Without write permission on the file, SQLite opens it read-only.
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| located(e.into()))?;
+        let probe = conn.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0));
+        let conn = match probe {
+            Err(e)
+                if matches!(
+                    e.sqlite_error_code(),
+                    Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+                ) && conn.is_readonly(MAIN_DB).unwrap_or(false) =>
+            {
+                drop(conn);
+                immutable(path).map_err(located)?
+            }
+            _ => conn,
+        };
         conn.busy_timeout(timeout).map_err(|e| located(e.into()))?;
         Self::prepare(conn).map_err(located)
     }
@@ -102,6 +147,9 @@ impl Store {
     }
 
     fn prepare(mut conn: Connection) -> Result<Store> {
+        // Subscriber names compare under Unicode case folding in SQL as in
+        // the rules (`COLLATE raci_fold`); NOCASE folds ASCII only.
+        conn.create_collation(FOLD_COLLATION, crate::domain::rules::compare_subscribers)?;
         // Read the version before anything could write to the file.
         let version = user_version(&conn)?;
         let latest = latest_version();
@@ -120,6 +168,12 @@ impl Store {
         if version > latest {
             return Err(Error::storage(format!(
                 "the database was written by a newer raci (schema version {version}; this raci knows up to {latest}); it was left untouched, use a newer raci"
+            )));
+        }
+        let read_only = conn.is_readonly(MAIN_DB)?;
+        if read_only && version < latest {
+            return Err(Error::storage(format!(
+                "the database is at schema version {version} and needs migrating to {latest}, but it is read-only for this user, so it cannot be migrated; ask someone who can write it to run this raci on it once"
             )));
         }
         conn.pragma_update(None, "foreign_keys", true)?;
@@ -143,12 +197,17 @@ impl Store {
                 )));
             }
         }
-        Ok(Store { conn })
+        Ok(Store { conn, read_only })
     }
 
     /// Runs `f` in one IMMEDIATE transaction: it commits only if `f`
     /// succeeds, so a refused command changes nothing.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.read_only {
+            return Err(Error::storage(
+                "the database is read-only for this user (no write permission on its file or its directory); it can be read and checked, not changed",
+            ));
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let tx = Tx { tx, matrix: OnceCell::new() };
         let out = f(&tx)?;
@@ -164,6 +223,54 @@ impl Store {
         tx.tx.finish()?;
         Ok(out)
     }
+}
+
+/// Opens a read-only WAL database whose `-shm` index does not exist and cannot
+/// be created (its directory is not writable by this user). SQLite can read
+/// such a database only when the `-shm` and `-wal` exist, when it may create
+/// them, or with `immutable=1` (<https://sqlite.org/wal.html#readonly>).
+/// `readonly_shm` needs an existing `-shm`, so it does not help here.
+/// Immutable is correct only when the main file holds every committed
+/// change, that is when there is no `-wal` with frames in it: a clean close
+/// checkpoints the log and removes both files. With a non-empty `-wal` and no
+/// `-shm`, reading the file alone would silently miss committed changes, so
+/// that case is refused. Immutable also takes no locks: a writer that starts
+/// while a read is under way could checkpoint under it, a window as short as
+/// one command, accepted because the alternative is not reading at all.
+fn immutable(path: &Path) -> Result<Connection> {
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    if std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0) {
+        return Err(Error::storage(
+            "the database is read-only for this user and its write-ahead log holds changes that only a user who can write its directory can recover",
+        ));
+    }
+    let uri = format!("file:{}?immutable=1", uri_path(path));
+    let conn = Connection::open_with_flags(
+        uri,
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    user_version(&conn)?;
+    Ok(conn)
+}
+
+/// A path as the path of a `file:` URI: every byte but unreserved ones and
+/// `/` percent-encoded (RFC 3986), so `?`, `#` and `%` in a name stay literal.
+fn uri_path(path: &Path) -> String {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 fn user_version(conn: &Connection) -> Result<usize> {
@@ -376,26 +483,128 @@ impl Store {
         Ok(SqliteChecks { integrity, foreign_key_violations })
     }
 
-    /// Copies the database to `dest` through SQLite's online backup API, in
-    /// one step under one read snapshot, so writers elsewhere are not
-    /// stopped and the copy is consistent.
-    pub fn backup_to(&self, dest: &Path) -> Result<()> {
-        let located = |e: rusqlite::Error| {
-            Error::storage(format!(
-                "cannot back up to {}: {}",
-                dest.display(),
-                Error::from(e).message
-            ))
+    /// Copies the database through SQLite's online backup API, in one step
+    /// under one read snapshot (writers elsewhere are not stopped and the
+    /// copy is consistent), into a temporary file beside `dest`, switched
+    /// out of WAL so that it is one self-contained file. Refuses (conflict)
+    /// a `dest` that exists and is neither empty nor a raci database, reading
+    /// only its header. [`BackupFile::replace`] then renames it into place.
+    pub fn backup_to(&self, dest: &Path) -> Result<BackupFile> {
+        let located = |e: Error| {
+            Error::storage(format!("cannot back up to {}: {}", dest.display(), e.message))
         };
-        let mut target = Connection::open(dest).map_err(located)?;
-        target.busy_timeout(BUSY_TIMEOUT).map_err(located)?;
-        let backup = rusqlite::backup::Backup::new(&self.conn, &mut target).map_err(located)?;
-        match backup.step(-1).map_err(located)? {
-            rusqlite::backup::StepResult::Done => Ok(()),
-            other => Err(Error::storage(format!(
-                "the backup to {} did not finish ({other:?}); try again",
-                dest.display()
-            ))),
+        refuse_foreign_destination(dest)?;
+        let dir = match dest.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let temp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| located(e.into()))?
+            .into_temp_path();
+        let mut target = Connection::open(&temp).map_err(|e| located(e.into()))?;
+        target.busy_timeout(BUSY_TIMEOUT).map_err(|e| located(e.into()))?;
+        {
+            let backup = rusqlite::backup::Backup::new(&self.conn, &mut target)
+                .map_err(|e| located(e.into()))?;
+            match backup.step(-1).map_err(|e| located(e.into()))? {
+                rusqlite::backup::StepResult::Done => {}
+                other => {
+                    return Err(Error::storage(format!(
+                        "the backup to {} did not finish ({other:?}); try again",
+                        dest.display()
+                    )));
+                }
+            }
+        }
+        // The copy carries the source's WAL flag in its header: a backup
+        // is one file, readable without a -wal or -shm beside it.
+        target
+            .pragma_update_and_check(None, "journal_mode", "DELETE", |_| Ok(()))
+            .map_err(|e| located(e.into()))?;
+        target.close().map_err(|(_, e)| located(e.into()))?;
+        Ok(BackupFile { temp, dest: dest.to_path_buf() })
+    }
+}
+
+/// A finished backup in its temporary file beside its destination; dropped
+/// without [`BackupFile::replace`], the temporary file is removed.
+pub struct BackupFile {
+    temp: tempfile::TempPath,
+    dest: std::path::PathBuf,
+}
+
+impl BackupFile {
+    /// The temporary copy, to check before it replaces anything.
+    pub fn path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Renames the copy over the destination (a hard link to the old file
+    /// keeps the old file), removing the destination's stale `-wal`, `-shm`
+    /// and `-journal` first and after, so that SQLite cannot replay them
+    /// into the copy.
+    pub fn replace(self) -> Result<()> {
+        let dest = self.dest;
+        let located = |e: std::io::Error| {
+            Error::storage(format!("cannot back up to {}: {e}", dest.display()))
+        };
+        remove_side_files(&dest).map_err(located)?;
+        self.temp.persist(&dest).map_err(|e| located(e.error))?;
+        remove_side_files(&dest).map_err(located)?;
+        if let Some(dir) = dest.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Make the rename durable; a directory that cannot be synced is no error.
+            let _ = std::fs::File::open(dir).and_then(|d| d.sync_all());
+        }
+        Ok(())
+    }
+}
+
+/// Removes a database's `-wal`, `-shm` and `-journal`, where they exist.
+fn remove_side_files(db: &Path) -> std::io::Result<()> {
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let mut side = db.as_os_str().to_owned();
+        side.push(suffix);
+        match std::fs::remove_file(&side) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
+            _ => {}
         }
     }
+    Ok(())
+}
+
+/// Refuses a backup destination that exists and is not empty and not a raci
+/// database: the SQLite header and, at offset 68, raci's application_id. Only
+/// reads its first 100 bytes, so the file is left exactly as it was.
+fn refuse_foreign_destination(dest: &Path) -> Result<()> {
+    use std::io::Read;
+    let mut header = Vec::with_capacity(100);
+    match std::fs::File::open(dest) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(Error::storage(format!("cannot back up to {}: {e}", dest.display())));
+        }
+        Ok(file) => {
+            if file.metadata()?.is_dir() {
+                return Err(Error::bad_input(format!(
+                    "{} is a directory; expected a file path for the backup",
+                    dest.display()
+                )));
+            }
+            file.take(100).read_to_end(&mut header)?;
+        }
+    }
+    let raci = header.len() == 100
+        && header.starts_with(b"SQLite format 3\0")
+        && header[68..72] == APPLICATION_ID.to_be_bytes()[4..];
+    if header.is_empty() || raci {
+        return Ok(());
+    }
+    Err(Error::conflict(format!(
+        "{} exists and is not a raci database; it was left untouched, back up to a new file, an empty one or an older backup",
+        dest.display()
+    )))
 }

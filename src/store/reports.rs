@@ -144,7 +144,7 @@ impl Tx<'_> {
              JOIN installation i ON i.id = e.installation_id
              LEFT JOIN inbox_read r ON r.handle = ?1 AND r.event_id = e.id
              WHERE e.task IN (SELECT value FROM json_each(?2))
-               AND (?3 IS NULL OR i.subscriber = ?3 COLLATE NOCASE)
+               AND (?3 IS NULL OR i.subscriber = ?3 COLLATE raci_fold)
              ORDER BY read, e.id DESC",
         )?;
         let rows = stmt.query_map(params![handle, keys, subscriber], |r| {

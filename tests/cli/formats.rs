@@ -68,6 +68,7 @@ fn csv_and_table_carry_the_same_rows_as_json() {
 #[test]
 fn an_empty_list_still_prints_its_header() {
     let env = TestEnv::new();
+    env.ok(&["init"]);
     assert_eq!(
         env.ok(&["installation", "list", "--format", "csv"]).trim(),
         "id,subscriber,appliance_id,created_at"

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod files;
 mod formats;
 mod help;
 mod html;
@@ -14,3 +15,4 @@ mod refusals;
 mod reliability;
 mod reports;
 mod storage;
+mod text;

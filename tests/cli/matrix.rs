@@ -33,6 +33,7 @@ fn letters(cell: &str) -> Vec<String> {
 #[test]
 fn matrix_json_equals_the_seed_table() {
     let env = TestEnv::new();
+    env.ok(&["init"]);
     let matrix = env.json(&["matrix"]);
     let rows = matrix.as_array().expect("array");
     let seed = seed_rows();
@@ -68,6 +69,7 @@ fn matrix_json_equals_the_seed_table() {
 #[test]
 fn matrix_table_shows_the_seed_cells_under_the_vendors_name() {
     let env = TestEnv::new();
+    env.ok(&["init"]);
     let table = env.ok(&["matrix"]);
     assert!(table.contains("Auth0"), "{table}");
     for [title, vendor, subscriber, _] in seed_rows() {
@@ -80,6 +82,7 @@ fn matrix_table_shows_the_seed_cells_under_the_vendors_name() {
 #[test]
 fn matrix_csv_joins_letters_with_plus() {
     let env = TestEnv::new();
+    env.ok(&["init"]);
     let csv = env.ok(&["matrix", "--format", "csv"]);
     let mut lines = csv.lines();
     assert_eq!(lines.next(), Some("task,title,vendor,subscriber,notes"));

@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use crate::common::TestEnv;
 
 #[test]
-fn reads_and_init_create_the_database_and_its_directory() {
+fn init_creates_the_database_and_its_directory_and_reads_do_not() {
     let env = TestEnv::new();
     let nested = env.dir().join("a/b/raci.db");
     let run = env
@@ -15,8 +15,10 @@ fn reads_and_init_create_the_database_and_its_directory() {
         .expect("runs");
     assert!(run.status.success());
     assert!(nested.exists());
+    env.refused(&["installation", "list"], 6);
+    assert!(!env.db().exists());
+    env.ok(&["init"]);
     env.ok(&["installation", "list"]);
-    assert!(env.db().exists());
     env.ok(&["init"]);
 }
 
