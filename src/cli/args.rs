@@ -37,6 +37,7 @@ Environment:
   RACI_AS               the person acting (as --as)
   RACI_NOW              an RFC 3339 time that stands in for the clock
   RACI_BUSY_TIMEOUT_MS  how long to wait for another writer (default 5000)
+  COLUMNS               the width tables fit (default: the terminal's, when printing to one)
   NO_COLOR              no colour in tables";
 
 /// Track managed-appliance installations through their RACI matrix.
@@ -71,6 +72,10 @@ pub struct Cli {
     /// How reads are printed, and what writes recorded
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Tables: every column, nothing truncated, full timestamps (on a terminal, tables otherwise fit its width)
+    #[arg(long, global = true)]
+    pub wide: bool,
 
     #[command(subcommand)]
     pub command: Command,

@@ -31,6 +31,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         Ok(cli) => cli,
         Err(e) => return clap_outcome(e, out),
     };
+    output::set_layout(output::Layout { columns: columns(), wide: cli.wide });
     let ctx = Context {
         now: now()?,
         acting: cli.acting.clone(),
@@ -122,6 +123,11 @@ fn busy_timeout() -> Result<std::time::Duration> {
     }
 }
 
+/// `COLUMNS`, where set to a width: the width tables fit.
+fn columns() -> Option<u16> {
+    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()).filter(|c| *c > 0)
+}
+
 /// The account of this process's real user ID; never an environment variable.
 fn os_user() -> Option<String> {
     nix::unistd::User::from_uid(nix::unistd::getuid()).ok().flatten().map(|u| u.name)
@@ -178,7 +184,14 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
         Command::Task(command) => onboarding::task(command, ctx, store, io),
         Command::Checklist(command) => onboarding::checklist(command, ctx, store, io),
         Command::Handover(command) => onboarding::handover(command, ctx, store, io),
-        Command::Log { id } => io.rows(&reads::log(store, id.as_str())?),
+        // One installation's log: its ID and the actors' party and role are
+        // what a narrow terminal can spare.
+        Command::Log { id } => output::rows_giving_up(
+            io.format,
+            &reads::log(store, id.as_str())?,
+            &["installation", "role", "party", "from", "id"],
+            io.out,
+        ),
         Command::Update(command) => operations::update(command, ctx, store, io),
         Command::Backups(command) => operations::backups(command, ctx, store, io),
         Command::Ticket(command) => operations::ticket(command, ctx, store, io),

@@ -26,7 +26,10 @@ pub(super) fn matrix(store: &mut Store, io: Io<'_>) -> Result<()> {
         "Notes",
     ]);
     for t in &matrix.tasks {
-        table.add_row([&t.key, &t.title, &t.vendor_cell, &t.subscriber_cell, &t.notes]);
+        output::add_row(
+            &mut table,
+            [&t.key, &t.title, &t.vendor_cell, &t.subscriber_cell, &t.notes],
+        );
     }
     output::table(&table, io.out)
 }

@@ -87,3 +87,63 @@ fn writes_print_what_they_recorded() {
         env.ok(&["task", "comment", "acme-prod", "infrastructure", "VMs ordered", "--as", "ian"]);
     assert!(text.contains("acme-prod infrastructure: comment — VMs ordered"), "{text}");
 }
+
+/// On a terminal (here: `COLUMNS`), tables fit the width: one line per row,
+/// no line longer than the width, dates instead of timestamps; `--wide`
+/// shows everything.
+#[test]
+fn tables_fit_80_and_120_columns() {
+    let env = TestEnv::with_people_and_installations();
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
+    env.ok(&[
+        "task",
+        "comment",
+        "acme-prod",
+        "infrastructure",
+        &"a long comment that would wrap a cell over several lines ".repeat(3),
+        "--as",
+        "ian",
+    ]);
+    let reads: [&[&str]; 4] = [
+        &["status", "acme-prod"],
+        &["report", "outstanding"],
+        &["log", "acme-prod"],
+        &["inbox", "--as", "carol"],
+    ];
+    for columns in ["80", "120"] {
+        let mut shown = String::new();
+        for args in reads {
+            let json = env.json(args);
+            let run = env.command(args).env("COLUMNS", columns).output().expect("runs");
+            let text = String::from_utf8_lossy(&run.stdout).into_owned();
+            let width: usize = columns.parse().expect("width");
+            for line in text.lines() {
+                assert!(line.chars().count() <= width, "{args:?} at {columns}: {line:?}");
+                assert!(!line.contains("T09:00:00Z"), "a full timestamp at {columns}: {line}");
+            }
+            // One line per row: the header, then the rows (status also has a
+            // title line).
+            let rows = match json.get("tasks") {
+                Some(tasks) => tasks.as_array().map_or(0, Vec::len) + 1,
+                None => json.as_array().map_or(0, Vec::len),
+            };
+            assert_eq!(text.lines().count(), rows + 1, "{args:?} at {columns}:\n{text}");
+            shown.push_str(&format!("$ raci {}\n{text}", args.join(" ")));
+        }
+        insta::assert_snapshot!(format!("tables_at_{columns}"), shown);
+    }
+    let wide =
+        env.command(&["log", "acme-prod", "--wide"]).env("COLUMNS", "80").output().expect("runs");
+    let wide = String::from_utf8_lossy(&wide.stdout).into_owned();
+    assert!(wide.contains("2026-11-02T09:00:00Z"), "{wide}");
+    assert!(
+        wide.contains(
+            &"a long comment that would wrap a cell over several lines "
+                .repeat(3)
+                .trim()
+                .to_string()
+        ),
+        "{wide}"
+    );
+    assert!(wide.lines().any(|l| l.chars().count() > 80), "--wide does not cut: {wide}");
+}
