@@ -166,7 +166,7 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
         Command::Task(command) => onboarding::task(command, ctx, store, io),
         Command::Checklist(command) => onboarding::checklist(command, ctx, store, io),
         Command::Handover(command) => onboarding::handover(command, ctx, store, io),
-        Command::Log { id } => io.rows(&reads::log(store, id.as_str())?),
+        Command::Log { id } => io.rows(&reads::log(store, ctx, id.as_str())?),
         Command::Update(command) => operations::update(command, ctx, store, io),
         Command::Backups(command) => operations::backups(command, ctx, store, io),
         Command::Ticket(command) => operations::ticket(command, ctx, store, io),
