@@ -156,10 +156,11 @@ pub fn may_manage_person(actor: &Person, target: &Target<'_>) -> Decision {
         )),
         (Org::Subscriber(_), Org::Subscriber(_)) if target.exists => Decision::Hidden,
         (Org::Subscriber(_), other) => Decision::Refused(format!(
-            "{} administers {} and manages only its people; {} would be of {}",
+            "{} administers {} and manages only its people; {} {} of {}",
             actor.handle,
             own.describe(),
             target.handle,
+            if target.exists { "is" } else { "would be" },
             other.describe()
         )),
         (Org::Vendor, Org::Vendor) => Decision::Allowed,

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod authority;
 mod formats;
 mod help;
 mod html;
