@@ -32,15 +32,15 @@ fn benches(c: &mut Criterion) {
     let path = dir.path().join("bench.db");
     let mut store = Store::open(&path, IfMissing::Create).expect("open");
     let started = std::time::Instant::now();
-    raci::app::demo::demo(&mut store, ctx(None).now, INSTALLATIONS, &mut |_, _| {}).expect("demo");
+    raci::app::demo::demo(&mut store, &ctx(None), INSTALLATIONS, &mut |_, _| {}).expect("demo");
     eprintln!("demo --installations {INSTALLATIONS}: {:.1} s", started.elapsed().as_secs_f64());
 
     let mut group = c.benchmark_group("10k");
     group.sample_size(20).measurement_time(Duration::from_secs(10));
     group.bench_function("report outstanding --party subscriber (json to a sink)", |b| {
         b.iter(|| {
-            let rows = report::outstanding(&mut store, &ctx(None), Some(Party::Subscriber), None)
-                .expect("report");
+            let filter = report::Filter { party: Some(Party::Subscriber), ..Default::default() };
+            let rows = report::outstanding(&mut store, &ctx(None), &filter).expect("report");
             output::rows(Format::Json, &rows, &mut std::io::sink()).expect("render");
             black_box(rows.len())
         })

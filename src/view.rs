@@ -12,6 +12,8 @@ use crate::store::{BackupRow, CycleRow, Event, Installation, Person, TicketRow};
 #[derive(Debug, Default, Serialize)]
 pub struct StatusView {
     pub installation: String,
+    /// Retired: no more changes, and out of every report.
+    pub retired: bool,
     pub subscriber: String,
     pub appliance_id: Option<String>,
     pub tasks: Vec<TaskView>,
@@ -39,6 +41,7 @@ pub struct InstallationView {
     pub subscriber: String,
     pub appliance_id: Option<String>,
     pub created_at: String,
+    pub retired: bool,
 }
 
 impl From<Installation> for InstallationView {
@@ -48,6 +51,7 @@ impl From<Installation> for InstallationView {
             subscriber: i.subscriber,
             appliance_id: i.appliance_id,
             created_at: i.created_at,
+            retired: i.retired,
         }
     }
 }
@@ -60,6 +64,10 @@ pub struct PersonView {
     pub role: Option<Role>,
     pub subscriber: Option<String>,
     pub email: Option<String>,
+    /// Administers their organisation.
+    pub admin: bool,
+    /// Deactivated people keep their history but can no longer act.
+    pub active: bool,
     pub login: Option<String>,
 }
 
@@ -72,6 +80,8 @@ impl From<Person> for PersonView {
             role: Some(p.role),
             subscriber: p.subscriber,
             email: p.email,
+            admin: p.admin,
+            active: p.active,
             login: p.login,
         }
     }

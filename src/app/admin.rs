@@ -1,12 +1,16 @@
-//! Administration: people and installations. These record the acting person
-//! when one is given and do not require one.
+//! Administration: people and installations, by active administrators
+//! (see `domain::authority` for who administers whom). The vendor's first
+//! administrator is added without one: the bootstrap.
 
-use super::{Context, Recorder, acting_if_given};
+use super::{
+    Context, Recorder, acting, acting_if_given, find_person, no_person, visible_installation,
+};
+use crate::domain::authority::{self, Org, Target};
 use crate::domain::ledger::Change;
 use crate::domain::values::{Id, Text};
 use crate::domain::{Party, Role};
 use crate::error::{Error, Result};
-use crate::store::{Event, Store, Tx};
+use crate::store::{Event, Person, Store, Tx};
 
 #[derive(Debug, Clone)]
 pub struct NewPerson {
@@ -18,6 +22,8 @@ pub struct NewPerson {
     pub subscriber: Option<Text>,
     /// The OS account the person must act from, if bound.
     pub login: Option<Id>,
+    /// An administrator of their organisation (always so in the bootstrap).
+    pub admin: bool,
 }
 
 impl NewPerson {
@@ -47,18 +53,24 @@ impl NewPerson {
             _ => {}
         }
         if let Some(email) = &self.email {
-            let ok = email.as_str().split_once('@').is_some_and(|(user, host)| {
-                !user.is_empty() && host.contains('.') && !email.as_str().contains(' ')
-            });
-            if !ok {
-                return Err(Error::bad_input(format!(
-                    "invalid email {:?}; expected an address like name@example.com",
-                    email.as_str()
-                )));
-            }
+            check_email(email)?;
         }
         Ok(())
     }
+}
+
+/// A plausible email address.
+fn check_email(email: &Text) -> Result<()> {
+    let ok = email.as_str().split_once('@').is_some_and(|(user, host)| {
+        !user.is_empty() && host.contains('.') && !email.as_str().contains(' ')
+    });
+    if !ok {
+        return Err(Error::bad_input(format!(
+            "invalid email {:?}; expected an address like name@example.com",
+            email.as_str()
+        )));
+    }
+    Ok(())
 }
 
 pub fn add_person(store: &mut Store, ctx: &Context, new: &NewPerson) -> Result<Vec<Event>> {
@@ -68,7 +80,24 @@ pub fn add_person(store: &mut Store, ctx: &Context, new: &NewPerson) -> Result<V
 /// [`add_person`] inside a transaction the caller holds.
 pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<Event>> {
     new.validate()?;
-    let actor = acting_if_given(tx, ctx)?;
+    let admins = tx.active_admins()?;
+    let (actor, admin) = if authority::bootstrapping(&admins) {
+        let actor = acting_if_given(tx, ctx)?;
+        authority::bootstrap_party(new.party)?;
+        (actor, true)
+    } else {
+        let (actor, _) = acting(tx, ctx)?;
+        let org = Org::new(new.party, new.subscriber.as_ref().map(Text::as_str));
+        let target = Target {
+            handle: new.handle.as_str(),
+            org,
+            exists: false,
+            org_has_admin: authority::has_admin(&admins, org, None),
+        };
+        authority::may_manage_person(&actor, &target)
+            .into_result(|| no_person(new.handle.as_str()))?;
+        (Some(actor), new.admin)
+    };
     if let Some(existing) = tx.person_like(new.handle.as_str())? {
         return Err(Error::conflict(format!(
             "person {existing:?} already exists (handles are unique ignoring case); choose another handle than {:?}",
@@ -83,13 +112,173 @@ pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<
         email: new.email.as_ref().map(Text::to_string),
         subscriber: new.subscriber.as_ref().map(Text::to_string),
         login: new.login.as_ref().map(Id::to_string),
-        admin: false,
+        admin,
     };
     let mut rec = Recorder::new(ctx, actor.as_ref());
     rec.record(tx, None, "person-add", Some(change), |e| {
-        e.note = Some(format!("{} ({} {})", new.handle, new.party, new.role));
+        let admin = if admin { ", administrator" } else { "" };
+        e.note = Some(format!("{} ({} {}){admin}", new.handle, new.party, new.role));
     })?;
     Ok(rec.finish())
+}
+
+/// The administrator who may manage the existing person `handle`, and that
+/// person. In the bootstrap (no active vendor administrator), the vendor's
+/// people are managed without one, as the first one could be added.
+fn manage_existing(tx: &Tx<'_>, ctx: &Context, handle: &str) -> Result<(Option<Person>, Person)> {
+    let admins = tx.active_admins()?;
+    if authority::bootstrapping(&admins) && ctx.acting.is_none() {
+        let target = find_person(tx, handle)?;
+        authority::bootstrap_party(target.party)?;
+        return Ok((None, target));
+    }
+    let (actor, _) = acting(tx, ctx)?;
+    // Someone who administers nothing learns nothing about who exists.
+    authority::administrator(&actor).into_result(|| no_person(handle))?;
+    let target = find_person(tx, handle)?;
+    let org = Org::of(&target);
+    let facts = Target {
+        handle,
+        org,
+        exists: true,
+        org_has_admin: authority::has_admin(&admins, org, None),
+    };
+    authority::may_manage_person(&actor, &facts).into_result(|| no_person(handle))?;
+    Ok((Some(actor), target))
+}
+
+/// One `raci person set`: the fields given change, the others stay.
+#[derive(Debug, Clone)]
+pub struct PersonChange {
+    pub handle: Id,
+    pub role: Option<Role>,
+    pub admin: Option<bool>,
+    pub name: Option<Text>,
+    pub email: Option<Text>,
+    /// `Some(None)` removes the login binding.
+    pub login: Option<Option<Id>>,
+}
+
+pub fn set_person(store: &mut Store, ctx: &Context, req: &PersonChange) -> Result<Vec<Event>> {
+    store.write(|tx| set_person_in(tx, ctx, req))
+}
+
+/// [`set_person`] inside a transaction the caller holds.
+pub fn set_person_in(tx: &Tx<'_>, ctx: &Context, req: &PersonChange) -> Result<Vec<Event>> {
+    if req.role.is_none()
+        && req.admin.is_none()
+        && req.name.is_none()
+        && req.email.is_none()
+        && req.login.is_none()
+    {
+        return Err(Error::bad_input(
+            "nothing to change; give a role, the admin flag, a name, an email or a login",
+        ));
+    }
+    if let Some(email) = &req.email {
+        check_email(email)?;
+    }
+    let (actor, target) = manage_existing(tx, ctx, req.handle.as_str())?;
+    let role = req.role.unwrap_or(target.role);
+    authority::check_role(&target, role)?;
+    let admin = req.admin.unwrap_or(target.admin);
+    if !admin {
+        authority::may_step_down(&target, &tx.active_admins()?, "lose admin")?;
+    }
+    let change = Change::PersonSet {
+        handle: target.handle.clone(),
+        role,
+        admin,
+        name: req.name.as_ref().map(Text::to_string).or(target.name.clone()),
+        email: req.email.as_ref().map(Text::to_string).or(target.email.clone()),
+        login: match &req.login {
+            Some(login) => login.as_ref().map(Id::to_string),
+            None => target.login.clone(),
+        },
+    };
+    let mut said = Vec::new();
+    if role != target.role {
+        said.push(format!("role {} (was {})", role, target.role));
+    }
+    if admin != target.admin {
+        said.push(if admin { "administrator".into() } else { "no longer administrator".into() });
+    }
+    if let Some(name) = &req.name {
+        said.push(format!("name {name}"));
+    }
+    if let Some(email) = &req.email {
+        said.push(format!("email {email}"));
+    }
+    match &req.login {
+        Some(Some(login)) => said.push(format!("login {login}")),
+        Some(None) => said.push("no login".into()),
+        None => {}
+    }
+    let mut rec = Recorder::new(ctx, actor.as_ref());
+    rec.record(tx, None, "person-set", Some(change), |e| {
+        e.note = Some(match said.is_empty() {
+            true => format!("{}: unchanged", target.handle),
+            false => format!("{}: {}", target.handle, said.join(", ")),
+        });
+    })?;
+    Ok(rec.finish())
+}
+
+pub fn deactivate_person(
+    store: &mut Store,
+    ctx: &Context,
+    handle: &Id,
+    reason: &Text,
+) -> Result<Vec<Event>> {
+    store.write(|tx| {
+        let (actor, target) = need_admin(manage_existing(tx, ctx, handle.as_str())?)?;
+        if !target.active {
+            return Err(Error::conflict(format!("{} is already deactivated", target.handle)));
+        }
+        authority::may_step_down(&target, &tx.active_admins()?, "be deactivated")?;
+        let change =
+            Change::PersonDeactivated { handle: target.handle.clone(), reason: reason.to_string() };
+        let mut rec = Recorder::new(ctx, Some(&actor));
+        rec.record(tx, None, "person-deactivate", Some(change), |e| {
+            e.note = Some(format!("{}: {reason}", target.handle));
+        })?;
+        Ok(rec.finish())
+    })
+}
+
+pub fn reactivate_person(store: &mut Store, ctx: &Context, handle: &Id) -> Result<Vec<Event>> {
+    store.write(|tx| {
+        let (actor, target) = need_admin(manage_existing(tx, ctx, handle.as_str())?)?;
+        if target.active {
+            return Err(Error::conflict(format!(
+                "{} is active; nothing to reactivate",
+                target.handle
+            )));
+        }
+        let change = Change::PersonReactivated { handle: target.handle.clone() };
+        let mut rec = Recorder::new(ctx, Some(&actor));
+        rec.record(tx, None, "person-reactivate", Some(change), |e| {
+            e.note = Some(target.handle.clone());
+        })?;
+        Ok(rec.finish())
+    })
+}
+
+/// Deactivating and reactivating always name an administrator, bootstrap or not.
+fn need_admin((actor, target): (Option<Person>, Person)) -> Result<(Person, Person)> {
+    match actor {
+        Some(actor) => Ok((actor, target)),
+        None => Err(Error::bad_input(
+            "this command needs to know who is acting; pass --as HANDLE or set RACI_AS",
+        )),
+    }
+}
+
+/// The acting vendor administrator, for installations.
+fn installation_admin(tx: &Tx<'_>, ctx: &Context) -> Result<Person> {
+    let (actor, _) = acting(tx, ctx)?;
+    authority::may_manage_installations(&actor).into_result(|| no_person(&actor.handle))?;
+    Ok(actor)
 }
 
 #[derive(Debug, Clone)]
@@ -113,9 +302,50 @@ pub fn add_installation_in(
     ctx: &Context,
     new: &NewInstallation,
 ) -> Result<Vec<Event>> {
-    let actor = acting_if_given(tx, ctx)?;
-    let mut rec = Recorder::new(ctx, actor.as_ref());
+    let actor = installation_admin(tx, ctx)?;
+    let mut rec = Recorder::new(ctx, Some(&actor));
     insert_installation(tx, &mut rec, new)?;
+    Ok(rec.finish())
+}
+
+/// Retires an installation (`reason` given) or unretires it (`None`).
+pub fn retire_installation(
+    store: &mut Store,
+    ctx: &Context,
+    id: &Id,
+    reason: Option<&Text>,
+) -> Result<Vec<Event>> {
+    store.write(|tx| retire_installation_in(tx, ctx, id, reason))
+}
+
+/// [`retire_installation`] inside a transaction the caller holds.
+pub fn retire_installation_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    id: &Id,
+    reason: Option<&Text>,
+) -> Result<Vec<Event>> {
+    let (actor, _) = acting(tx, ctx)?;
+    let inst = visible_installation(tx, Some(&actor), id.as_str())?;
+    authority::may_manage_installations(&actor).into_result(|| no_person(&actor.handle))?;
+    let retire = reason.is_some();
+    if inst.retired == retire {
+        return Err(Error::conflict(format!(
+            "installation {} is {}",
+            inst.id,
+            if retire { "already retired" } else { "not retired; nothing to unretire" }
+        )));
+    }
+    let (action, change) = match reason {
+        Some(reason) => {
+            ("installation-retire", Change::InstallationRetired { reason: reason.to_string() })
+        }
+        None => ("installation-unretire", Change::InstallationUnretired),
+    };
+    let mut rec = Recorder::new(ctx, Some(&actor));
+    rec.record(tx, Some(&inst.id), action, Some(change), |e| {
+        e.note = reason.map(Text::to_string);
+    })?;
     Ok(rec.finish())
 }
 
@@ -148,8 +378,8 @@ pub fn import_installations(
     })?;
     let rows = parse_import(file, path)?;
     store.write(|tx| {
-        let actor = acting_if_given(tx, ctx)?;
-        let mut rec = Recorder::new(ctx, actor.as_ref());
+        let actor = installation_admin(tx, ctx)?;
+        let mut rec = Recorder::new(ctx, Some(&actor));
         for (line, new) in &rows {
             insert_installation(tx, &mut rec, new).map_err(|e| {
                 Error::new(
@@ -250,6 +480,7 @@ mod tests {
             email: None,
             subscriber: Some("Acme".parse().expect("text")),
             login: None,
+            admin: false,
         };
         let err = store
             .write(|tx| add_person_in(tx, &ctx, &vendor_with_subscriber))

@@ -5,13 +5,15 @@
 use chrono::{DateTime, Duration, Utc};
 
 use super::Context;
-use super::admin::{NewInstallation, NewPerson, add_installation_in, add_person_in};
+use super::admin::{
+    NewInstallation, NewPerson, PersonChange, add_installation_in, add_person_in, set_person_in,
+};
 use super::operations::{
     NewTicket, cycle_action_in, open_ticket_in, record_backup_in, start_cycle_in,
 };
 use super::tasks::{HandoverRecord, ItemStep, TaskStep, record_handover_in, set_item_in, step_in};
 use crate::domain::operations::{CycleAction, Environment, Severity, Step, TicketAction};
-use crate::domain::rules::{Topic, Verb};
+use crate::domain::rules::{self, Topic, Verb};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, Role};
 use crate::error::{Error, Result};
@@ -141,14 +143,19 @@ impl History<'_, '_> {
 
 /// Fills the database with `count` sample installations (skipping any that
 /// exist), calling `progress` after each. Returns how many were added.
+///
+/// On a database with no people, or only the demo's own, it needs no acting
+/// person: `ada.cse` becomes the vendor's administrator through the
+/// bootstrap. Otherwise the acting person (a vendor administrator) adds it.
 pub fn demo(
     store: &mut Store,
-    now: DateTime<Utc>,
+    ctx: &Context,
     count: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<usize> {
+    let now = ctx.now;
     store.write(|tx| {
-        people(tx, now)?;
+        people(tx, ctx)?;
         let mut added = 0;
         for i in 0..count {
             let (name, slug) = SUBSCRIBERS[i % SUBSCRIBERS.len()];
@@ -163,51 +170,114 @@ pub fn demo(
     })
 }
 
-fn people(tx: &Tx<'_>, now: DateTime<Utc>) -> Result<()> {
-    let ctx = Context { now, acting: None, os_user: None };
-    let add = |handle: &str,
-               party: Party,
-               role: Role,
-               name: &str,
-               subscriber: Option<&str>|
-     -> Result<()> {
-        if let Some(p) = tx.person(handle)? {
-            if p.party == party && p.role == role && p.subscriber.as_deref() == subscriber {
-                return Ok(());
-            }
+/// One of the demo's people: handle, party, role, name, subscriber, admin.
+type Sample = (String, Party, Role, String, Option<&'static str>, bool);
+
+fn sample_people() -> Vec<Sample> {
+    let mut people = vec![
+        (
+            CSE.into(),
+            Party::Vendor,
+            Role::CustomerSuccessEngineer,
+            "Ada Lovelace".into(),
+            None,
+            true,
+        ),
+        (SUPPORT.into(), Party::Vendor, Role::SupportEngineer, "Linus Support".into(), None, false),
+    ];
+    for (name, slug) in SUBSCRIBERS {
+        people.push((
+            format!("{slug}.infra"),
+            Party::Subscriber,
+            Role::InfrastructureEngineer,
+            format!("{name} infrastructure"),
+            Some(name),
+            true,
+        ));
+        people.push((
+            format!("{slug}.dev"),
+            Party::Subscriber,
+            Role::ApplicationDeveloper,
+            format!("{name} developer"),
+            Some(name),
+            false,
+        ));
+    }
+    people
+}
+
+/// The demo's people, each added (or made an administrator) by whoever
+/// administers them: `ada.cse` the vendor's, each subscriber's
+/// infrastructure engineer their subscriber's.
+fn people(tx: &Tx<'_>, ctx: &Context) -> Result<()> {
+    let sample = sample_people();
+    for (handle, party, role, _, subscriber, _) in &sample {
+        let Some(p) = tx.person(handle)? else { continue };
+        let same_org = match (&p.subscriber, subscriber) {
+            (Some(a), Some(b)) => rules::same_subscriber(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        if p.party != *party || p.role != *role || !same_org {
             return Err(Error::conflict(format!(
                 "the demo needs {handle} as {party} {role}{}, but that handle is taken by someone else; use another --db for the demo",
                 subscriber.map(|s| format!(" of {s}")).unwrap_or_default()
             )));
         }
-        let new = NewPerson {
-            handle: id(handle)?,
-            party,
-            role,
-            name: Some(text(name)?),
-            email: Some(text(&format!("{handle}@example.com"))?),
-            subscriber: subscriber.map(text).transpose()?,
-            login: None,
-        };
-        add_person_in(tx, &ctx, &new).map(drop)
+        if !p.active {
+            return Err(Error::conflict(format!(
+                "the demo needs {handle}, who has been deactivated; reactivate them or use another --db for the demo"
+            )));
+        }
+    }
+    if ctx.acting.is_none()
+        && let Some(other) =
+            tx.persons()?.into_iter().find(|p| !sample.iter().any(|s| s.0 == p.handle))
+    {
+        return Err(Error::bad_input(format!(
+            "the database has people of its own (such as {}), so the demo needs to know which vendor administrator adds its people; pass --as HANDLE",
+            other.handle
+        )));
+    }
+    let as_person = |who: &str| -> Result<Context> {
+        Ok(Context { now: ctx.now, acting: Some(id(who)?), os_user: None })
     };
-    add(CSE, Party::Vendor, Role::CustomerSuccessEngineer, "Ada Lovelace", None)?;
-    add(SUPPORT, Party::Vendor, Role::SupportEngineer, "Linus Support", None)?;
-    for (name, slug) in SUBSCRIBERS {
-        add(
-            &format!("{slug}.infra"),
-            Party::Subscriber,
-            Role::InfrastructureEngineer,
-            &format!("{name} infrastructure"),
-            Some(name),
-        )?;
-        add(
-            &format!("{slug}.dev"),
-            Party::Subscriber,
-            Role::ApplicationDeveloper,
-            &format!("{name} developer"),
-            Some(name),
-        )?;
+    for (handle, party, role, name, subscriber, admin) in sample {
+        // The vendor's administrator of the demo comes first, through the
+        // bootstrap or from the acting person; then it adds the others.
+        let by = match (party, subscriber) {
+            _ if handle == CSE => ctx.clone(),
+            (Party::Subscriber, Some(_)) if !admin => as_person(&handle.replace(".dev", ".infra"))?,
+            _ => as_person(CSE)?,
+        };
+        match tx.person(&handle)? {
+            None => {
+                let new = NewPerson {
+                    handle: id(&handle)?,
+                    party,
+                    role,
+                    name: Some(text(&name)?),
+                    email: Some(text(&format!("{handle}@example.com"))?),
+                    subscriber: subscriber.map(text).transpose()?,
+                    login: None,
+                    admin,
+                };
+                add_person_in(tx, &by, &new)?;
+            }
+            // From a database of before administrators: make them one.
+            Some(p) if admin && !p.admin => {
+                let change = PersonChange {
+                    handle: id(&handle)?,
+                    role: None,
+                    admin: Some(true),
+                    name: None,
+                    email: None,
+                    login: None,
+                };
+                set_person_in(tx, &by, &change)?;
+            }
+            Some(_) => {}
+        }
     }
     Ok(())
 }
@@ -239,7 +309,7 @@ fn installation_history(
         subscriber: text(name)?,
         appliance_id: Some(text(&format!("appliance{}", 100 + i))?),
     };
-    add_installation_in(tx, &Context { now: start, acting: None, os_user: None }, &new)?;
+    add_installation_in(tx, &Context { now: start, acting: Some(id(CSE)?), os_user: None }, &new)?;
     if stage == 0 {
         return Ok(());
     }

@@ -11,6 +11,7 @@ pub mod tasks;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
+use crate::domain::authority;
 use crate::domain::ledger::Change;
 use crate::domain::matrix::{Matrix, TaskDef};
 use crate::domain::rules::Actor;
@@ -51,6 +52,7 @@ fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
         ));
     };
     let person = acting_person(tx, ctx, handle.as_str())?;
+    authority::may_act(&person)?;
     let actor = Actor {
         handle: person.handle.clone(),
         party: person.party,
@@ -60,9 +62,21 @@ fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
     Ok((person, actor))
 }
 
-/// The acting person where one is optional (administration).
+/// The acting person where one is optional (the bootstrap): when given,
+/// they must be able to act.
 fn acting_if_given(tx: &Tx<'_>, ctx: &Context) -> Result<Option<Person>> {
-    ctx.acting.as_ref().map(|h| acting_person(tx, ctx, h.as_str())).transpose()
+    let person = ctx.acting.as_ref().map(|h| acting_person(tx, ctx, h.as_str())).transpose()?;
+    if let Some(p) = &person {
+        authority::may_act(p)?;
+    }
+    Ok(person)
+}
+
+/// Who is reading: the person named, if any, whose subscriber (for a
+/// subscriber's person) bounds what they see. Naming someone only narrows a
+/// read, so neither a login binding nor deactivation is checked here.
+pub(crate) fn viewer(tx: &Tx<'_>, ctx: &Context) -> Result<Option<Person>> {
+    ctx.acting.as_ref().map(|h| find_person(tx, h.as_str())).transpose()
 }
 
 /// The person acting, who must be this process's OS account if bound to one.
@@ -80,19 +94,38 @@ fn acting_person(tx: &Tx<'_>, ctx: &Context, handle: &str) -> Result<Person> {
 }
 
 fn find_person(tx: &Tx<'_>, handle: &str) -> Result<Person> {
-    tx.person(handle)?.ok_or_else(|| {
-        Error::not_found(format!(
-            "no person {handle:?}; `raci person list` shows who exists, `raci person add` adds one"
-        ))
-    })
+    tx.person(handle)?.ok_or_else(|| no_person(handle))
+}
+
+/// The answer for a person who does not exist, or is hidden from the actor.
+fn no_person(handle: &str) -> Error {
+    Error::not_found(format!(
+        "no person {handle:?}; `raci person list` shows who exists, `raci person add` adds one"
+    ))
 }
 
 pub(crate) fn find_installation(tx: &Tx<'_>, id: &str) -> Result<Installation> {
-    tx.installation(id)?.ok_or_else(|| {
-        Error::not_found(format!(
-            "no installation {id:?}; `raci installation list` shows the installations"
-        ))
-    })
+    tx.installation(id)?.ok_or_else(|| authority::no_installation(id))
+}
+
+/// An installation `viewer` may see; another subscriber's is answered as one
+/// that does not exist.
+pub(crate) fn visible_installation(
+    tx: &Tx<'_>,
+    viewer: Option<&Person>,
+    id: &str,
+) -> Result<Installation> {
+    match tx.installation(id)? {
+        Some(inst) if authority::sees(viewer, &inst.subscriber) => Ok(inst),
+        _ => Err(authority::no_installation(id)),
+    }
+}
+
+/// The installation a write by `actor` changes: one they see, not retired.
+fn writable_installation(tx: &Tx<'_>, actor: &Person, id: &str) -> Result<Installation> {
+    let inst = visible_installation(tx, Some(actor), id)?;
+    authority::may_write_to(&inst.id, inst.retired)?;
+    Ok(inst)
 }
 
 fn find_def<'m>(matrix: &'m Matrix, key: &str) -> Result<&'m TaskDef> {
@@ -137,6 +170,14 @@ impl<'a> Recorder<'a> {
             ..Event::default()
         };
         fill(&mut event);
+        // Every use case refuses a retired installation early; this is the
+        // backstop, so that no write can slip past.
+        if let Some(id) = installation
+            && !matches!(change, Some(Change::InstallationUnretired))
+            && let Some(inst) = tx.installation(id)?
+        {
+            authority::may_write_to(&inst.id, inst.retired)?;
+        }
         // The change first: the event refers to what it creates.
         if let Some(change) = &change {
             tx.apply_change(&event, change)?;

@@ -2,7 +2,9 @@
 //! command runs in one transaction with its audit event.
 
 use super::tasks::open_predecessors;
-use super::{Context, Recorder, acting, find_def, find_installation};
+use super::{
+    Context, Recorder, acting, find_def, viewer, visible_installation, writable_installation,
+};
 use crate::domain::ledger::Change;
 use crate::domain::operations::{
     self, CycleAction, CycleState, Environment, Severity, TicketAction, TicketState,
@@ -21,8 +23,7 @@ fn actor_on(
     installation: &Id,
 ) -> Result<(crate::store::Person, Actor, Installation)> {
     let (person, actor) = acting(tx, ctx)?;
-    let inst = find_installation(tx, installation.as_str())?;
-    rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
+    let inst = writable_installation(tx, &person, installation.as_str())?;
     Ok((person, actor, inst))
 }
 
@@ -134,9 +135,9 @@ pub fn cycle_action_in(
     Ok(rec.finish())
 }
 
-pub fn cycles(store: &mut Store, installation: &Id) -> Result<Vec<CycleView>> {
+pub fn cycles(store: &mut Store, ctx: &Context, installation: &Id) -> Result<Vec<CycleView>> {
     store.read(|tx| {
-        let inst = find_installation(tx, installation.as_str())?;
+        let inst = visible_installation(tx, viewer(tx, ctx)?.as_ref(), installation.as_str())?;
         Ok(tx.cycles(&inst.id)?.into_iter().map(CycleView::from).collect())
     })
 }
@@ -181,9 +182,9 @@ pub fn record_backup_in(
     Ok(rec.finish())
 }
 
-pub fn backups(store: &mut Store, installation: &Id) -> Result<Vec<BackupView>> {
+pub fn backups(store: &mut Store, ctx: &Context, installation: &Id) -> Result<Vec<BackupView>> {
     store.read(|tx| {
-        let inst = find_installation(tx, installation.as_str())?;
+        let inst = visible_installation(tx, viewer(tx, ctx)?.as_ref(), installation.as_str())?;
         Ok(tx.backups(&inst.id)?.into_iter().map(BackupView::from).collect())
     })
 }
@@ -283,9 +284,9 @@ pub fn ticket_action_in(
     Ok(rec.finish())
 }
 
-pub fn tickets(store: &mut Store, installation: &Id) -> Result<Vec<TicketView>> {
+pub fn tickets(store: &mut Store, ctx: &Context, installation: &Id) -> Result<Vec<TicketView>> {
     store.read(|tx| {
-        let inst = find_installation(tx, installation.as_str())?;
+        let inst = visible_installation(tx, viewer(tx, ctx)?.as_ref(), installation.as_str())?;
         Ok(tx.tickets(&inst.id)?.into_iter().map(TicketView::from).collect())
     })
 }

@@ -1,7 +1,8 @@
 //! Reads: status, the audit log, checklists, people, installations and the
 //! matrix. Each runs in one read transaction and returns views.
 
-use super::{Context, find_def, find_installation};
+use super::{Context, find_def, viewer, visible_installation};
+use crate::domain::authority;
 use crate::domain::matrix::Matrix;
 use crate::domain::operations::TicketState;
 use crate::domain::rules;
@@ -16,7 +17,7 @@ use crate::view::{
 /// Every task of one installation, with whose move it is.
 pub fn status(store: &mut Store, ctx: &Context, id: &str) -> Result<StatusView> {
     store.read(|tx| {
-        let inst = find_installation(tx, id)?;
+        let inst = visible_installation(tx, viewer(tx, ctx)?.as_ref(), id)?;
         let matrix = tx.matrix()?;
         let rows = tx.tasks(&inst.id)?;
         let cycles = tx
@@ -36,6 +37,7 @@ pub fn status(store: &mut Store, ctx: &Context, id: &str) -> Result<StatusView> 
             cycles,
             tickets,
             installation: inst.id,
+            retired: inst.retired,
             subscriber: inst.subscriber,
             appliance_id: inst.appliance_id,
         })
@@ -65,16 +67,21 @@ fn task_views(matrix: &Matrix, rows: &[TaskRow], ctx: &Context) -> Vec<TaskView>
 }
 
 /// One installation's audit trail, oldest first.
-pub fn log(store: &mut Store, id: &str) -> Result<Vec<EventView>> {
+pub fn log(store: &mut Store, ctx: &Context, id: &str) -> Result<Vec<EventView>> {
     store.read(|tx| {
-        let inst = find_installation(tx, id)?;
+        let inst = visible_installation(tx, viewer(tx, ctx)?.as_ref(), id)?;
         Ok(tx.events(&inst.id)?.into_iter().map(EventView::from).collect())
     })
 }
 
-pub fn checklist(store: &mut Store, id: &str, task: Option<&str>) -> Result<Vec<ItemView>> {
+pub fn checklist(
+    store: &mut Store,
+    ctx: &Context,
+    id: &str,
+    task: Option<&str>,
+) -> Result<Vec<ItemView>> {
     store.read(|tx| {
-        let inst = find_installation(tx, id)?;
+        let inst = visible_installation(tx, viewer(tx, ctx)?.as_ref(), id)?;
         let matrix = tx.matrix()?;
         if let Some(task) = task {
             find_def(matrix, task)?;
@@ -103,12 +110,31 @@ pub fn checklist(store: &mut Store, id: &str, task: Option<&str>) -> Result<Vec<
     })
 }
 
-pub fn persons(store: &mut Store) -> Result<Vec<PersonView>> {
-    store.read(|tx| Ok(tx.persons()?.into_iter().map(PersonView::from).collect()))
+/// Everyone the reader sees: a subscriber's person sees the vendor's people
+/// and their own subscriber's.
+pub fn persons(store: &mut Store, ctx: &Context) -> Result<Vec<PersonView>> {
+    store.read(|tx| {
+        let viewer = viewer(tx, ctx)?;
+        Ok(tx
+            .persons()?
+            .into_iter()
+            .filter(|p| authority::sees_person(viewer.as_ref(), p))
+            .map(PersonView::from)
+            .collect())
+    })
 }
 
-pub fn installations(store: &mut Store) -> Result<Vec<InstallationView>> {
-    store.read(|tx| Ok(tx.installations()?.into_iter().map(InstallationView::from).collect()))
+/// The installations the reader sees; retired ones only with `all`.
+pub fn installations(store: &mut Store, ctx: &Context, all: bool) -> Result<Vec<InstallationView>> {
+    store.read(|tx| {
+        let viewer = viewer(tx, ctx)?;
+        Ok(tx
+            .installations()?
+            .into_iter()
+            .filter(|i| (all || !i.retired) && authority::sees(viewer.as_ref(), &i.subscriber))
+            .map(InstallationView::from)
+            .collect())
+    })
 }
 
 pub fn matrix(store: &mut Store) -> Result<Matrix> {

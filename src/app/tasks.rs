@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Recorder, acting, find_def, find_installation, find_person};
+use super::{
+    Context, Recorder, acting, find_def, find_installation, find_person, writable_installation,
+};
 use crate::domain::ledger::Change;
 use crate::domain::matrix::TaskDef;
 use crate::domain::rules::{self, Facts, Handover, Topic, Verb};
@@ -58,10 +60,9 @@ pub fn step(store: &mut Store, ctx: &Context, step: &TaskStep) -> Result<Vec<Eve
 /// [`step`] inside a transaction the caller holds.
 pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>> {
     let (person, actor) = acting(tx, ctx)?;
-    let inst = find_installation(tx, step.installation.as_str())?;
+    let inst = writable_installation(tx, &person, step.installation.as_str())?;
     let matrix = tx.matrix()?;
     let def = find_def(matrix, &step.task)?;
-    rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
     rules::refuse_recurring(def, &format!("`raci task {}`", step.verb))?;
     rules::authorize(step.verb, def, &actor)?;
     let row = load_task(tx, &inst.id, def)?;
@@ -128,7 +129,7 @@ pub fn set_item(store: &mut Store, ctx: &Context, step: &ItemStep) -> Result<Vec
 /// [`set_item`] inside a transaction the caller holds.
 pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Event>> {
     let (person, actor) = acting(tx, ctx)?;
-    let inst = find_installation(tx, step.installation.as_str())?;
+    let inst = writable_installation(tx, &person, step.installation.as_str())?;
     let matrix = tx.matrix()?;
     let def = find_def(matrix, &step.task)?;
     let item = def.item(&step.item).ok_or_else(|| {
@@ -144,7 +145,6 @@ pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Ev
             )
         })
     })?;
-    rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
     let row = load_task(tx, &inst.id, def)?;
     let checked = tx
         .items(&inst.id, Some(&def.key))?
@@ -218,6 +218,7 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
     let mut attendees: Vec<&str> = Vec::new();
     for handle in &req.attendees {
         let p = find_person(tx, handle.as_str())?;
+        crate::domain::authority::may_attend(&p)?;
         attendee_parties.extend(counts_for(p.party, p.subscriber.as_deref(), &inst));
         if !attendees.contains(&handle.as_str()) {
             attendees.push(handle.as_str());

@@ -59,7 +59,7 @@ pub struct Cli {
     #[arg(long, global = true, env = "RACI_DB", hide_env_values = true, value_name = "PATH")]
     pub db: Option<PathBuf>,
 
-    /// The person acting (their handle); required by every write but administration
+    /// The person acting (their handle); required by every write. A subscriber's person reads only their subscriber's installations
     #[arg(
         long = "as",
         global = true,
@@ -154,6 +154,9 @@ pub enum ReportCommand {
         /// Only this party's moves
         #[arg(long, value_parser = one_of::<Party>(Party::NAMES))]
         party: Option<Party>,
+        /// Only this subscriber's installations
+        #[arg(long, value_name = "NAME")]
+        subscriber: Option<Text>,
         /// Only this installation
         #[arg(long)]
         installation: Option<Id>,
@@ -231,8 +234,46 @@ pub enum PersonCommand {
         /// Bind the person to an OS account: acting as them is then refused from any other account
         #[arg(long, value_name = "OS_USER")]
         login: Option<Id>,
+        /// An administrator of their organisation (the database's first person always is)
+        #[arg(long)]
+        admin: bool,
     },
-    /// Everyone, by handle
+    /// Change a person's role, admin flag, name, email or login (party and subscriber never change)
+    Set {
+        /// The person's handle
+        handle: Id,
+        #[arg(long, value_parser = one_of::<Role>(Role::NAMES))]
+        role: Option<Role>,
+        /// Whether they administer their organisation
+        #[arg(long, value_name = "BOOL", action = clap::ArgAction::Set, value_parser = clap::builder::BoolishValueParser::new())]
+        admin: Option<bool>,
+        /// Their full name
+        #[arg(long, value_name = "TEXT")]
+        name: Option<Text>,
+        /// Their email address
+        #[arg(long, value_name = "TEXT")]
+        email: Option<Text>,
+        /// Bind the person to this OS account
+        #[arg(long, value_name = "OS_USER", conflicts_with = "no_login")]
+        login: Option<Id>,
+        /// Remove the person's OS account binding
+        #[arg(long)]
+        no_login: bool,
+    },
+    /// Deactivate a person: they can no longer act; their history stays
+    Deactivate {
+        /// The person's handle
+        handle: Id,
+        /// Why (required; kept in the audit log)
+        #[arg(long)]
+        reason: Text,
+    },
+    /// Reactivate a deactivated person
+    Reactivate {
+        /// The person's handle
+        handle: Id,
+    },
+    /// Everyone, by handle (a subscriber's person sees the vendor's people and their own)
     List,
 }
 
@@ -254,8 +295,25 @@ pub enum InstallationCommand {
         /// The CSV file, with a header row
         file: PathBuf,
     },
+    /// Retire an installation (vendor administrators): it takes no more changes and leaves the reports
+    Retire {
+        /// The installation
+        id: Id,
+        /// Why (required; kept in the audit log)
+        #[arg(long)]
+        reason: Text,
+    },
+    /// Bring a retired installation back (vendor administrators)
+    Unretire {
+        /// The installation
+        id: Id,
+    },
     /// Every installation, by ID
-    List,
+    List {
+        /// Include retired installations
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// The installation and task a step acts on.

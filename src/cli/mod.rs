@@ -188,7 +188,7 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
         // what a narrow terminal can spare.
         Command::Log { id } => output::rows_giving_up(
             io.format,
-            &reads::log(store, id.as_str())?,
+            &reads::log(store, ctx, id.as_str())?,
             &["installation", "role", "party", "from", "id"],
             io.out,
         ),

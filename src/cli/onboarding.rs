@@ -40,9 +40,45 @@ pub(super) fn person(
     store: &mut Store,
     io: Io<'_>,
 ) -> Result<()> {
-    let PersonCommand::Add { handle, party, role, name, email, subscriber, login } = command else {
-        return io.rows(&reads::persons(store)?);
-    };
+    match command {
+        PersonCommand::Add { handle, party, role, name, email, subscriber, login, admin } => {
+            check_login(login.as_ref())?;
+            let new = admin::NewPerson {
+                handle: handle.clone(),
+                party: *party,
+                role: *role,
+                name: name.clone(),
+                email: email.clone(),
+                subscriber: subscriber.clone(),
+                login: login.clone(),
+                admin: *admin,
+            };
+            io.recorded(admin::add_person(store, ctx, &new)?)
+        }
+        PersonCommand::Set { handle, role, admin, name, email, login, no_login } => {
+            check_login(login.as_ref())?;
+            let req = admin::PersonChange {
+                handle: handle.clone(),
+                role: *role,
+                admin: *admin,
+                name: name.clone(),
+                email: email.clone(),
+                login: if *no_login { Some(None) } else { login.clone().map(Some) },
+            };
+            io.recorded(admin::set_person(store, ctx, &req)?)
+        }
+        PersonCommand::Deactivate { handle, reason } => {
+            io.recorded(admin::deactivate_person(store, ctx, handle, reason)?)
+        }
+        PersonCommand::Reactivate { handle } => {
+            io.recorded(admin::reactivate_person(store, ctx, handle)?)
+        }
+        PersonCommand::List => io.rows(&reads::persons(store, ctx)?),
+    }
+}
+
+/// A `--login` must name an account of this host.
+fn check_login(login: Option<&Id>) -> Result<()> {
     if let Some(login) = login
         && nix::unistd::User::from_name(login.as_str()).ok().flatten().is_none()
     {
@@ -50,16 +86,7 @@ pub(super) fn person(
             "--login {login}: there is no such OS account on this host; bind people to accounts that can run raci here"
         )));
     }
-    let new = admin::NewPerson {
-        handle: handle.clone(),
-        party: *party,
-        role: *role,
-        name: name.clone(),
-        email: email.clone(),
-        subscriber: subscriber.clone(),
-        login: login.clone(),
-    };
-    io.recorded(admin::add_person(store, ctx, &new)?)
+    Ok(())
 }
 
 /// What `installation import` prints for scripts.
@@ -95,7 +122,13 @@ pub(super) fn installation(
                 Format::Csv => io.rows(&[ImportView { imported }]),
             }
         }
-        InstallationCommand::List => io.rows(&reads::installations(store)?),
+        InstallationCommand::Retire { id, reason } => {
+            io.recorded(admin::retire_installation(store, ctx, id, Some(reason))?)
+        }
+        InstallationCommand::Unretire { id } => {
+            io.recorded(admin::retire_installation(store, ctx, id, None)?)
+        }
+        InstallationCommand::List { all } => io.rows(&reads::installations(store, ctx, *all)?),
     }
 }
 
@@ -110,8 +143,10 @@ pub(super) fn status(id: &Id, ctx: &Context, store: &mut Store, io: Io<'_>) -> R
         Format::Table => {
             output::lines(
                 &format!(
-                    "installation {} (subscriber {})\n",
-                    status.installation, status.subscriber
+                    "installation {} (subscriber {}){}\n",
+                    status.installation,
+                    status.subscriber,
+                    if status.retired { ", retired" } else { "" }
                 ),
                 out,
             )?;
@@ -154,7 +189,12 @@ pub(super) fn checklist(
 ) -> Result<()> {
     let (a, check): (&ItemArgs, bool) = match command {
         ChecklistCommand::Show { id, task } => {
-            return io.rows(&reads::checklist(store, id.as_str(), task.as_ref().map(Id::as_str))?);
+            return io.rows(&reads::checklist(
+                store,
+                ctx,
+                id.as_str(),
+                task.as_ref().map(Id::as_str),
+            )?);
         }
         ChecklistCommand::Check(a) => (a, true),
         ChecklistCommand::Uncheck(a) => (a, false),

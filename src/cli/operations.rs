@@ -18,7 +18,7 @@ pub(super) fn update(
         UpdateCommand::Start { id, version, note } => {
             return io.recorded(operations::start_cycle(store, ctx, id, version, note.as_ref())?);
         }
-        UpdateCommand::List { id } => return io.rows(&operations::cycles(store, id)?),
+        UpdateCommand::List { id } => return io.rows(&operations::cycles(store, ctx, id)?),
         UpdateCommand::Step { id, cycle, step, note } => {
             (id, cycle, CycleAction::Step(*step), note.as_ref())
         }
@@ -40,7 +40,7 @@ pub(super) fn backups(
         BackupsCommand::Record { id, taken_on, note } => {
             io.recorded(operations::record_backup(store, ctx, id, *taken_on, note.as_ref())?)
         }
-        BackupsCommand::List { id } => io.rows(&operations::backups(store, id)?),
+        BackupsCommand::List { id } => io.rows(&operations::backups(store, ctx, id)?),
     }
 }
 
@@ -61,7 +61,7 @@ pub(super) fn ticket(
             };
             return io.recorded(operations::open_ticket(store, ctx, &new)?);
         }
-        TicketCommand::List { id } => return io.rows(&operations::tickets(store, id)?),
+        TicketCommand::List { id } => return io.rows(&operations::tickets(store, ctx, id)?),
         TicketCommand::Resolve(a) => (&a.id, &a.reference, TicketAction::Resolve, a.note.as_ref()),
         TicketCommand::Close(a) => (&a.id, &a.reference, TicketAction::Close, a.note.as_ref()),
         TicketCommand::Comment { id, reference, text } => {

@@ -17,8 +17,13 @@ pub(super) fn report(
     io: Io<'_>,
 ) -> Result<()> {
     match command {
-        ReportCommand::Outstanding { party, installation } => {
-            io.rows(&report::outstanding(store, ctx, *party, installation.as_ref())?)
+        ReportCommand::Outstanding { party, subscriber, installation } => {
+            let filter = report::Filter {
+                party: *party,
+                subscriber: subscriber.as_ref().map(|s| s.as_str()),
+                installation: installation.as_ref(),
+            };
+            io.rows(&report::outstanding(store, ctx, &filter)?)
         }
         ReportCommand::Overdue => io.rows(&report::overdue(store, ctx)?),
         ReportCommand::StaleBackups { older_than } => {
@@ -74,6 +79,6 @@ pub(super) fn demo(installations: u32, ctx: &Context, store: &mut Store, io: Io<
             }
         }
     };
-    sample::demo(store, ctx.now, total, &mut progress)?;
-    io.rows(&report::outstanding(store, ctx, None, None)?)
+    sample::demo(store, ctx, total, &mut progress)?;
+    io.rows(&report::outstanding(store, ctx, &report::Filter::default())?)
 }

@@ -3,6 +3,7 @@
 //! matrix from the database and the CLI validates raw input into the values
 //! defined in `values`.
 
+pub mod authority;
 pub mod ledger;
 pub mod matrix;
 pub mod operations;

@@ -152,16 +152,13 @@ fn require_role(action: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
 }
 
 /// A subscriber's person acts only on that subscriber's installations; the
-/// vendor's people act on all.
+/// vendor's people act on all. Another subscriber's installation is answered
+/// as one that does not exist.
 pub fn may_act_on(actor: &Actor, installation: &str, subscriber: &str) -> Result<()> {
     match (&actor.party, &actor.subscriber) {
         (Party::Vendor, _) => Ok(()),
         (Party::Subscriber, Some(own)) if same_subscriber(own, subscriber) => Ok(()),
-        (Party::Subscriber, own) => Err(Error::not_permitted(format!(
-            "{handle} belongs to subscriber {own:?} and may act only on its installations; {installation} belongs to {subscriber:?}",
-            handle = actor.handle,
-            own = own.as_deref().unwrap_or(""),
-        ))),
+        (Party::Subscriber, _) => Err(super::authority::no_installation(installation)),
     }
 }
 
@@ -655,7 +652,8 @@ mod tests {
     fn a_subscribers_person_acts_only_on_their_subscriber() {
         let acme = actor(Party::Subscriber, Role::InfrastructureEngineer);
         assert!(may_act_on(&acme, "acme-prod", "Acme").is_ok());
-        assert!(may_act_on(&acme, "globex-prod", "Globex").is_err());
+        let hidden = may_act_on(&acme, "globex-prod", "Globex").expect_err("hidden");
+        assert_eq!(hidden.kind, crate::error::Kind::NotFound);
         assert!(
             may_act_on(&actor(Party::Vendor, Role::SupportEngineer), "globex-prod", "Globex")
                 .is_ok()

@@ -6,7 +6,7 @@
 use minijinja::{Environment, context};
 use serde::Serialize;
 
-use super::{clock_totals, clocks_in, outstanding_in, overdue_in};
+use super::{Visible, clock_totals, clocks_in, outstanding_in, overdue_in};
 use crate::app::Context;
 use crate::domain::Party;
 use crate::error::{Error, Result};
@@ -25,8 +25,12 @@ struct Row {
 pub fn render(store: &mut Store, ctx: &Context) -> Result<String> {
     store.read(|tx| {
         let matrix = tx.matrix()?;
+        let visible = Visible::load(tx, ctx, None)?;
         let mut grid: Vec<Row> = Vec::new();
         tx.each_installation_tasks(None, |id, subscriber, tasks| {
+            if !visible.has(id) {
+                return Ok(());
+            }
             let state =
                 |key: &str| tasks.iter().find(|t| t.key == key).map(|t| t.status.state.to_string());
             grid.push(Row {
@@ -36,11 +40,11 @@ pub fn render(store: &mut Store, ctx: &Context) -> Result<String> {
             });
             Ok(())
         })?;
-        let outstanding = outstanding_in(tx, ctx, None, None)?;
+        let outstanding = outstanding_in(tx, ctx, &visible, None, None)?;
         let (vendor, subscriber): (Vec<_>, Vec<_>) =
             outstanding.into_iter().partition(|r| r.party == Some(Party::Vendor));
-        let overdue = overdue_in(tx, ctx)?;
-        let clocks = clock_totals(&clocks_in(tx, ctx, None)?.installations);
+        let overdue = overdue_in(tx, ctx, &visible)?;
+        let clocks = clock_totals(&clocks_in(tx, ctx, &visible, None)?.installations);
         let mut env = Environment::new();
         env.add_template("report.html", TEMPLATE)
             .map_err(|e| Error::storage(format!("the report template is invalid: {e}")))?;

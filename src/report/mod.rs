@@ -7,7 +7,10 @@ pub mod html;
 
 use chrono::{Duration, NaiveDate};
 
-use crate::app::{Context, find_installation};
+use std::collections::HashSet;
+
+use crate::app::{Context, viewer, visible_installation};
+use crate::domain::authority;
 use crate::domain::matrix::Matrix;
 use crate::domain::rules;
 use crate::domain::values::Id;
@@ -21,11 +24,45 @@ use crate::view::{
 /// The vendor requires a major release at least this often.
 pub const UPDATE_EVERY_DAYS: i64 = 90;
 
-fn check_installation(tx: &Tx<'_>, installation: Option<&Id>) -> Result<()> {
+/// An installation named with `--installation` must be one the reader sees.
+fn check_installation(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Result<()> {
     match installation {
-        Some(id) => find_installation(tx, id.as_str()).map(drop),
+        Some(id) => visible_installation(tx, viewer(tx, ctx)?.as_ref(), id.as_str()).map(drop),
         None => Ok(()),
     }
+}
+
+/// The installations a report covers: those the reader sees, of one
+/// subscriber when asked, never a retired one.
+pub struct Visible(HashSet<String>);
+
+impl Visible {
+    pub fn load(tx: &Tx<'_>, ctx: &Context, subscriber: Option<&str>) -> Result<Visible> {
+        let viewer = viewer(tx, ctx)?;
+        Ok(Visible(
+            tx.installations()?
+                .into_iter()
+                .filter(|i| {
+                    !i.retired
+                        && authority::sees(viewer.as_ref(), &i.subscriber)
+                        && subscriber.is_none_or(|s| rules::same_subscriber(s, &i.subscriber))
+                })
+                .map(|i| i.id)
+                .collect(),
+        ))
+    }
+
+    pub fn has(&self, installation: &str) -> bool {
+        self.0.contains(installation)
+    }
+}
+
+/// What `report outstanding` is narrowed to.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Filter<'a> {
+    pub party: Option<Party>,
+    pub subscriber: Option<&'a str>,
+    pub installation: Option<&'a Id>,
 }
 
 fn day(text: &str) -> Option<NaiveDate> {
@@ -36,18 +73,19 @@ fn day(text: &str) -> Option<NaiveDate> {
 pub fn outstanding(
     store: &mut Store,
     ctx: &Context,
-    party: Option<Party>,
-    installation: Option<&Id>,
+    filter: &Filter<'_>,
 ) -> Result<Vec<OutstandingView>> {
     store.read(|tx| {
-        check_installation(tx, installation)?;
-        outstanding_in(tx, ctx, party, installation)
+        check_installation(tx, ctx, filter.installation)?;
+        let visible = Visible::load(tx, ctx, filter.subscriber)?;
+        outstanding_in(tx, ctx, &visible, filter.party, filter.installation)
     })
 }
 
 pub fn outstanding_in(
     tx: &Tx<'_>,
     ctx: &Context,
+    visible: &Visible,
     party: Option<Party>,
     installation: Option<&Id>,
 ) -> Result<Vec<OutstandingView>> {
@@ -57,6 +95,9 @@ pub fn outstanding_in(
     let wanted = |p: Party| party.is_none_or(|want| want == p);
     let mut rows = Vec::new();
     tx.each_installation_tasks(only, |installation, subscriber, tasks| {
+        if !visible.has(installation) {
+            return Ok(());
+        }
         let find = |key: &str| tasks.iter().find(|t| t.key == key);
         for t in tasks {
             let Some(def) = matrix.task(&t.key) else {
@@ -102,6 +143,9 @@ pub fn outstanding_in(
         let Some((owner, step)) = c.state.next() else {
             continue;
         };
+        if !visible.has(&c.installation) {
+            continue;
+        }
         if !wanted(owner) {
             continue;
         }
@@ -125,6 +169,9 @@ pub fn outstanding_in(
         let Some((owner, task, step)) = k.state.next() else {
             continue;
         };
+        if !visible.has(&k.installation) {
+            continue;
+        }
         if !wanted(owner) {
             continue;
         }
@@ -157,10 +204,10 @@ pub fn outstanding_in(
 
 /// Open tasks past their due date, and installations overdue for an update.
 pub fn overdue(store: &mut Store, ctx: &Context) -> Result<Vec<OverdueView>> {
-    store.read(|tx| overdue_in(tx, ctx))
+    store.read(|tx| overdue_in(tx, ctx, &Visible::load(tx, ctx, None)?))
 }
 
-pub fn overdue_in(tx: &Tx<'_>, ctx: &Context) -> Result<Vec<OverdueView>> {
+pub fn overdue_in(tx: &Tx<'_>, ctx: &Context, visible: &Visible) -> Result<Vec<OverdueView>> {
     let today = ctx.today();
     let mut rows = Vec::new();
     for (installation, task, due) in tx.past_due(&today.format("%Y-%m-%d").to_string())? {
@@ -173,6 +220,7 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context) -> Result<Vec<OverdueView>> {
         });
     }
     rows.extend(update_overdue(tx, today)?);
+    rows.retain(|r| visible.has(&r.installation));
     rows.sort_by(|a, b| {
         (&a.due, &a.installation, &a.task).cmp(&(&b.due, &b.installation, &b.task))
     });
@@ -211,8 +259,12 @@ pub fn stale_backups(
 ) -> Result<Vec<StaleBackupView>> {
     store.read(|tx| {
         let today = ctx.today();
+        let visible = Visible::load(tx, ctx, None)?;
         let mut rows = Vec::new();
         for op in tx.handed_over()? {
+            if !visible.has(&op.installation) {
+                continue;
+            }
             let last = op.last_backup.as_deref().and_then(day);
             let handed_over = op.handed_over.as_deref().and_then(day);
             let none_since_handover = match (last, handed_over) {
@@ -248,12 +300,17 @@ pub struct Clocks {
 
 pub fn clocks(store: &mut Store, ctx: &Context, installation: Option<&Id>) -> Result<Clocks> {
     store.read(|tx| {
-        check_installation(tx, installation)?;
-        clocks_in(tx, ctx, installation)
+        check_installation(tx, ctx, installation)?;
+        clocks_in(tx, ctx, &Visible::load(tx, ctx, None)?, installation)
     })
 }
 
-pub fn clocks_in(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Result<Clocks> {
+pub fn clocks_in(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    visible: &Visible,
+    installation: Option<&Id>,
+) -> Result<Clocks> {
     let matrix: &Matrix = tx.matrix()?;
     let mut out = Clocks::default();
     let mut current: Option<(String, clocks::Replay<'_>)> = None;
@@ -280,6 +337,9 @@ pub fn clocks_in(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> Resul
     };
     tx.each_event(installation.map(Id::as_str), |e| {
         let id = e.installation.clone().unwrap_or_default();
+        if !visible.has(&id) {
+            return Ok(());
+        }
         if current.as_ref().is_none_or(|(cur, _)| *cur != id) {
             flush(current.take(), &mut out);
             current = Some((id, clocks::Replay::new(matrix)));

@@ -50,6 +50,15 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The active administrators of every organisation.
+    pub fn active_admins(&self) -> Result<Vec<Person>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {PERSON_COLUMNS} FROM person WHERE admin = 1 AND active = 1 ORDER BY handle"
+        ))?;
+        let rows = stmt.query_map([], person_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     pub fn insert_person(&self, p: &Person) -> Result<()> {
         self.tx
             .prepare_cached(

@@ -143,7 +143,7 @@ impl Tx<'_> {
              FROM event e
              JOIN installation i ON i.id = e.installation_id
              LEFT JOIN inbox_read r ON r.handle = ?1 AND r.event_id = e.id
-             WHERE e.task IN (SELECT value FROM json_each(?2))
+             WHERE e.task IN (SELECT value FROM json_each(?2)) AND i.retired = 0
                AND (?3 IS NULL OR i.subscriber = ?3 COLLATE raci_fold)
              ORDER BY read, e.id DESC",
         )?;

@@ -130,11 +130,13 @@ impl TestEnv {
     }
 
     /// The people and installations most tests start from: the vendor's CSE
-    /// and support engineer, Acme's infrastructure engineer and developer,
-    /// Globex's infrastructure engineer; installations acme-prod and globex-prod.
+    /// (carol, the first person and so the vendor's administrator, who adds
+    /// the rest) and support engineer, Acme's infrastructure engineer and
+    /// developer, Globex's infrastructure engineer; installations acme-prod
+    /// and globex-prod. No subscriber has an administrator.
     pub(crate) fn with_people_and_installations() -> Self {
         let env = TestEnv::new();
-        for args in [
+        for (i, args) in [
             &[
                 "person",
                 "add",
@@ -192,8 +194,15 @@ impl TestEnv {
                 "appliance62",
             ],
             &["installation", "add", "globex-prod", "--subscriber", "Globex"],
-        ] {
-            env.ok(args);
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut args = args.to_vec();
+            if i > 0 {
+                args.extend(["--as", "carol"]);
+            }
+            env.ok(&args);
         }
         env
     }

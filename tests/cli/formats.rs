@@ -71,7 +71,7 @@ fn an_empty_list_still_prints_its_header() {
     env.ok(&["init"]);
     assert_eq!(
         env.ok(&["installation", "list", "--format", "csv"]).trim(),
-        "id,subscriber,appliance_id,created_at"
+        "id,subscriber,appliance_id,created_at,retired"
     );
     assert_eq!(env.ok(&["installation", "list", "--format", "json"]).trim(), "[]");
 }

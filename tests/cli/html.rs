@@ -44,7 +44,7 @@ fn dump_dom(page: &Path, profile: &Path) -> Option<String> {
 #[test]
 fn the_html_report_shows_the_installations_and_keeps_hostile_names_as_text() {
     let env = TestEnv::with_people_and_installations();
-    env.ok(&["installation", "add", "evil-1", "--subscriber", HOSTILE]);
+    env.ok(&["installation", "add", "evil-1", "--subscriber", HOSTILE, "--as", "carol"]);
     env.ok(&["task", "due", "acme-prod", "infrastructure", "2026-11-01", "--as", "ian"]);
     env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
     let page = env.dir().join("report.html");

@@ -3,6 +3,7 @@
 
 mod common;
 
+mod authority;
 mod files;
 mod formats;
 mod help;

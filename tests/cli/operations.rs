@@ -130,7 +130,7 @@ fn another_subscriber_cannot_step_into_the_cycle() {
     let env = TestEnv::with_people_and_installations();
     env.handed_over("acme-prod", "2026-11-01");
     env.ok(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"]);
-    env.refused(&["update", "step", "acme-prod", "1", "snapshot", "--as", "gina"], 3);
+    env.refused(&["update", "step", "acme-prod", "1", "snapshot", "--as", "gina"], 4);
 }
 
 #[test]
@@ -142,7 +142,7 @@ fn backups_are_the_subscribers_to_record() {
     );
     env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-12-01", "--as", "ian"], 2);
     env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-02-30", "--as", "ian"], 2);
-    env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-11-01", "--as", "gina"], 3);
+    env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-11-01", "--as", "gina"], 4);
     env.ok(&[
         "backups",
         "record",
@@ -194,7 +194,7 @@ fn tickets_open_resolve_and_close_in_order() {
 
     run(s(&open("ian", "urgent", "development")), 2);
     run(s(&open("carol", "high", "production")), 3);
-    run(s(&open("gina", "high", "production")), 3);
+    run(s(&open("gina", "high", "production")), 4);
     run(s(&open("ian", "critical", "production")), 2);
     run(s(&open("ian", "urgent", "production")), 0);
     run(s(&open("dev", "low", "development")), 5);

@@ -69,7 +69,7 @@ fn an_import_killed_mid_way_leaves_the_database_sound_and_untouched() {
     }
     std::fs::write(&file, text).expect("write csv");
     let mut child = env
-        .command(&["installation", "import", file.to_str().expect("path")])
+        .command(&["installation", "import", file.to_str().expect("path"), "--as", "carol"])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -96,7 +96,7 @@ fn an_import_killed_mid_way_leaves_the_database_sound_and_untouched() {
     let small = env.dir().join("small.csv");
     let rows: String = (0..500).map(|i| format!("after-{i:03},Bulk Co\n")).collect();
     std::fs::write(&small, format!("id,subscriber\n{rows}")).expect("write csv");
-    env.ok(&["installation", "import", small.to_str().expect("path")]);
+    env.ok(&["installation", "import", small.to_str().expect("path"), "--as", "carol"]);
     assert_eq!(count(&env, "SELECT count(*) FROM installation"), before + 500);
     env.ok(&["db", "check"]);
 }
@@ -437,16 +437,18 @@ const BAD_INPUTS: &[(&[&str], i32)] = &[
             "administrator",
             "--subscriber",
             "Acme",
+            "--as",
+            "carol",
         ],
         5,
     ),
-    (&["installation", "add", "ACME-PROD", "--subscriber", "Acme"], 5),
+    (&["installation", "add", "ACME-PROD", "--subscriber", "Acme", "--as", "carol"], 5),
     (&["status", "acme-prod", "--db", "/tmp/"], 2),
     (&["task", "start", "acme-prod", "infrastructure", "--as", "nobody"], 4),
     (&["task", "start", "no-such", "infrastructure", "--as", "ian"], 4),
     (&["task", "start", "acme-prod", "no-such", "--as", "ian"], 4),
-    (&["installation", "add", "acme-prod", "--subscriber", "Acme"], 5),
-    (&["task", "start", "acme-prod", "infrastructure", "--as", "gina"], 3),
+    (&["installation", "add", "acme-prod", "--subscriber", "Acme", "--as", "carol"], 5),
+    (&["task", "start", "acme-prod", "infrastructure", "--as", "gina"], 4),
 ];
 
 #[test]
@@ -499,6 +501,8 @@ fn a_person_bound_to_an_os_account_acts_only_from_it() {
         "Acme",
         "--login",
         &me,
+        "--as",
+        "carol",
     ]);
     env.ok(&[
         "person",
@@ -512,6 +516,8 @@ fn a_person_bound_to_an_os_account_acts_only_from_it() {
         "Acme",
         "--login",
         other,
+        "--as",
+        "carol",
     ]);
     let people = env.json(&["person", "list"]);
     let bound = people

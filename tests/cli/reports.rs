@@ -8,7 +8,7 @@ use crate::common::{TestEnv, handover_args, strs};
 /// Acme handed over, Globex waiting on the vendor's deployment, Initech new.
 fn three_stages() -> TestEnv {
     let env = TestEnv::with_people_and_installations();
-    env.ok(&["installation", "add", "initech-dev", "--subscriber", "Initech"]);
+    env.ok(&["installation", "add", "initech-dev", "--subscriber", "Initech", "--as", "carol"]);
     env.ok(&[
         "person",
         "add",
@@ -19,6 +19,8 @@ fn three_stages() -> TestEnv {
         "infrastructure-engineer",
         "--subscriber",
         "Initech",
+        "--as",
+        "carol",
     ]);
     env.handed_over("acme-prod", "2026-11-01");
     env.complete("globex-prod", "infrastructure", "gina", &TestEnv::INFRA_ITEMS, "gina");
@@ -149,7 +151,7 @@ fn a_past_due_date_is_overdue_in_both_reports() {
 #[test]
 fn installations_without_an_update_for_90_days_are_overdue() {
     let mut env = TestEnv::with_people_and_installations();
-    env.ok(&["installation", "add", "acme-dev", "--subscriber", "Acme"]);
+    env.ok(&["installation", "add", "acme-dev", "--subscriber", "Acme", "--as", "carol"]);
     env.now = "2026-03-02T09:00:00Z".into();
     env.handed_over("acme-prod", "2026-03-01");
     env.handed_over("acme-dev", "2026-03-01");
@@ -208,7 +210,7 @@ fn a_backup_taken_in_january_is_stale_in_november() {
     assert_eq!(stale[0]["installation"], "globex-prod");
     assert_eq!(stale[0]["last_backup"], serde_json::Value::Null);
     // An installation not yet handed over is not expected to back up.
-    env.ok(&["installation", "add", "acme-new", "--subscriber", "Acme"]);
+    env.ok(&["installation", "add", "acme-new", "--subscriber", "Acme", "--as", "carol"]);
     env.ok(&["backups", "record", "acme-new", "--taken-on", "2026-01-02", "--as", "ian"]);
     assert!(!env.ok(&["report", "stale-backups"]).contains("acme-new"));
 }
@@ -323,22 +325,26 @@ fn importing_is_all_or_nothing() {
     let twice = env.dir().join("twice.csv");
     std::fs::write(&twice, "id,id,subscriber\nnew-7,new-8,Acme\n").expect("write");
 
-    let err = env.refused(&["installation", "import", dup.to_str().expect("path")], 5);
+    let err =
+        env.refused(&["installation", "import", dup.to_str().expect("path"), "--as", "carol"], 5);
     assert!(err.contains("line 4") && err.contains("line 2"), "{err}");
     let cased = env.dir().join("cased.csv");
     std::fs::write(&cased, "id,subscriber\ncase-1,Acme\nCASE-1,Acme\n").expect("write");
-    let err = env.refused(&["installation", "import", cased.to_str().expect("path")], 5);
+    let err =
+        env.refused(&["installation", "import", cased.to_str().expect("path"), "--as", "carol"], 5);
     assert!(err.contains("repeats line 2"), "{err}");
-    let err = env.refused(&["installation", "import", exists.to_str().expect("path")], 5);
+    let err = env
+        .refused(&["installation", "import", exists.to_str().expect("path"), "--as", "carol"], 5);
     assert!(err.contains("line 3"), "{err}");
-    let err = env.refused(&["installation", "import", bad.to_str().expect("path")], 2);
+    let err =
+        env.refused(&["installation", "import", bad.to_str().expect("path"), "--as", "carol"], 2);
     assert!(err.contains("line 3"), "{err}");
-    env.refused(&["installation", "import", ragged.to_str().expect("path")], 2);
-    env.refused(&["installation", "import", header.to_str().expect("path")], 2);
-    env.refused(&["installation", "import", "/nonexistent/x.csv"], 2);
+    env.refused(&["installation", "import", ragged.to_str().expect("path"), "--as", "carol"], 2);
+    env.refused(&["installation", "import", header.to_str().expect("path"), "--as", "carol"], 2);
+    env.refused(&["installation", "import", "/nonexistent/x.csv", "--as", "carol"], 2);
 
     let before = env.json(&["installation", "list"]).as_array().map_or(0, Vec::len);
-    let out = env.json(&["installation", "import", good.to_str().expect("path")]);
+    let out = env.json(&["installation", "import", good.to_str().expect("path"), "--as", "carol"]);
     assert_eq!(out["imported"], 50);
     let after = env.json(&["installation", "list"]);
     assert_eq!(after.as_array().map_or(0, Vec::len), before + 50);
@@ -419,6 +425,10 @@ fn the_demo_fills_the_default_database_and_prints_the_outstanding_report() {
 #[test]
 fn the_demo_refuses_to_reuse_a_handle_taken_by_someone_else() {
     let env = TestEnv::new();
+    env.ok(&["person", "add", "boss", "--party", "vendor", "--role", "support-engineer"]);
+    // A database with people of its own needs an acting administrator.
+    let err = env.refused(&["demo", "--installations", "3"], 2);
+    assert!(err.contains("--as"), "{err}");
     env.ok(&[
         "person",
         "add",
@@ -429,8 +439,10 @@ fn the_demo_refuses_to_reuse_a_handle_taken_by_someone_else() {
         "administrator",
         "--subscriber",
         "Foo",
+        "--as",
+        "boss",
     ]);
-    let err = env.refused(&["demo", "--installations", "3"], 5);
+    let err = env.refused(&["demo", "--installations", "3", "--as", "boss"], 5);
     assert!(err.contains("ada.cse"), "{err}");
     // People of its own from an earlier run are reused.
     let env = TestEnv::new();

@@ -48,10 +48,11 @@ fn subscriber_names_compare_with_full_case_folding() {
     let tasks: Vec<&str> =
         inbox.as_array().expect("inbox").iter().filter_map(|e| e["task"].as_str()).collect();
     assert!(tasks.contains(&"deployment"), "{inbox}");
-    // A different name stays different.
+    // A different name stays different: to its people, the installation is
+    // as absent as one that does not exist.
     let err =
-        env.refused(&["task", "comment", "werk-prod", "infrastructure", "hi", "--as", "other"], 3);
-    assert!(err.contains("may act only on its installations"), "{err}");
+        env.refused(&["task", "comment", "werk-prod", "infrastructure", "hi", "--as", "other"], 4);
+    assert!(err.contains("no installation \"werk-prod\""), "{err}");
     assert_eq!(env.json(&["inbox", "--as", "other"]), serde_json::json!([]));
 }
 
