@@ -43,6 +43,11 @@ pub fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The day of a stored time (or date).
+pub(crate) fn day_of(stamp: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(stamp.get(..10)?, "%Y-%m-%d").ok()
+}
+
 /// The acting person, required: every write but administration needs one.
 fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
     let Some(handle) = &ctx.acting else {
@@ -101,6 +106,25 @@ fn find_def<'m>(matrix: &'m Matrix, key: &str) -> Result<&'m TaskDef> {
     })
 }
 
+/// An installation's times never go backwards: refuses a write whose clock
+/// is earlier than that installation's last event.
+fn refuse_going_back(tx: &Tx<'_>, installation: &str, now: DateTime<Utc>) -> Result<()> {
+    let Some(last) = tx.last_event_at(installation)? else {
+        return Ok(());
+    };
+    let earlier = match DateTime::parse_from_rfc3339(&last) {
+        Ok(t) => now < t.with_timezone(&Utc),
+        Err(_) => stamp(now) < last,
+    };
+    if earlier {
+        return Err(Error::conflict(format!(
+            "the clock says {}, but {installation}'s last event was recorded at {last}; an installation's history never goes back in time",
+            stamp(now)
+        )));
+    }
+    Ok(())
+}
+
 /// Appends events for one command and keeps them, so the command can print
 /// what it recorded.
 struct Recorder<'a> {
@@ -137,6 +161,9 @@ impl<'a> Recorder<'a> {
             ..Event::default()
         };
         fill(&mut event);
+        if let Some(id) = installation {
+            refuse_going_back(tx, id, self.ctx.now)?;
+        }
         // The change first: the event refers to what it creates.
         if let Some(change) = &change {
             tx.apply_change(&event, change)?;

@@ -4,15 +4,15 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Recorder, acting, find_def, find_installation, find_person};
+use super::{Context, Recorder, acting, day_of, find_def, find_installation, find_person};
 use crate::domain::ledger::Change;
-use crate::domain::matrix::TaskDef;
+use crate::domain::matrix::{RowKind, TaskDef};
 use crate::domain::rules::{self, Facts, Handover, Topic, Verb};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, TaskState};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::{Event, Installation, TaskRow, Tx};
+use crate::store::{Event, TaskRow, Tx};
 
 /// One `raci task` step, validated.
 #[derive(Debug, Clone)]
@@ -80,6 +80,17 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
         } else {
             Vec::new()
         },
+        reopen_blockers: if step.verb == Verb::Reopen {
+            let tasks = tx.tasks(&inst.id)?;
+            let cycles: Vec<i64> = tx.cycles(&inst.id)?.iter().map(|c| c.number).collect();
+            let tickets: Vec<String> =
+                tx.tickets(&inst.id)?.into_iter().map(|t| t.reference).collect();
+            let status_of = |key: &str| tasks.iter().find(|t| t.key == key).map(|t| t.status);
+            rules::reopen_blockers(def, matrix, status_of, &cycles, &tickets)
+        } else {
+            Vec::new()
+        },
+        waivable: rules::waivable(matrix),
     };
     let next = rules::transition(step.verb, def, row.status, &facts)?;
     let changes_state = next != row.status;
@@ -180,17 +191,6 @@ pub struct HandoverRecord {
     pub topics: Vec<Topic>,
 }
 
-/// Which parties an attendee counts for on this installation: the vendor's
-/// people always, a subscriber's person only for their own subscriber.
-fn counts_for(party: Party, subscriber: Option<&str>, inst: &Installation) -> Option<Party> {
-    match party {
-        Party::Vendor => Some(Party::Vendor),
-        Party::Subscriber => subscriber
-            .is_some_and(|s| rules::same_subscriber(s, &inst.subscriber))
-            .then_some(Party::Subscriber),
-    }
-}
-
 pub fn record_handover(
     store: &mut Store,
     ctx: &Context,
@@ -210,30 +210,41 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
     let (person, actor) = acting(tx, ctx)?;
     let inst = find_installation(tx, req.installation.as_str())?;
     let matrix = tx.matrix()?;
-    let def = find_def(matrix, rules::HANDOVER)?;
+    let def = matrix
+        .of_kind(RowKind::Handover)
+        .ok_or_else(|| Error::storage("the template has no handover row; it cannot be used"))?;
     let configuration = find_def(matrix, rules::CONFIGURATION)?;
     rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
     rules::authorize_handover(def, &actor)?;
-    let mut attendee_parties = Vec::new();
-    let mut attendees: Vec<&str> = Vec::new();
+    let mut attending: Vec<(String, Option<Party>)> = Vec::new();
     for handle in &req.attendees {
         let p = find_person(tx, handle.as_str())?;
-        attendee_parties.extend(counts_for(p.party, p.subscriber.as_deref(), &inst));
-        if !attendees.contains(&handle.as_str()) {
-            attendees.push(handle.as_str());
+        if !attending.iter().any(|(a, _)| *a == p.handle) {
+            let party =
+                rules::attends_for(p.party, p.subscriber.as_deref(), p.active, &inst.subscriber);
+            attending.push((p.handle, party));
         }
     }
     let topics: BTreeSet<Topic> = req.topics.iter().copied().collect();
     let row = load_task(tx, &inst.id, def)?;
+    let configured = load_task(tx, &inst.id, configuration)?;
     rules::check_handover(&Handover {
+        held_on: req.held_on.0,
         minutes: req.minutes,
-        attendee_parties,
+        attendees: attending.clone(),
         topics: topics.clone(),
-        configuration: load_task(tx, &inst.id, configuration)?.status.state,
+        configuration: configured.status.state,
         handover: row.status.state,
+        created_on: day_of(&inst.created_at),
+        configured_on: configured
+            .status
+            .state
+            .is_done()
+            .then(|| day_of(&configured.since))
+            .flatten(),
     })?;
     let topics: Vec<String> = topics.iter().map(|t| t.as_str().to_string()).collect();
-    let attendees: Vec<String> = attendees.iter().map(|a| a.to_string()).collect();
+    let attendees: Vec<String> = attending.into_iter().map(|(a, _)| a).collect();
     let note = format!(
         "held {} for {} minutes; attendees {}; topics {}",
         req.held_on,
