@@ -106,7 +106,8 @@ impl History<'_, '_> {
             let step = ItemStep {
                 installation: self.installation.clone(),
                 task: task.into(),
-                item: item.clone(),
+                items: vec![item.clone()],
+                all: false,
                 check: true,
                 note: None,
             };

@@ -6,13 +6,14 @@ use std::collections::BTreeSet;
 
 use super::{Context, Recorder, acting, day_of, find_def, find_installation, find_person};
 use crate::domain::ledger::Change;
-use crate::domain::matrix::{RowKind, TaskDef};
+use crate::domain::matrix::{ItemDef, RowKind, TaskDef};
 use crate::domain::rules::{self, Facts, Handover, Topic, Verb};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, TaskState};
 use crate::error::{Error, Result};
 use crate::store::Store;
 use crate::store::{Event, TaskRow, Tx};
+use crate::view::{AttendeeView, HandoverView};
 
 /// One `raci task` step, validated.
 #[derive(Debug, Clone)]
@@ -127,7 +128,10 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
 pub struct ItemStep {
     pub installation: Id,
     pub task: String,
-    pub item: String,
+    /// The items, in the order given; with `all`, none.
+    pub items: Vec<String>,
+    /// Every unchecked item of the task that the acting person's party owns.
+    pub all: bool,
     pub check: bool,
     pub note: Option<Text>,
 }
@@ -136,49 +140,94 @@ pub fn set_item(store: &mut Store, ctx: &Context, step: &ItemStep) -> Result<Vec
     store.write(|tx| set_item_in(tx, ctx, step))
 }
 
-/// [`set_item`] inside a transaction the caller holds.
+/// [`set_item`] inside a transaction the caller holds: every item or none,
+/// one event each.
 pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Event>> {
     let (person, actor) = acting(tx, ctx)?;
     let inst = find_installation(tx, step.installation.as_str())?;
     let matrix = tx.matrix()?;
     let def = find_def(matrix, &step.task)?;
-    let item = def.item(&step.item).ok_or_else(|| {
-        let items: Vec<&str> = def.items.iter().map(|i| i.key.as_str()).collect();
-        Error::not_found(if items.is_empty() {
-            format!("no item {:?}: task {} has no checklist", step.item, def.key)
-        } else {
-            format!(
-                "no item {:?} in task {}; its items are: {}",
-                step.item,
-                def.key,
-                items.join(", ")
-            )
-        })
-    })?;
     rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
     let row = load_task(tx, &inst.id, def)?;
-    let checked = tx
+    let checked: Vec<String> = tx
         .items(&inst.id, Some(&def.key))?
         .into_iter()
-        .any(|i| i.item == item.key && i.checked_by.is_some());
-    rules::authorize_item(def, item, &actor, step.check, row.status.state, checked)?;
+        .filter(|i| i.checked_by.is_some())
+        .map(|i| i.item)
+        .collect();
+    let mut chosen: Vec<&ItemDef> = Vec::new();
+    if step.all {
+        chosen = def
+            .items
+            .iter()
+            .filter(|i| i.owner == actor.party && !checked.contains(&i.key))
+            .collect();
+        if chosen.is_empty() {
+            return Err(Error::conflict(format!(
+                "no item of {} is left for the {} to check (it is {})",
+                def.key, actor.party, row.status.state
+            )));
+        }
+    }
+    for key in &step.items {
+        let item = def.item(key).ok_or_else(|| {
+            let items: Vec<&str> = def.items.iter().map(|i| i.key.as_str()).collect();
+            Error::not_found(if items.is_empty() {
+                format!("no item {key:?}: task {} has no checklist", def.key)
+            } else {
+                format!("no item {key:?} in task {}; its items are: {}", def.key, items.join(", "))
+            })
+        })?;
+        if !chosen.iter().any(|c| c.key == item.key) {
+            chosen.push(item);
+        }
+    }
     let note = step.note.as_ref().map(Text::as_str);
-    let change = Change::ItemSet {
-        task: def.key.clone(),
-        item: item.key.clone(),
-        checked: step.check,
-        note: step.check.then(|| note.map(str::to_string)).flatten(),
-    };
-    let mut rec = Recorder::new(ctx, Some(&person));
     let action = if step.check { "check" } else { "uncheck" };
-    rec.record(tx, Some(&inst.id), action, Some(change), |e| {
-        e.task = Some(def.key.clone());
-        e.note = Some(match note {
-            Some(n) => format!("{}: {n}", item.key),
-            None => item.key.clone(),
-        });
-    })?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    for item in chosen {
+        let is_checked = checked.contains(&item.key);
+        rules::authorize_item(def, item, &actor, step.check, row.status.state, is_checked)?;
+        let change = Change::ItemSet {
+            task: def.key.clone(),
+            item: item.key.clone(),
+            checked: step.check,
+            note: step.check.then(|| note.map(str::to_string)).flatten(),
+        };
+        rec.record(tx, Some(&inst.id), action, Some(change), |e| {
+            e.task = Some(def.key.clone());
+            e.note = Some(match note {
+                Some(n) => format!("{}: {n}", item.key),
+                None => item.key.clone(),
+            });
+        })?;
+    }
     Ok(rec.finish())
+}
+
+/// The handover meetings recorded for an installation, oldest first, each
+/// attendee with their party.
+pub fn handovers(store: &mut Store, installation: &Id) -> Result<Vec<HandoverView>> {
+    store.read(|tx| {
+        let inst = find_installation(tx, installation.as_str())?;
+        let mut out = Vec::new();
+        for h in tx.handovers(&inst.id)? {
+            let mut attendees = Vec::new();
+            for handle in h.attendees.split('+').filter(|a| !a.is_empty()) {
+                let party = tx.person(handle)?.map(|p| p.party);
+                attendees.push(AttendeeView { handle: handle.to_string(), party });
+            }
+            out.push(HandoverView {
+                held_on: h.held_on,
+                minutes: h.minutes,
+                attendees,
+                topics: h.topics.split('+').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+                recorded_by: h.recorded_by,
+                recorded_at: h.recorded_at,
+            });
+        }
+        Ok(out)
+    })
 }
 
 /// One `raci handover record`, validated.

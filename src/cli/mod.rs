@@ -172,7 +172,10 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
         Command::Backups(command) => operations::backups(command, ctx, store, io),
         Command::Ticket(command) => operations::ticket(command, ctx, store, io),
         Command::Report(command) => reports::report(command, ctx, store, io),
-        Command::Inbox { command } => reports::inbox(command.as_ref(), ctx, store, io),
+        Command::Inbox { unread, limit, command } => {
+            let only = crate::app::inbox::Only { unread: *unread, limit: *limit };
+            reports::inbox(command.as_ref(), only, ctx, store, io)
+        }
         Command::Demo { installations } => reports::demo(*installations, ctx, store, io),
         Command::Completions { .. } | Command::Man | Command::Db(_) => Ok(()),
     }

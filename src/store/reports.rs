@@ -135,6 +135,8 @@ impl Tx<'_> {
         handle: &str,
         tasks: &[&str],
         subscriber: Option<&str>,
+        unread_only: bool,
+        limit: Option<u32>,
     ) -> Result<Vec<InboxRow>> {
         let keys = serde_json::to_string(tasks)
             .map_err(|e| crate::error::Error::storage(format!("cannot encode task keys: {e}")))?;
@@ -147,9 +149,12 @@ impl Tx<'_> {
              LEFT JOIN inbox_read r ON r.handle = ?1 AND r.event_id = e.id
              WHERE e.task IN (SELECT value FROM json_each(?2))
                AND (?3 IS NULL OR i.subscriber = ?3 COLLATE NOCASE)
-             ORDER BY read, e.id DESC",
+               AND (NOT ?4 OR r.event_id IS NULL)
+             ORDER BY read, e.id DESC
+             LIMIT ?5",
         )?;
-        let rows = stmt.query_map(params![handle, keys, subscriber], |r| {
+        let limit = limit.map_or(-1, i64::from);
+        let rows = stmt.query_map(params![handle, keys, subscriber, unread_only, limit], |r| {
             Ok(InboxRow { event: event_row(r)?, read: r.get(15)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
