@@ -12,4 +12,5 @@ mod operations;
 mod refusals;
 mod reliability;
 mod reports;
+mod sidedoors;
 mod storage;
