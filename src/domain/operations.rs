@@ -71,7 +71,7 @@ impl CycleState {
             CycleState::UpdatingDev => Some((Party::Vendor, "dev-updated")),
             CycleState::TestingDev => Some((Party::Subscriber, "dev-tested or fail")),
             CycleState::UpdatingProd => Some((Party::Vendor, "prod-updated")),
-            CycleState::Accepting => Some((Party::Subscriber, "signoff")),
+            CycleState::Accepting => Some((Party::Subscriber, "signoff or fail")),
             CycleState::SignedOff | CycleState::Cancelled => None,
         }
     }

@@ -380,6 +380,7 @@ fn update_fail_at_accepting_goes_back_to_updating_prod() {
     env.ok(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"]);
     to_accepting(&env, "acme-prod", "1");
     assert_eq!(cycle_state(&env, "acme-prod", 1), "accepting");
+    assert_eq!(env.json(&["status", "acme-prod"])["cycles"][0]["next_step"], "signoff or fail");
     let out = env.json(&[
         "update",
         "fail",
