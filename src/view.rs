@@ -211,6 +211,55 @@ impl From<TicketRow> for TicketView {
     }
 }
 
+/// One handover meeting as recorded.
+#[derive(Debug, Default, Serialize)]
+pub struct HandoverView {
+    pub held_on: String,
+    pub minutes: i64,
+    pub attendees: Vec<AttendeeView>,
+    pub topics: Vec<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct AttendeeView {
+    pub handle: String,
+    /// `None` for a handle no longer known.
+    pub party: Option<Party>,
+}
+
+/// A handover meeting for a table or CSV: each attendee as `handle (party)`.
+#[derive(Debug, Default, Serialize)]
+pub struct HandoverRowView {
+    pub held_on: String,
+    pub minutes: i64,
+    pub attendees: Vec<String>,
+    pub topics: Vec<String>,
+    pub recorded_by: String,
+    pub recorded_at: String,
+}
+
+impl From<HandoverView> for HandoverRowView {
+    fn from(h: HandoverView) -> Self {
+        HandoverRowView {
+            held_on: h.held_on,
+            minutes: h.minutes,
+            attendees: h
+                .attendees
+                .into_iter()
+                .map(|a| match a.party {
+                    Some(party) => format!("{} ({party})", a.handle),
+                    None => a.handle,
+                })
+                .collect(),
+            topics: h.topics,
+            recorded_by: h.recorded_by,
+            recorded_at: h.recorded_at,
+        }
+    }
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct BackupView {
     pub installation: String,

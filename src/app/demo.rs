@@ -35,20 +35,6 @@ const SUBSCRIBERS: [(&str, &str); 8] = [
 const CSE: &str = "ada.cse";
 const SUPPORT: &str = "linus.support";
 
-const INFRA_ITEMS: [&str; 9] = [
-    "memory",
-    "storage",
-    "processors",
-    "load-balancers",
-    "networks",
-    "ssl-certificates",
-    "dns-records",
-    "smtp-servers",
-    "vendor-access",
-];
-const DEPLOY_ITEMS: [&str; 2] = ["development", "production"];
-const CONFIG_ITEMS: [&str; 3] = ["ssl-certificates", "smtp-credentials", "administrators"];
-
 /// How far an installation of the sample has come.
 const STAGES: u64 = 10;
 
@@ -104,13 +90,26 @@ impl History<'_, '_> {
         step_in(self.tx, &self.ctx(who)?, &step).map(drop)
     }
 
-    fn check(&mut self, who: &str, task: &str, items: &[&str]) -> Result<()> {
-        for item in items {
+    /// The checklist of a task, from the template.
+    fn items(&self, task: &str) -> Result<Vec<String>> {
+        let matrix = self.tx.matrix()?;
+        let def = matrix.task(task).ok_or_else(|| {
+            Error::storage(format!("the demo needs the task {task}, which the template lacks"))
+        })?;
+        Ok(def.items.iter().map(|i| i.key.clone()).collect())
+    }
+
+    /// Checks the first `count` items of a task's checklist (all with `None`).
+    fn check(&mut self, who: &str, task: &str, count: Option<usize>) -> Result<()> {
+        let items = self.items(task)?;
+        let count = count.unwrap_or(items.len()).min(items.len());
+        for item in &items[..count] {
             self.tick();
             let step = ItemStep {
                 installation: self.installation.clone(),
                 task: task.into(),
-                item: (*item).into(),
+                items: vec![item.clone()],
+                all: false,
                 check: true,
                 note: None,
             };
@@ -120,9 +119,9 @@ impl History<'_, '_> {
     }
 
     /// Start, check every item, submit and sign off.
-    fn complete(&mut self, who: &str, task: &str, items: &[&str]) -> Result<()> {
+    fn complete(&mut self, who: &str, task: &str) -> Result<()> {
         self.task(who, task, Verb::Start, None)?;
-        self.check(who, task, items)?;
+        self.check(who, task, None)?;
         self.task(who, task, Verb::Submit, None)?;
         self.task(who, task, Verb::Signoff, None)
     }
@@ -318,9 +317,9 @@ fn installation_history(
     h.due(&infra, "infrastructure", start + Duration::days(10))?;
     if stage == 1 {
         // Part of the checklist done; the due date has passed.
-        return h.check(&infra, "infrastructure", &INFRA_ITEMS[..4 + (i as usize % 4)]);
+        return h.check(&infra, "infrastructure", Some(4 + (i as usize % 4)));
     }
-    h.check(&infra, "infrastructure", &INFRA_ITEMS)?;
+    h.check(&infra, "infrastructure", None)?;
     h.task(&infra, "infrastructure", Verb::Submit, None)?;
     if stage == 2 {
         return Ok(());
@@ -334,7 +333,7 @@ fn installation_history(
     h.task(CSE, "deployment", Verb::Start, None)?;
     h.due(CSE, "deployment", h.now + Duration::days(3))?;
     if stage == 4 {
-        h.check(CSE, "deployment", &DEPLOY_ITEMS[..1])?;
+        h.check(CSE, "deployment", Some(1))?;
         if i % 20 == 4 {
             h.task(
                 CSE,
@@ -345,13 +344,13 @@ fn installation_history(
         }
         return Ok(());
     }
-    h.check(CSE, "deployment", &DEPLOY_ITEMS)?;
+    h.check(CSE, "deployment", None)?;
     h.task(CSE, "deployment", Verb::Submit, None)?;
     h.task(CSE, "deployment", Verb::Signoff, None)?;
 
     h.task(&infra, "configuration", Verb::Start, None)?;
     if stage == 5 {
-        h.check(&infra, "configuration", &CONFIG_ITEMS[..1])?;
+        h.check(&infra, "configuration", Some(1))?;
         if i % 20 == 5 {
             h.task(
                 &infra,
@@ -362,10 +361,10 @@ fn installation_history(
         }
         return Ok(());
     }
-    h.check(&infra, "configuration", &CONFIG_ITEMS)?;
+    h.check(&infra, "configuration", None)?;
     h.task(&infra, "configuration", Verb::Submit, None)?;
     h.task(&infra, "configuration", Verb::Signoff, None)?;
-    h.complete(&dev, "integration", &[])?;
+    h.complete(&dev, "integration")?;
     if stage == 6 {
         // Ready for the handover: the vendor's move.
         return Ok(());

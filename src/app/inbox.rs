@@ -8,7 +8,16 @@ use crate::error::{Error, Result};
 use crate::store::{Event, InboxRow, Person, Store, Tx};
 use crate::view::InboxView;
 
-fn rows(tx: &Tx<'_>, person: &Person) -> Result<Vec<InboxRow>> {
+/// Which of the inbox's events to list.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Only {
+    /// Only those the person has not marked read.
+    pub unread: bool,
+    /// At most this many (unread first, newest first).
+    pub limit: Option<u32>,
+}
+
+fn rows(tx: &Tx<'_>, person: &Person, only: Only) -> Result<Vec<InboxRow>> {
     let matrix = tx.matrix()?;
     let informed: Vec<&str> = matrix
         .tasks
@@ -16,13 +25,13 @@ fn rows(tx: &Tx<'_>, person: &Person) -> Result<Vec<InboxRow>> {
         .filter(|t| t.letters(person.party).has(Letter::I))
         .map(|t| t.key.as_str())
         .collect();
-    tx.inbox(&person.handle, &informed, person.subscriber.as_deref())
+    tx.inbox(&person.handle, &informed, person.subscriber.as_deref(), only.unread, only.limit)
 }
 
-pub fn inbox(store: &mut Store, ctx: &Context) -> Result<Vec<InboxView>> {
+pub fn inbox(store: &mut Store, ctx: &Context, only: Only) -> Result<Vec<InboxView>> {
     store.read(|tx| {
         let (person, _) = acting(tx, ctx)?;
-        Ok(rows(tx, &person)?
+        Ok(rows(tx, &person, only)?
             .into_iter()
             .map(|r| InboxView {
                 id: r.event.id,
@@ -42,7 +51,7 @@ pub fn inbox(store: &mut Store, ctx: &Context) -> Result<Vec<InboxView>> {
 pub fn ack(store: &mut Store, ctx: &Context, ids: &[i64]) -> Result<Vec<Event>> {
     store.write(|tx| {
         let (person, _) = acting(tx, ctx)?;
-        let inbox = rows(tx, &person)?;
+        let inbox = rows(tx, &person, Only::default())?;
         let chosen: Vec<i64> = if ids.is_empty() {
             inbox.iter().filter(|r| !r.read).map(|r| r.event.id).collect()
         } else {

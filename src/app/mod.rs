@@ -44,6 +44,11 @@ pub fn stamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// The day of a stored time (or date).
+pub(crate) fn day_of(stamp: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(stamp.get(..10)?, "%Y-%m-%d").ok()
+}
+
 /// The acting person, required: every write but administration needs one.
 fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
     let Some(handle) = &ctx.acting else {
@@ -104,10 +109,6 @@ fn no_person(handle: &str) -> Error {
     ))
 }
 
-pub(crate) fn find_installation(tx: &Tx<'_>, id: &str) -> Result<Installation> {
-    tx.installation(id)?.ok_or_else(|| authority::no_installation(id))
-}
-
 /// An installation `viewer` may see; another subscriber's is answered as one
 /// that does not exist.
 pub(crate) fn visible_installation(
@@ -132,6 +133,25 @@ fn find_def<'m>(matrix: &'m Matrix, key: &str) -> Result<&'m TaskDef> {
     matrix.task(key).ok_or_else(|| {
         Error::not_found(format!("no task {key:?}; the tasks are: {}", matrix.task_keys()))
     })
+}
+
+/// An installation's times never go backwards: refuses a write whose clock
+/// is earlier than that installation's last event.
+fn refuse_going_back(tx: &Tx<'_>, installation: &str, now: DateTime<Utc>) -> Result<()> {
+    let Some(last) = tx.last_event_at(installation)? else {
+        return Ok(());
+    };
+    let earlier = match DateTime::parse_from_rfc3339(&last) {
+        Ok(t) => now < t.with_timezone(&Utc),
+        Err(_) => stamp(now) < last,
+    };
+    if earlier {
+        return Err(Error::conflict(format!(
+            "the clock says {}, but {installation}'s last event was recorded at {last}; an installation's history never goes back in time",
+            stamp(now)
+        )));
+    }
+    Ok(())
 }
 
 /// Appends events for one command and keeps them, so the command can print
@@ -177,6 +197,9 @@ impl<'a> Recorder<'a> {
             && let Some(inst) = tx.installation(id)?
         {
             authority::may_write_to(&inst.id, inst.retired)?;
+        }
+        if let Some(id) = installation {
+            refuse_going_back(tx, id, self.ctx.now)?;
         }
         // The change first: the event refers to what it creates.
         if let Some(change) = &change {

@@ -3,17 +3,19 @@
 
 use super::tasks::open_predecessors;
 use super::{
-    Context, Recorder, acting, find_def, viewer, visible_installation, writable_installation,
+    Context, Recorder, acting, day_of, viewer, visible_installation, writable_installation,
 };
+use crate::domain::TaskState;
 use crate::domain::ledger::Change;
+use crate::domain::matrix::{RowKind, TaskDef};
 use crate::domain::operations::{
-    self, CycleAction, CycleState, Environment, Severity, TicketAction, TicketState,
+    self, CycleAction, CycleState, Environment, Operation, OperationRows, Severity, TicketAction,
+    TicketState,
 };
 use crate::domain::rules::{self, Actor};
 use crate::domain::values::{Day, Id, Text};
-use crate::domain::{Party, TaskState};
 use crate::error::{Error, Result};
-use crate::store::{Event, Installation, Store, Tx};
+use crate::store::{Event, Installation, Store, TicketRow, Tx};
 use crate::view::{BackupView, CycleView, TicketView};
 
 /// The acting person and the installation, with the subscriber check done.
@@ -25,6 +27,14 @@ fn actor_on(
     let (person, actor) = acting(tx, ctx)?;
     let inst = writable_installation(tx, &person, installation.as_str())?;
     Ok((person, actor, inst))
+}
+
+/// The row an operation is recorded on, once the template's letters allow
+/// the actor to take it.
+fn authorize<'t>(tx: &'t Tx<'_>, op: Operation, actor: &Actor) -> Result<&'t TaskDef> {
+    let rows = OperationRows::of(tx.matrix()?)?;
+    operations::authorize_operation(op, &rows, actor)?;
+    Ok(op.owners(&rows).0)
 }
 
 fn with_note(head: String, note: Option<&Text>) -> String {
@@ -53,11 +63,14 @@ pub fn start_cycle_in(
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-    operations::authorize_cycle_start(&actor)?;
-    let handover = tx.task(&inst.id, rules::HANDOVER)?.map(|t| t.status.state);
-    if !handover.is_some_and(TaskState::is_done) {
+    let row = authorize(tx, Operation::CycleStart, &actor)?;
+    let handover = match tx.matrix()?.of_kind(RowKind::Handover) {
+        Some(def) => tx.task(&inst.id, &def.key)?.map(|t| t.status.state),
+        None => None,
+    };
+    if handover != Some(TaskState::SignedOff) {
         return Err(Error::conflict(format!(
-            "cannot start an update cycle on {}: its handover is {}; update cycles begin after the handover is signed off (or waived)",
+            "cannot start an update cycle on {}: its handover is {}; update cycles begin once the handover is recorded",
             inst.id,
             handover.map_or("missing", TaskState::as_str)
         )));
@@ -65,7 +78,7 @@ pub fn start_cycle_in(
     let cycles = tx.cycles(&inst.id)?;
     if let Some(open) = cycles.iter().find(|c| c.state.is_open()) {
         return Err(Error::conflict(format!(
-            "cycle {} ({}) on {} is still {}; sign it off before starting another",
+            "cycle {} ({}) on {} is still {}; sign it off or cancel it before starting another",
             open.number, open.version, inst.id, open.state
         )));
     }
@@ -77,8 +90,8 @@ pub fn start_cycle_in(
     };
     let change = Change::CycleStarted { number, version: version.to_string() };
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), "update-start", Some(change), |e| {
-        e.task = Some("updates".into());
+    rec.record(tx, Some(&inst.id), Operation::CycleStart.name(), Some(change), |e| {
+        e.task = Some(row.key.clone());
         e.cycle = Some(number);
         e.to = Some(CycleState::Preparing.to_string());
         e.note = Some(with_note(format!("version {version}"), note));
@@ -113,7 +126,7 @@ pub fn cycle_action_in(
             inst.id, inst.id
         ))
     })?;
-    operations::authorize_cycle(action, &actor)?;
+    let row = authorize(tx, Operation::Cycle(action), &actor)?;
     let before = operations::Cycle {
         number,
         state: cycle.state,
@@ -126,7 +139,7 @@ pub fn cycle_action_in(
         Change::CycleMoved { number, action: action.name().to_string(), state: after.state };
     let mut rec = Recorder::new(ctx, Some(&person));
     rec.record(tx, Some(&inst.id), action.name(), Some(change), |e| {
-        e.task = Some(action.task().into());
+        e.task = Some(row.key.clone());
         e.cycle = Some(number);
         e.from = Some(from.to_string());
         e.to = Some(after.state.to_string());
@@ -166,17 +179,28 @@ pub fn record_backup_in(
         )));
     }
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-    if actor.party != Party::Subscriber {
-        return Err(Error::not_permitted(format!(
-            "recording a backup is for the subscriber (R, A on Backing Up); {} is {} {}",
-            actor.handle, actor.party, actor.role
+    let row = authorize(tx, Operation::Backup, &actor)?;
+    let deployment = tx.task(&inst.id, rules::DEPLOYMENT)?.map(|t| t.status.state);
+    if deployment != Some(TaskState::SignedOff) {
+        return Err(Error::conflict(format!(
+            "cannot record a backup on {}: its deployment is {}; backups are recorded once the deployment is signed off",
+            inst.id,
+            deployment.map_or("missing", TaskState::as_str)
+        )));
+    }
+    if let Some(created) = day_of(&inst.created_at)
+        && taken_on.0 < created
+    {
+        return Err(Error::conflict(format!(
+            "cannot record a backup taken on {taken_on}: {} was created on {created}",
+            inst.id
         )));
     }
     let change =
         Change::BackupRecorded { taken_on: taken_on.to_string(), note: note.map(Text::to_string) };
     let mut rec = Recorder::new(ctx, Some(&person));
-    rec.record(tx, Some(&inst.id), "backup-record", Some(change), |e| {
-        e.task = Some("backup".into());
+    rec.record(tx, Some(&inst.id), Operation::Backup.name(), Some(change), |e| {
+        e.task = Some(row.key.clone());
         e.note = Some(with_note(format!("taken on {taken_on}"), note));
     })?;
     Ok(rec.finish())
@@ -207,9 +231,7 @@ pub fn open_ticket(store: &mut Store, ctx: &Context, new: &NewTicket) -> Result<
 pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec<Event>> {
     operations::check_new_ticket(new.severity, new.environment)?;
     let (person, actor, inst) = actor_on(tx, ctx, &new.installation)?;
-    operations::authorize_ticket(TicketAction::Open, &actor)?;
-    let matrix = tx.matrix()?;
-    let def = find_def(matrix, "support-tickets")?;
+    let def = authorize(tx, Operation::Ticket(TicketAction::Open), &actor)?;
     let open = open_predecessors(tx, &inst.id, def)?;
     if !open.is_empty() {
         return Err(Error::conflict(format!(
@@ -218,10 +240,16 @@ pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec
             open.join(", ")
         )));
     }
-    if tx.ticket(&inst.id, new.reference.as_str())?.is_some() {
+    if let Some(existing) = tx.ticket_like(&inst.id, new.reference.as_str())? {
         return Err(Error::conflict(format!(
-            "ticket {} already exists on {}; choose another reference",
-            new.reference, inst.id
+            "ticket {} already exists on {}{}; references are unique ignoring case, choose another",
+            new.reference,
+            inst.id,
+            if existing.reference == new.reference.as_str() {
+                String::new()
+            } else {
+                format!(" as {}", existing.reference)
+            }
         )));
     }
     let change = Change::TicketOpened {
@@ -232,7 +260,7 @@ pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec
     };
     let mut rec = Recorder::new(ctx, Some(&person));
     rec.record(tx, Some(&inst.id), TicketAction::Open.as_str(), Some(change), |e| {
-        e.task = Some(TicketAction::Open.task().into());
+        e.task = Some(def.key.clone());
         e.ticket = Some(new.reference.to_string());
         e.to = Some(TicketState::Open.to_string());
         e.note = Some(format!("{} on {}: {}", new.severity, new.environment, new.summary));
@@ -261,20 +289,15 @@ pub fn ticket_action_in(
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
-    let ticket = tx.ticket(&inst.id, reference.as_str())?.ok_or_else(|| {
-        Error::not_found(format!(
-            "no ticket {reference} on {}; `raci ticket list {}` shows its tickets",
-            inst.id, inst.id
-        ))
-    })?;
-    operations::authorize_ticket(action, &actor)?;
+    let ticket = find_ticket(tx, &inst, reference)?;
+    let row = authorize(tx, Operation::Ticket(action), &actor)?;
     let to = operations::ticket_transition(action, reference.as_str(), ticket.state)?;
     let change = (to != ticket.state)
         .then(|| Change::TicketMoved { reference: ticket.reference.clone(), state: to });
     let mut rec = Recorder::new(ctx, Some(&person));
     rec.record(tx, Some(&inst.id), action.as_str(), change, |e| {
-        e.task = Some(action.task().into());
-        e.ticket = Some(reference.to_string());
+        e.task = Some(row.key.clone());
+        e.ticket = Some(ticket.reference.clone());
         if to != ticket.state {
             e.from = Some(ticket.state.to_string());
             e.to = Some(to.to_string());
@@ -282,6 +305,21 @@ pub fn ticket_action_in(
         e.note = note.map(Text::to_string);
     })?;
     Ok(rec.finish())
+}
+
+/// A ticket by its reference: exactly, or else ignoring case.
+fn find_ticket(tx: &Tx<'_>, inst: &Installation, reference: &Id) -> Result<TicketRow> {
+    let exact = tx.ticket(&inst.id, reference.as_str())?;
+    let found = match exact {
+        Some(t) => Some(t),
+        None => tx.ticket_like(&inst.id, reference.as_str())?,
+    };
+    found.ok_or_else(|| {
+        Error::not_found(format!(
+            "no ticket {reference} on {}; `raci ticket list {}` shows its tickets",
+            inst.id, inst.id
+        ))
+    })
 }
 
 pub fn tickets(store: &mut Store, ctx: &Context, installation: &Id) -> Result<Vec<TicketView>> {

@@ -5,16 +5,18 @@
 use std::collections::BTreeSet;
 
 use super::{
-    Context, Recorder, acting, find_def, find_installation, find_person, writable_installation,
+    Context, Recorder, acting, day_of, find_def, find_person, viewer, visible_installation,
+    writable_installation,
 };
 use crate::domain::ledger::Change;
-use crate::domain::matrix::TaskDef;
+use crate::domain::matrix::{ItemDef, RowKind, TaskDef};
 use crate::domain::rules::{self, Facts, Handover, Topic, Verb};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, TaskState};
 use crate::error::{Error, Result};
 use crate::store::Store;
-use crate::store::{Event, Installation, TaskRow, Tx};
+use crate::store::{Event, TaskRow, Tx};
+use crate::view::{AttendeeView, HandoverView};
 
 /// One `raci task` step, validated.
 #[derive(Debug, Clone)]
@@ -81,6 +83,17 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
         } else {
             Vec::new()
         },
+        reopen_blockers: if step.verb == Verb::Reopen {
+            let tasks = tx.tasks(&inst.id)?;
+            let cycles: Vec<i64> = tx.cycles(&inst.id)?.iter().map(|c| c.number).collect();
+            let tickets: Vec<String> =
+                tx.tickets(&inst.id)?.into_iter().map(|t| t.reference).collect();
+            let status_of = |key: &str| tasks.iter().find(|t| t.key == key).map(|t| t.status);
+            rules::reopen_blockers(def, matrix, status_of, &cycles, &tickets)
+        } else {
+            Vec::new()
+        },
+        waivable: rules::waivable(matrix),
     };
     let next = rules::transition(step.verb, def, row.status, &facts)?;
     let changes_state = next != row.status;
@@ -117,7 +130,10 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
 pub struct ItemStep {
     pub installation: Id,
     pub task: String,
-    pub item: String,
+    /// The items, in the order given; with `all`, none.
+    pub items: Vec<String>,
+    /// Every unchecked item of the task that the acting person's party owns.
+    pub all: bool,
     pub check: bool,
     pub note: Option<Text>,
 }
@@ -126,48 +142,93 @@ pub fn set_item(store: &mut Store, ctx: &Context, step: &ItemStep) -> Result<Vec
     store.write(|tx| set_item_in(tx, ctx, step))
 }
 
-/// [`set_item`] inside a transaction the caller holds.
+/// [`set_item`] inside a transaction the caller holds: every item or none,
+/// one event each.
 pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Event>> {
     let (person, actor) = acting(tx, ctx)?;
     let inst = writable_installation(tx, &person, step.installation.as_str())?;
     let matrix = tx.matrix()?;
     let def = find_def(matrix, &step.task)?;
-    let item = def.item(&step.item).ok_or_else(|| {
-        let items: Vec<&str> = def.items.iter().map(|i| i.key.as_str()).collect();
-        Error::not_found(if items.is_empty() {
-            format!("no item {:?}: task {} has no checklist", step.item, def.key)
-        } else {
-            format!(
-                "no item {:?} in task {}; its items are: {}",
-                step.item,
-                def.key,
-                items.join(", ")
-            )
-        })
-    })?;
     let row = load_task(tx, &inst.id, def)?;
-    let checked = tx
+    let checked: Vec<String> = tx
         .items(&inst.id, Some(&def.key))?
         .into_iter()
-        .any(|i| i.item == item.key && i.checked_by.is_some());
-    rules::authorize_item(def, item, &actor, step.check, row.status.state, checked)?;
+        .filter(|i| i.checked_by.is_some())
+        .map(|i| i.item)
+        .collect();
+    let mut chosen: Vec<&ItemDef> = Vec::new();
+    if step.all {
+        chosen = def
+            .items
+            .iter()
+            .filter(|i| i.owner == actor.party && !checked.contains(&i.key))
+            .collect();
+        if chosen.is_empty() {
+            return Err(Error::conflict(format!(
+                "no item of {} is left for the {} to check (it is {})",
+                def.key, actor.party, row.status.state
+            )));
+        }
+    }
+    for key in &step.items {
+        let item = def.item(key).ok_or_else(|| {
+            let items: Vec<&str> = def.items.iter().map(|i| i.key.as_str()).collect();
+            Error::not_found(if items.is_empty() {
+                format!("no item {key:?}: task {} has no checklist", def.key)
+            } else {
+                format!("no item {key:?} in task {}; its items are: {}", def.key, items.join(", "))
+            })
+        })?;
+        if !chosen.iter().any(|c| c.key == item.key) {
+            chosen.push(item);
+        }
+    }
     let note = step.note.as_ref().map(Text::as_str);
-    let change = Change::ItemSet {
-        task: def.key.clone(),
-        item: item.key.clone(),
-        checked: step.check,
-        note: step.check.then(|| note.map(str::to_string)).flatten(),
-    };
-    let mut rec = Recorder::new(ctx, Some(&person));
     let action = if step.check { "check" } else { "uncheck" };
-    rec.record(tx, Some(&inst.id), action, Some(change), |e| {
-        e.task = Some(def.key.clone());
-        e.note = Some(match note {
-            Some(n) => format!("{}: {n}", item.key),
-            None => item.key.clone(),
-        });
-    })?;
+    let mut rec = Recorder::new(ctx, Some(&person));
+    for item in chosen {
+        let is_checked = checked.contains(&item.key);
+        rules::authorize_item(def, item, &actor, step.check, row.status.state, is_checked)?;
+        let change = Change::ItemSet {
+            task: def.key.clone(),
+            item: item.key.clone(),
+            checked: step.check,
+            note: step.check.then(|| note.map(str::to_string)).flatten(),
+        };
+        rec.record(tx, Some(&inst.id), action, Some(change), |e| {
+            e.task = Some(def.key.clone());
+            e.note = Some(match note {
+                Some(n) => format!("{}: {n}", item.key),
+                None => item.key.clone(),
+            });
+        })?;
+    }
     Ok(rec.finish())
+}
+
+/// The handover meetings recorded for an installation, oldest first, each
+/// attendee with their party.
+pub fn handovers(store: &mut Store, ctx: &Context, installation: &Id) -> Result<Vec<HandoverView>> {
+    store.read(|tx| {
+        let inst = visible_installation(tx, viewer(tx, ctx)?.as_ref(), installation.as_str())?;
+        let mut out = Vec::new();
+        for h in tx.handovers(&inst.id)? {
+            let mut attendees = Vec::new();
+            for handle in h.attendees.split('+').filter(|a| !a.is_empty()) {
+                let party = tx.person(handle)?.map(|p| p.party);
+                attendees.push(AttendeeView { handle: handle.to_string(), party });
+            }
+            out.push(HandoverView {
+                held_on: h.held_on,
+                minutes: h.minutes,
+                attendees,
+                topics: h.topics.split('+').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+                recorded_by: h.recorded_by,
+                recorded_at: h.recorded_at,
+            });
+        }
+        Ok(out)
+    })
 }
 
 /// One `raci handover record`, validated.
@@ -178,17 +239,6 @@ pub struct HandoverRecord {
     pub minutes: i64,
     pub attendees: Vec<Id>,
     pub topics: Vec<Topic>,
-}
-
-/// Which parties an attendee counts for on this installation: the vendor's
-/// people always, a subscriber's person only for their own subscriber.
-fn counts_for(party: Party, subscriber: Option<&str>, inst: &Installation) -> Option<Party> {
-    match party {
-        Party::Vendor => Some(Party::Vendor),
-        Party::Subscriber => subscriber
-            .is_some_and(|s| rules::same_subscriber(s, &inst.subscriber))
-            .then_some(Party::Subscriber),
-    }
 }
 
 pub fn record_handover(
@@ -208,33 +258,42 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
         )));
     }
     let (person, actor) = acting(tx, ctx)?;
-    let inst = find_installation(tx, req.installation.as_str())?;
+    let inst = writable_installation(tx, &person, req.installation.as_str())?;
     let matrix = tx.matrix()?;
-    let def = find_def(matrix, rules::HANDOVER)?;
+    let def = matrix
+        .of_kind(RowKind::Handover)
+        .ok_or_else(|| Error::storage("the template has no handover row; it cannot be used"))?;
     let configuration = find_def(matrix, rules::CONFIGURATION)?;
-    rules::may_act_on(&actor, &inst.id, &inst.subscriber)?;
     rules::authorize_handover(def, &actor)?;
-    let mut attendee_parties = Vec::new();
-    let mut attendees: Vec<&str> = Vec::new();
+    let mut attending: Vec<(String, Option<Party>)> = Vec::new();
     for handle in &req.attendees {
         let p = find_person(tx, handle.as_str())?;
-        crate::domain::authority::may_attend(&p)?;
-        attendee_parties.extend(counts_for(p.party, p.subscriber.as_deref(), &inst));
-        if !attendees.contains(&handle.as_str()) {
-            attendees.push(handle.as_str());
+        if !attending.iter().any(|(a, _)| *a == p.handle) {
+            let party =
+                rules::attends_for(p.party, p.subscriber.as_deref(), p.active, &inst.subscriber);
+            attending.push((p.handle, party));
         }
     }
     let topics: BTreeSet<Topic> = req.topics.iter().copied().collect();
     let row = load_task(tx, &inst.id, def)?;
+    let configured = load_task(tx, &inst.id, configuration)?;
     rules::check_handover(&Handover {
+        held_on: req.held_on.0,
         minutes: req.minutes,
-        attendee_parties,
+        attendees: attending.clone(),
         topics: topics.clone(),
-        configuration: load_task(tx, &inst.id, configuration)?.status.state,
+        configuration: configured.status.state,
         handover: row.status.state,
+        created_on: day_of(&inst.created_at),
+        configured_on: configured
+            .status
+            .state
+            .is_done()
+            .then(|| day_of(&configured.since))
+            .flatten(),
     })?;
     let topics: Vec<String> = topics.iter().map(|t| t.as_str().to_string()).collect();
-    let attendees: Vec<String> = attendees.iter().map(|a| a.to_string()).collect();
+    let attendees: Vec<String> = attending.into_iter().map(|(a, _)| a).collect();
     let note = format!(
         "held {} for {} minutes; attendees {}; topics {}",
         req.held_on,

@@ -131,7 +131,14 @@ pub enum Command {
     #[command(subcommand)]
     Report(ReportCommand),
     /// Events your party is to be Informed of, unread first
+    #[command(args_conflicts_with_subcommands = true)]
     Inbox {
+        /// Only the events not yet marked read
+        #[arg(long)]
+        unread: bool,
+        /// At most N events
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        limit: Option<u32>,
         #[command(subcommand)]
         command: Option<InboxCommand>,
     },
@@ -404,9 +411,9 @@ pub enum ChecklistCommand {
         /// Only this task's items
         task: Option<Id>,
     },
-    /// Check an item (its owning party, while the task is in_progress)
-    Check(ItemArgs),
-    /// Uncheck an item (its owning party, while the task is in_progress)
+    /// Check items (their owning party, while the task is in_progress); all or nothing
+    Check(CheckArgs),
+    /// Uncheck items (their owning party, while the task is in_progress); all or nothing
     Uncheck(ItemArgs),
 }
 
@@ -414,8 +421,24 @@ pub enum ChecklistCommand {
 pub struct ItemArgs {
     #[command(flatten)]
     pub target: Target,
-    /// The item, as `raci checklist show` names it
-    pub item: Id,
+    /// The items, as `raci checklist show` names them
+    #[arg(required = true, value_name = "ITEM")]
+    pub items: Vec<Id>,
+    /// A note for the audit log and the checklist
+    #[arg(long)]
+    pub note: Option<Text>,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// The items, as `raci checklist show` names them
+    #[arg(required_unless_present = "all", value_name = "ITEM")]
+    pub items: Vec<Id>,
+    /// Every unchecked item of the task that your party owns
+    #[arg(long, conflicts_with = "items")]
+    pub all: bool,
     /// A note for the audit log and the checklist
     #[arg(long)]
     pub note: Option<Text>,
@@ -439,6 +462,11 @@ pub enum HandoverCommand {
         /// A topic covered (repeat; monitoring, backup and updates are all required)
         #[arg(long = "topic", value_name = "TOPIC", value_parser = one_of::<Topic>(Topic::NAMES))]
         topics: Vec<Topic>,
+    },
+    /// The handover meetings recorded for an installation, oldest first
+    Show {
+        /// The installation
+        id: Id,
     },
 }
 
@@ -470,7 +498,8 @@ pub enum UpdateCommand {
         #[arg(long)]
         note: Option<Text>,
     },
-    /// The subscriber's test of the development node found a problem: back to the vendor
+    /// The subscriber's test found a problem (on development, or on production
+    /// while accepting): back to the vendor
     Fail {
         /// The installation
         id: Id,
@@ -491,6 +520,17 @@ pub enum UpdateCommand {
         /// A note for the audit log
         #[arg(long)]
         note: Option<Text>,
+    },
+    /// Abandon an open cycle (vendor); a new one can then be started
+    Cancel {
+        /// The installation
+        id: Id,
+        /// The cycle's number
+        #[arg(value_parser = clap::value_parser!(i64).range(1..))]
+        cycle: i64,
+        /// Why (required; kept in the audit log)
+        #[arg(long)]
+        reason: Text,
     },
     /// Every cycle of an installation
     List {
@@ -539,6 +579,16 @@ pub enum TicketCommand {
     Resolve(TicketNote),
     /// Close a resolved ticket once the fix is confirmed (subscriber)
     Close(TicketNote),
+    /// Reopen a resolved ticket: the fix did not hold (subscriber)
+    Reopen {
+        /// The installation
+        id: Id,
+        /// The ticket's reference
+        reference: Id,
+        /// Why (required; kept in the audit log)
+        #[arg(long)]
+        reason: Text,
+    },
     /// Comment on a ticket (either party)
     Comment {
         /// The installation

@@ -134,17 +134,18 @@ fn os_user() -> Option<String> {
 }
 
 /// The clock: `RACI_NOW` (RFC 3339) when set, as git's GIT_COMMITTER_DATE.
+/// Set but empty, or not a time, is refused rather than silently ignored.
 fn now() -> Result<DateTime<Utc>> {
-    match std::env::var("RACI_NOW") {
-        Ok(text) if !text.is_empty() => {
-            DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(|_| {
-                Error::bad_input(format!(
-                    "RACI_NOW={text:?} is not a time; expected RFC 3339, e.g. 2026-11-27T09:00:00Z"
-                ))
-            })
-        }
-        _ => Ok(Utc::now()),
-    }
+    let text = match std::env::var("RACI_NOW") {
+        Err(std::env::VarError::NotPresent) => return Ok(Utc::now()),
+        Err(std::env::VarError::NotUnicode(_)) => String::from("(not UTF-8)"),
+        Ok(text) => text,
+    };
+    DateTime::parse_from_rfc3339(&text).map(|t| t.with_timezone(&Utc)).map_err(|_| {
+        Error::bad_input(format!(
+            "RACI_NOW={text:?} is not a time; expected RFC 3339, e.g. 2026-11-27T09:00:00Z"
+        ))
+    })
 }
 
 /// `--db`, or the platform data directory.
@@ -196,7 +197,10 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
         Command::Backups(command) => operations::backups(command, ctx, store, io),
         Command::Ticket(command) => operations::ticket(command, ctx, store, io),
         Command::Report(command) => reports::report(command, ctx, store, io),
-        Command::Inbox { command } => reports::inbox(command.as_ref(), ctx, store, io),
+        Command::Inbox { unread, limit, command } => {
+            let only = crate::app::inbox::Only { unread: *unread, limit: *limit };
+            reports::inbox(command.as_ref(), only, ctx, store, io)
+        }
         Command::Demo { installations } => reports::demo(*installations, ctx, store, io),
         Command::Completions { .. } | Command::Man | Command::Db(_) => Ok(()),
     }

@@ -10,6 +10,7 @@ use crate::domain::values::Id;
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::store::Store;
+use crate::view::HandoverRowView;
 
 /// The seed's table for people (its cells verbatim, the vendor by name);
 /// the letters as arrays for scripts.
@@ -187,7 +188,7 @@ pub(super) fn checklist(
     store: &mut Store,
     io: Io<'_>,
 ) -> Result<()> {
-    let (a, check): (&ItemArgs, bool) = match command {
+    let step = match command {
         ChecklistCommand::Show { id, task } => {
             return io.rows(&reads::checklist(
                 store,
@@ -196,15 +197,22 @@ pub(super) fn checklist(
                 task.as_ref().map(Id::as_str),
             )?);
         }
-        ChecklistCommand::Check(a) => (a, true),
-        ChecklistCommand::Uncheck(a) => (a, false),
-    };
-    let step = tasks::ItemStep {
-        installation: a.target.id.clone(),
-        task: a.target.task.to_string(),
-        item: a.item.to_string(),
-        check,
-        note: a.note.clone(),
+        ChecklistCommand::Check(a) => tasks::ItemStep {
+            installation: a.target.id.clone(),
+            task: a.target.task.to_string(),
+            items: a.items.iter().map(Id::to_string).collect(),
+            all: a.all,
+            check: true,
+            note: a.note.clone(),
+        },
+        ChecklistCommand::Uncheck(ItemArgs { target, items, note }) => tasks::ItemStep {
+            installation: target.id.clone(),
+            task: target.task.to_string(),
+            items: items.iter().map(Id::to_string).collect(),
+            all: false,
+            check: false,
+            note: note.clone(),
+        },
     };
     io.recorded(tasks::set_item(store, ctx, &step)?)
 }
@@ -215,7 +223,18 @@ pub(super) fn handover(
     store: &mut Store,
     io: Io<'_>,
 ) -> Result<()> {
-    let HandoverCommand::Record { id, held_on, minutes, attendees, topics } = command;
+    let (id, held_on, minutes, attendees, topics) = match command {
+        HandoverCommand::Record { id, held_on, minutes, attendees, topics } => {
+            (id, held_on, minutes, attendees, topics)
+        }
+        HandoverCommand::Show { id } => {
+            let meetings = tasks::handovers(store, ctx, id)?;
+            return match io.format {
+                Format::Json => output::json(&meetings, io.out),
+                _ => io.rows(&meetings.into_iter().map(HandoverRowView::from).collect::<Vec<_>>()),
+            };
+        }
+    };
     let req = tasks::HandoverRecord {
         installation: id.clone(),
         held_on: *held_on,

@@ -23,6 +23,9 @@ pub(super) fn update(
             (id, cycle, CycleAction::Step(*step), note.as_ref())
         }
         UpdateCommand::Fail { id, cycle, reason } => (id, cycle, CycleAction::Fail, Some(reason)),
+        UpdateCommand::Cancel { id, cycle, reason } => {
+            (id, cycle, CycleAction::Cancel, Some(reason))
+        }
         UpdateCommand::Signoff { id, cycle, note } => {
             (id, cycle, CycleAction::Signoff, note.as_ref())
         }
@@ -64,6 +67,9 @@ pub(super) fn ticket(
         TicketCommand::List { id } => return io.rows(&operations::tickets(store, ctx, id)?),
         TicketCommand::Resolve(a) => (&a.id, &a.reference, TicketAction::Resolve, a.note.as_ref()),
         TicketCommand::Close(a) => (&a.id, &a.reference, TicketAction::Close, a.note.as_ref()),
+        TicketCommand::Reopen { id, reference, reason } => {
+            (id, reference, TicketAction::Reopen, Some(reason))
+        }
         TicketCommand::Comment { id, reference, text } => {
             (id, reference, TicketAction::Comment, Some(text))
         }

@@ -56,12 +56,13 @@ pub(super) fn report(
 
 pub(super) fn inbox(
     command: Option<&InboxCommand>,
+    only: inbox_app::Only,
     ctx: &Context,
     store: &mut Store,
     io: Io<'_>,
 ) -> Result<()> {
     match command {
-        None => io.rows(&inbox_app::inbox(store, ctx)?),
+        None => io.rows(&inbox_app::inbox(store, ctx, only)?),
         Some(InboxCommand::Ack { ids }) => io.recorded(inbox_app::ack(store, ctx, ids)?),
     }
 }

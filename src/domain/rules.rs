@@ -5,7 +5,9 @@
 
 use std::collections::BTreeSet;
 
-use super::matrix::{ItemDef, TaskDef};
+use chrono::NaiveDate;
+
+use super::matrix::{ItemDef, Matrix, RowKind, TaskDef};
 use super::{Letter, Party, Role, TaskState, names};
 use crate::error::{Error, Result};
 
@@ -36,6 +38,8 @@ names!(
 
 /// The key of the task that `raci handover record` closes.
 pub const HANDOVER: &str = "handover";
+/// The task whose sign-off lets backups be recorded.
+pub const DEPLOYMENT: &str = "deployment";
 /// The task whose sign-off (or waiver) lets the handover be recorded.
 pub const CONFIGURATION: &str = "configuration";
 /// The shortest operations handover the seed allows, in minutes.
@@ -71,6 +75,10 @@ pub struct Facts {
     pub open_predecessors: Vec<String>,
     /// Checklist items not yet checked.
     pub unchecked_items: Vec<String>,
+    /// What has started that needed the task done (see [`reopen_blockers`]).
+    pub reopen_blockers: Vec<String>,
+    /// The template's waivable tasks, for the message refusing a waiver.
+    pub waivable: Vec<String>,
 }
 
 fn list(parties: &[Party]) -> String {
@@ -151,17 +159,6 @@ fn require_role(action: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
     }
 }
 
-/// A subscriber's person acts only on that subscriber's installations; the
-/// vendor's people act on all. Another subscriber's installation is answered
-/// as one that does not exist.
-pub fn may_act_on(actor: &Actor, installation: &str, subscriber: &str) -> Result<()> {
-    match (&actor.party, &actor.subscriber) {
-        (Party::Vendor, _) => Ok(()),
-        (Party::Subscriber, Some(own)) if same_subscriber(own, subscriber) => Ok(()),
-        (Party::Subscriber, _) => Err(super::authority::no_installation(installation)),
-    }
-}
-
 /// Subscriber names are compared with Unicode's full case folding: "ACME" is
 /// "Acme", "STRASSE" is "Straße". The store's `raci_fold` collation folds the
 /// same way, so SQL and Rust agree on who belongs to a subscriber.
@@ -215,9 +212,25 @@ fn conflict_state(verb: Verb, def: &TaskDef, state: TaskState, needs: &str) -> E
 /// The state a verb moves a task to, or why the task's state refuses it.
 pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> Result<Status> {
     refuse_recurring(def, &format!("`raci task {verb}`"))?;
-    if def.key == HANDOVER && matches!(verb, Verb::Submit | Verb::Signoff) {
+    if def.kind == RowKind::Handover && matches!(verb, Verb::Submit | Verb::Signoff | Verb::Waive) {
         return Err(Error::conflict(format!(
-            "the handover is submitted and signed off by recording it; use `raci handover record` instead of `raci task {verb}`"
+            "the handover is submitted and signed off only by recording the meeting; it cannot be {}",
+            match verb {
+                Verb::Waive => "waived",
+                Verb::Submit => "submitted on its own",
+                _ => "signed off on its own",
+            }
+        )));
+    }
+    if verb == Verb::Waive && !def.waivable {
+        return Err(Error::conflict(format!(
+            "cannot waive {}: it is not waivable; only {} can be waived",
+            def.key,
+            if facts.waivable.is_empty() {
+                "no task".to_string()
+            } else {
+                facts.waivable.join(", ")
+            }
         )));
     }
     let state = current.state;
@@ -273,6 +286,13 @@ pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> 
             _ => Err(conflict_state(verb, def, state, "blocked")),
         },
         Verb::Reopen => match state {
+            TaskState::SignedOff | TaskState::Waived if !facts.reopen_blockers.is_empty() => {
+                Err(Error::conflict(format!(
+                    "cannot reopen {task}: work that needed it done has started ({blockers})",
+                    task = def.key,
+                    blockers = facts.reopen_blockers.join("; "),
+                )))
+            }
             TaskState::SignedOff | TaskState::Waived => to(TaskState::InProgress),
             _ => Err(conflict_state(verb, def, state, "signed_off or waived")),
         },
@@ -293,6 +313,58 @@ pub fn predecessors_done(def: &TaskDef, state_of: impl Fn(&str) -> Option<TaskSt
     def.predecessors.iter().all(|p| state_of(p).is_some_and(TaskState::is_done))
 }
 
+/// The template's waivable tasks.
+pub fn waivable(matrix: &Matrix) -> Vec<String> {
+    matrix.tasks.iter().filter(|t| t.waivable).map(|t| t.key.clone()).collect()
+}
+
+/// Whether a task has started: left `pending` (a task blocked while
+/// pending has not).
+fn started(status: Status) -> bool {
+    match status.state {
+        TaskState::Pending | TaskState::Recurring => false,
+        TaskState::Blocked => status.blocked_from != Some(TaskState::Pending),
+        _ => true,
+    }
+}
+
+/// What stands in the way of reopening `def`: every task that has it as a
+/// predecessor and has started, and, for a task the recurring rows follow,
+/// the update cycles (rows of the updates kinds) or tickets (rows of the
+/// ticket kinds) that exist.
+pub fn reopen_blockers(
+    def: &TaskDef,
+    matrix: &Matrix,
+    status_of: impl Fn(&str) -> Option<Status>,
+    cycles: &[i64],
+    tickets: &[String],
+) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut add = |what: String| {
+        if !out.contains(&what) {
+            out.push(what);
+        }
+    };
+    for next in matrix.tasks.iter().filter(|t| t.predecessors.contains(&def.key)) {
+        match next.kind {
+            RowKind::Updates | RowKind::UpdateTesting if !cycles.is_empty() => add(format!(
+                "update cycle {}",
+                cycles.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+            )),
+            RowKind::Tickets | RowKind::Resolution if !tickets.is_empty() => {
+                add(format!("ticket {}", tickets.join(", ")))
+            }
+            _ if next.recurring => {}
+            _ => {
+                if let Some(status) = status_of(&next.key).filter(|s| started(*s)) {
+                    add(format!("{} is {}", next.key, status.state));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// The party whose move it is on a task, if anyone's.
 pub fn next_move(def: &TaskDef, status: Status, predecessors_done: bool) -> Option<Party> {
     match status.state {
@@ -306,7 +378,9 @@ pub fn next_move(def: &TaskDef, status: Status, predecessors_done: bool) -> Opti
 /// What the next move on a task is, named as the command that makes it.
 pub fn next_step(def: &TaskDef, state: TaskState) -> &'static str {
     match state {
-        TaskState::Pending | TaskState::InProgress if def.key == HANDOVER => "handover record",
+        TaskState::Pending | TaskState::InProgress if def.kind == RowKind::Handover => {
+            "handover record"
+        }
         TaskState::Pending => "start",
         TaskState::InProgress => "submit",
         TaskState::Submitted => "signoff",
@@ -362,13 +436,35 @@ pub fn authorize_item(
 /// A handover meeting as recorded, for the rules to judge.
 #[derive(Debug, Clone)]
 pub struct Handover {
+    pub held_on: NaiveDate,
     pub minutes: i64,
-    /// The parties of the attendees who count (a subscriber's person counts
-    /// only for their own subscriber's installation).
-    pub attendee_parties: Vec<Party>,
+    /// The attendees: handle, and the party they attend for, or `None` for
+    /// someone who may not attend (see [`attends_for`]).
+    pub attendees: Vec<(String, Option<Party>)>,
     pub topics: BTreeSet<Topic>,
     pub configuration: TaskState,
     pub handover: TaskState,
+    /// The day the installation was created.
+    pub created_on: Option<NaiveDate>,
+    /// The day configuration was signed off (or waived).
+    pub configured_on: Option<NaiveDate>,
+}
+
+/// The party a person attends a handover for: active vendor people, and
+/// active people of the installation's own subscriber; nobody else.
+pub fn attends_for(
+    party: Party,
+    subscriber: Option<&str>,
+    active: bool,
+    installation_subscriber: &str,
+) -> Option<Party> {
+    match party {
+        _ if !active => None,
+        Party::Vendor => Some(Party::Vendor),
+        Party::Subscriber => subscriber
+            .is_some_and(|s| same_subscriber(s, installation_subscriber))
+            .then_some(Party::Subscriber),
+    }
 }
 
 /// Who may record a handover: the handover's Responsible party.
@@ -390,6 +486,27 @@ pub fn check_handover(h: &Handover) -> Result<()> {
             h.handover
         )));
     }
+    let outsiders: Vec<&str> =
+        h.attendees.iter().filter(|(_, p)| p.is_none()).map(|(a, _)| a.as_str()).collect();
+    if !outsiders.is_empty() {
+        return Err(Error::conflict(format!(
+            "cannot record the handover: {} may not attend it; attendees are active people of the vendor or of the installation's subscriber",
+            outsiders.join(", ")
+        )));
+    }
+    for (day, what) in [
+        (h.created_on, "the installation was created"),
+        (h.configured_on, "configuration was signed off"),
+    ] {
+        if let Some(day) = day
+            && h.held_on < day
+        {
+            return Err(Error::conflict(format!(
+                "cannot record the handover held on {}: {what} on {day}, and the meeting cannot precede it",
+                h.held_on
+            )));
+        }
+    }
     if h.minutes < HANDOVER_MINUTES {
         return Err(Error::conflict(format!(
             "cannot record the handover: it lasted {} minutes; the operations handover takes at least {HANDOVER_MINUTES} minutes",
@@ -397,7 +514,7 @@ pub fn check_handover(h: &Handover) -> Result<()> {
         )));
     }
     for party in Party::ALL {
-        if !h.attendee_parties.contains(party) {
+        if !h.attendees.iter().any(|(_, p)| *p == Some(*party)) {
             return Err(Error::conflict(format!(
                 "cannot record the handover: no attendee from the {party}; at least one attendee from each party is required"
             )));
@@ -636,6 +753,82 @@ mod tests {
     }
 
     #[test]
+    fn only_waivable_tasks_are_waived_and_never_the_handover() {
+        let matrix = matrix();
+        let facts = Facts { waivable: waivable(&matrix), ..Facts::default() };
+        assert_eq!(facts.waivable, ["integration", "user-migration"]);
+        for def in matrix.tasks.iter().filter(|t| !t.recurring) {
+            let got = transition(Verb::Waive, def, Status::new(TaskState::Pending), &facts);
+            assert_eq!(got.is_ok(), def.waivable, "waive {}", def.key);
+            if let Err(e) = got {
+                assert_eq!(e.kind, crate::error::Kind::Conflict);
+                let names = if def.kind == RowKind::Handover { "recording" } else { "integration" };
+                assert!(e.message.contains(names), "{}", e.message);
+            }
+        }
+    }
+
+    /// (task, successor states, cycles, tickets, what stands in the way).
+    #[test]
+    fn reopen_is_refused_while_what_needed_the_task_has_started() {
+        let matrix = matrix();
+        type Case = (
+            &'static str,
+            &'static [(&'static str, Status)],
+            usize,
+            usize,
+            &'static [&'static str],
+        );
+        const fn st(state: TaskState) -> Status {
+            Status { state, blocked_from: None }
+        }
+        const PENDING: Status = st(TaskState::Pending);
+        const STARTED: Status = st(TaskState::InProgress);
+        const SIGNED_OFF: Status = st(TaskState::SignedOff);
+        const BLOCKED_PENDING: Status =
+            Status { state: TaskState::Blocked, blocked_from: Some(TaskState::Pending) };
+        let pending = PENDING;
+        let cases: [Case; 7] = [
+            ("infrastructure", &[("deployment", PENDING)], 0, 0, &[]),
+            ("infrastructure", &[("deployment", STARTED)], 0, 0, &["deployment is in_progress"]),
+            ("deployment", &[("configuration", BLOCKED_PENDING)], 0, 0, &[]),
+            ("deployment", &[], 0, 1, &["ticket SUP-1"]),
+            ("handover", &[("monitoring", PENDING)], 0, 0, &[]),
+            ("handover", &[], 2, 0, &["update cycle 1, 2"]),
+            (
+                "handover",
+                &[("backup", SIGNED_OFF)],
+                1,
+                1,
+                &["backup is signed_off", "update cycle 1"],
+            ),
+        ];
+        for (task, states, cycles, tickets, expected) in cases {
+            let def = matrix.task(task).expect("row");
+            let status_of = |k: &str| {
+                states.iter().find(|(key, _)| *key == k).map(|(_, s)| *s).or(Some(pending))
+            };
+            let cycles: Vec<i64> = (1..=cycles as i64).collect();
+            let tickets: Vec<String> = (1..=tickets).map(|n| format!("SUP-{n}")).collect();
+            let got = reopen_blockers(def, &matrix, status_of, &cycles, &tickets);
+            assert_eq!(got, expected, "reopen {task}");
+            let facts = Facts { reopen_blockers: got, ..Facts::default() };
+            let result = transition(Verb::Reopen, def, Status::new(TaskState::SignedOff), &facts);
+            assert_eq!(result.is_ok(), expected.is_empty(), "reopen {task}");
+        }
+    }
+
+    #[test]
+    fn attendees_are_active_vendor_people_or_the_installations_subscribers() {
+        use Party::*;
+        assert_eq!(attends_for(Vendor, None, true, "Acme"), Some(Vendor));
+        assert_eq!(attends_for(Vendor, None, false, "Acme"), None);
+        assert_eq!(attends_for(Subscriber, Some("ACME"), true, "Acme"), Some(Subscriber));
+        assert_eq!(attends_for(Subscriber, Some("Globex"), true, "Acme"), None);
+        assert_eq!(attends_for(Subscriber, Some("Acme"), false, "Acme"), None);
+    }
+
+    #[test]
     fn recurring_rows_refuse_every_verb() {
         let matrix = matrix();
         for key in ["updates", "update-testing", "support-tickets", "issue-resolution"] {
@@ -649,32 +842,39 @@ mod tests {
     }
 
     #[test]
-    fn a_subscribers_person_acts_only_on_their_subscriber() {
-        let acme = actor(Party::Subscriber, Role::InfrastructureEngineer);
-        assert!(may_act_on(&acme, "acme-prod", "Acme").is_ok());
-        let hidden = may_act_on(&acme, "globex-prod", "Globex").expect_err("hidden");
-        assert_eq!(hidden.kind, crate::error::Kind::NotFound);
-        assert!(
-            may_act_on(&actor(Party::Vendor, Role::SupportEngineer), "globex-prod", "Globex")
-                .is_ok()
-        );
-    }
-
-    #[test]
     fn the_handover_rules_each_name_what_is_missing() {
+        let day = |d: &str| NaiveDate::parse_from_str(d, "%Y-%m-%d").expect("day");
         let good = Handover {
+            held_on: day("2026-11-02"),
             minutes: 95,
-            attendee_parties: vec![Party::Vendor, Party::Subscriber],
+            attendees: vec![
+                ("carol".into(), Some(Party::Vendor)),
+                ("ian".into(), Some(Party::Subscriber)),
+            ],
             topics: Topic::ALL.iter().copied().collect(),
             configuration: TaskState::SignedOff,
             handover: TaskState::Pending,
+            created_on: Some(day("2026-10-01")),
+            configured_on: Some(day("2026-11-02")),
         };
         assert!(check_handover(&good).is_ok());
         assert!(check_handover(&Handover { minutes: 90, ..good.clone() }).is_ok());
         let cases = [
             (Handover { minutes: 89, ..good.clone() }, "90 minutes"),
-            (Handover { attendee_parties: vec![Party::Vendor], ..good.clone() }, "subscriber"),
-            (Handover { attendee_parties: vec![Party::Subscriber], ..good.clone() }, "vendor"),
+            (Handover { attendees: good.attendees[..1].to_vec(), ..good.clone() }, "subscriber"),
+            (Handover { attendees: good.attendees[1..].to_vec(), ..good.clone() }, "vendor"),
+            (
+                Handover {
+                    attendees: [good.attendees.clone(), vec![("gina".into(), None)]].concat(),
+                    ..good.clone()
+                },
+                "gina may not attend",
+            ),
+            (Handover { held_on: day("2026-11-01"), ..good.clone() }, "configuration was"),
+            (
+                Handover { created_on: Some(day("2026-11-03")), ..good.clone() },
+                "installation was created",
+            ),
             (
                 Handover { topics: [Topic::Monitoring, Topic::Updates].into(), ..good.clone() },
                 "backup",

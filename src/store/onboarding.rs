@@ -264,6 +264,17 @@ impl Tx<'_> {
         Ok(e.id)
     }
 
+    /// The time of an installation's last event.
+    pub fn last_event_at(&self, installation: &str) -> Result<Option<String>> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT at FROM event WHERE installation_id = ?1 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row([installation], |r| r.get(0))
+            .optional()?)
+    }
+
     /// One installation's audit trail, oldest first.
     pub fn events(&self, installation: &str) -> Result<Vec<Event>> {
         let mut stmt = self.tx.prepare_cached(&format!(

@@ -143,6 +143,20 @@ impl Tx<'_> {
             .optional()?)
     }
 
+    /// The ticket whose reference equals `reference` ignoring case (the
+    /// oldest, should an older database hold two).
+    pub fn ticket_like(&self, installation: &str, reference: &str) -> Result<Option<TicketRow>> {
+        Ok(self
+            .tx
+            .prepare_cached(&format!(
+                "SELECT {TICKET_COLUMNS} FROM ticket
+                 WHERE installation_id = ?1 AND ref = ?2 COLLATE NOCASE
+                 ORDER BY opened_at, ref LIMIT 1"
+            ))?
+            .query_row([installation, reference], ticket_row)
+            .optional()?)
+    }
+
     /// An installation's tickets, oldest first.
     pub fn tickets(&self, installation: &str) -> Result<Vec<TicketRow>> {
         let mut stmt = self.tx.prepare_cached(&format!(

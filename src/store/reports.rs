@@ -72,21 +72,23 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// Installations whose handover is signed off: what the 90-day update
-    /// rule and the backup report look at.
+    /// Installations whose handover meeting has been recorded, whatever the
+    /// handover task's state is now: what the 90-day update rule and the
+    /// backup report look at. `handed_over` is the day the last meeting
+    /// recorded was held; a cancelled cycle never counts.
     pub fn handed_over(&self) -> Result<Vec<OperatingRow>> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT i.id, i.subscriber,
-                    (SELECT max(held_on) FROM handover h WHERE h.installation_id = i.id),
+                    (SELECT held_on FROM handover h WHERE h.installation_id = i.id
+                      ORDER BY h.id DESC LIMIT 1),
                     (SELECT max(substr(signed_off_at, 1, 10)) FROM update_cycle c
                       WHERE c.installation_id = i.id AND c.state = 'signed_off'),
                     (SELECT max(taken_on) FROM backup_record b WHERE b.installation_id = i.id)
-             FROM installation i JOIN task t ON t.installation_id = i.id AND t.task_key = ?1
-             WHERE t.state = ?2
+             FROM installation i
+             WHERE EXISTS (SELECT 1 FROM handover h WHERE h.installation_id = i.id)
              ORDER BY i.id",
         )?;
-        let params = params![crate::domain::rules::HANDOVER, crate::domain::TaskState::SignedOff];
-        let rows = stmt.query_map(params, |r| {
+        let rows = stmt.query_map([], |r| {
             Ok(OperatingRow {
                 installation: r.get(0)?,
                 subscriber: r.get(1)?,
@@ -133,6 +135,8 @@ impl Tx<'_> {
         handle: &str,
         tasks: &[&str],
         subscriber: Option<&str>,
+        unread_only: bool,
+        limit: Option<u32>,
     ) -> Result<Vec<InboxRow>> {
         let keys = serde_json::to_string(tasks)
             .map_err(|e| crate::error::Error::storage(format!("cannot encode task keys: {e}")))?;
@@ -145,9 +149,12 @@ impl Tx<'_> {
              LEFT JOIN inbox_read r ON r.handle = ?1 AND r.event_id = e.id
              WHERE e.task IN (SELECT value FROM json_each(?2)) AND i.retired = 0
                AND (?3 IS NULL OR i.subscriber = ?3 COLLATE raci_fold)
-             ORDER BY read, e.id DESC",
+               AND (NOT ?4 OR r.event_id IS NULL)
+             ORDER BY read, e.id DESC
+             LIMIT ?5",
         )?;
-        let rows = stmt.query_map(params![handle, keys, subscriber], |r| {
+        let limit = limit.map_or(-1, i64::from);
+        let rows = stmt.query_map(params![handle, keys, subscriber, unread_only, limit], |r| {
             Ok(InboxRow { event: event_row(r)?, read: r.get(15)? })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -135,7 +135,14 @@ impl TestEnv {
     /// developer, Globex's infrastructure engineer; installations acme-prod
     /// and globex-prod. No subscriber has an administrator.
     pub(crate) fn with_people_and_installations() -> Self {
-        let env = TestEnv::new();
+        Self::with_people_and_installations_at("2026-11-02T09:00:00Z")
+    }
+
+    /// [`TestEnv::with_people_and_installations`], all added at `now` (and
+    /// the clock left there): an installation's history starts when it is added.
+    pub(crate) fn with_people_and_installations_at(now: &str) -> Self {
+        let mut env = TestEnv::new();
+        env.now = now.to_string();
         for (i, args) in [
             &[
                 "person",
@@ -258,6 +265,11 @@ impl TestEnv {
     /// An installation of Acme through its 95-minute handover, held on `held_on`.
     pub(crate) fn handed_over(&self, inst: &str, held_on: &str) {
         self.ready_for_handover(inst);
+        self.handed_over_ready(inst, held_on);
+    }
+
+    /// The 95-minute handover of an installation of Acme ready for it.
+    pub(crate) fn handed_over_ready(&self, inst: &str, held_on: &str) {
         self.ok(&strs(&handover_args(
             inst,
             held_on,

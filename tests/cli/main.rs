@@ -15,5 +15,6 @@ mod operations;
 mod refusals;
 mod reliability;
 mod reports;
+mod sidedoors;
 mod storage;
 mod text;

@@ -12,7 +12,7 @@ fn a_full_update_cycle_with_a_failed_development_test() {
     let inst = "acme-prod";
     // No cycle before the handover.
     env.refused(&["update", "start", inst, "--version", "3.2", "--as", "carol"], 5);
-    env.handed_over(inst, "2026-11-01");
+    env.handed_over(inst, "2026-11-02");
     // Only the vendor starts a cycle.
     env.refused(&["update", "start", inst, "--version", "3.2", "--as", "ian"], 3);
     env.ok(&["update", "start", inst, "--version", "3.2", "--as", "carol"]);
@@ -128,7 +128,7 @@ fn a_full_update_cycle_with_a_failed_development_test() {
 #[test]
 fn another_subscriber_cannot_step_into_the_cycle() {
     let env = TestEnv::with_people_and_installations();
-    env.handed_over("acme-prod", "2026-11-01");
+    env.handed_over("acme-prod", "2026-11-02");
     env.ok(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"]);
     env.refused(&["update", "step", "acme-prod", "1", "snapshot", "--as", "gina"], 4);
 }
@@ -143,19 +143,29 @@ fn backups_are_the_subscribers_to_record() {
     env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-12-01", "--as", "ian"], 2);
     env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-02-30", "--as", "ian"], 2);
     env.refused(&["backups", "record", "acme-prod", "--taken-on", "2026-11-01", "--as", "gina"], 4);
+    // Not before the deployment is signed off.
+    let err = env
+        .refused(&["backups", "record", "acme-prod", "--taken-on", "2026-11-02", "--as", "ian"], 5);
+    assert!(err.contains("deployment"), "{err}");
+    env.complete("acme-prod", "infrastructure", "ian", &TestEnv::INFRA_ITEMS, "ian");
+    env.complete("acme-prod", "deployment", "carol", &["development", "production"], "carol");
+    // Not for a day before the installation was added (on 11-02).
+    let err = env
+        .refused(&["backups", "record", "acme-prod", "--taken-on", "2026-11-01", "--as", "ian"], 5);
+    assert!(err.contains("created on 2026-11-02"), "{err}");
     env.ok(&[
         "backups",
         "record",
         "acme-prod",
         "--taken-on",
-        "2026-11-01",
+        "2026-11-02",
         "--as",
         "ian",
         "--note",
         "nightly",
     ]);
     let backups = env.json(&["backups", "list", "acme-prod"]);
-    assert_eq!(backups[0]["taken_on"], "2026-11-01");
+    assert_eq!(backups[0]["taken_on"], "2026-11-02");
     assert_eq!(backups[0]["recorded_by"], "ian");
 }
 
@@ -225,11 +235,11 @@ fn tickets_open_resolve_and_close_in_order() {
 }
 
 #[test]
-fn a_waived_handover_lets_update_cycles_begin() {
+fn only_a_recorded_handover_lets_update_cycles_begin() {
     let env = TestEnv::with_people_and_installations();
     env.ready_for_handover("acme-prod");
     env.refused(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"], 5);
-    env.ok(&[
+    let waive = [
         "task",
         "waive",
         "acme-prod",
@@ -238,6 +248,10 @@ fn a_waived_handover_lets_update_cycles_begin() {
         "handed over in person before raci",
         "--as",
         "carol",
-    ]);
+    ];
+    let err = env.refused(&waive, 5);
+    assert!(err.contains("recording the meeting"), "{err}");
+    env.refused(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"], 5);
+    env.handed_over_ready("acme-prod", "2026-11-02");
     env.ok(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"]);
 }

@@ -5,7 +5,7 @@ use crate::common::{TestEnv, handover_args, strs};
 
 /// The handover of acme-prod by carol, with some arguments replaced.
 fn handover(minutes: &str, attendees: &[&str], topics: &[&str]) -> Vec<String> {
-    handover_args("acme-prod", "2026-11-01", minutes, attendees, topics, "carol")
+    handover_args("acme-prod", "2026-11-02", minutes, attendees, topics, "carol")
 }
 
 #[test]

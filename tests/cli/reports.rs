@@ -22,7 +22,7 @@ fn three_stages() -> TestEnv {
         "--as",
         "carol",
     ]);
-    env.handed_over("acme-prod", "2026-11-01");
+    env.handed_over("acme-prod", "2026-11-02");
     env.complete("globex-prod", "infrastructure", "gina", &TestEnv::INFRA_ITEMS, "gina");
     env
 }
@@ -150,11 +150,13 @@ fn a_past_due_date_is_overdue_in_both_reports() {
 
 #[test]
 fn installations_without_an_update_for_90_days_are_overdue() {
-    let mut env = TestEnv::with_people_and_installations();
+    let mut env = TestEnv::with_people_and_installations_at("2026-03-01T09:00:00Z");
     env.ok(&["installation", "add", "acme-dev", "--subscriber", "Acme", "--as", "carol"]);
+    env.ready_for_handover("acme-prod");
+    env.ready_for_handover("acme-dev");
     env.now = "2026-03-02T09:00:00Z".into();
-    env.handed_over("acme-prod", "2026-03-01");
-    env.handed_over("acme-dev", "2026-03-01");
+    env.handed_over_ready("acme-prod", "2026-03-01");
+    env.handed_over_ready("acme-dev", "2026-03-01");
     // acme-dev is updated today; acme-prod never was.
     env.now = "2026-11-02T09:00:00Z".into();
     env.ok(&["update", "start", "acme-dev", "--version", "4.0", "--as", "carol"]);
@@ -187,9 +189,10 @@ fn installations_without_an_update_for_90_days_are_overdue() {
 
 #[test]
 fn a_backup_taken_in_january_is_stale_in_november() {
-    let mut env = TestEnv::with_people_and_installations();
+    let mut env = TestEnv::with_people_and_installations_at("2026-01-09T09:00:00Z");
+    env.ready_for_handover("acme-prod");
     env.now = "2026-01-10T09:00:00Z".into();
-    env.handed_over("acme-prod", "2026-01-09");
+    env.handed_over_ready("acme-prod", "2026-01-09");
     env.ok(&["backups", "record", "acme-prod", "--taken-on", "2026-01-10", "--as", "ian"]);
     env.now = "2026-01-12T09:00:00Z".into();
     assert_eq!(env.json(&["report", "stale-backups"]).as_array().map(Vec::len), Some(0));
@@ -211,7 +214,6 @@ fn a_backup_taken_in_january_is_stale_in_november() {
     assert_eq!(stale[0]["last_backup"], serde_json::Value::Null);
     // An installation not yet handed over is not expected to back up.
     env.ok(&["installation", "add", "acme-new", "--subscriber", "Acme", "--as", "carol"]);
-    env.ok(&["backups", "record", "acme-new", "--taken-on", "2026-01-02", "--as", "ian"]);
     assert!(!env.ok(&["report", "stale-backups"]).contains("acme-new"));
 }
 
