@@ -2,6 +2,7 @@
 //! contract of PRODUCT.md, a temp database per test.
 
 mod common;
+mod contract;
 
 mod authority;
 mod files;
