@@ -212,13 +212,17 @@ fn conflict_state(verb: Verb, def: &TaskDef, state: TaskState, needs: &str) -> E
 /// The state a verb moves a task to, or why the task's state refuses it.
 pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> Result<Status> {
     refuse_recurring(def, &format!("`raci task {verb}`"))?;
+    let waivable = || match facts.waivable.as_slice() {
+        [] => "no task".to_string(),
+        some => some.join(", "),
+    };
     if def.kind == RowKind::Handover && matches!(verb, Verb::Submit | Verb::Signoff | Verb::Waive) {
         return Err(Error::conflict(format!(
             "the handover is submitted and signed off only by recording the meeting; it cannot be {}",
             match verb {
-                Verb::Waive => "waived",
-                Verb::Submit => "submitted on its own",
-                _ => "signed off on its own",
+                Verb::Waive => format!("waived (only {} can be)", waivable()),
+                Verb::Submit => "submitted on its own".to_string(),
+                _ => "signed off on its own".to_string(),
             }
         )));
     }
@@ -226,11 +230,7 @@ pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> 
         return Err(Error::conflict(format!(
             "cannot waive {}: it is not waivable; only {} can be waived",
             def.key,
-            if facts.waivable.is_empty() {
-                "no task".to_string()
-            } else {
-                facts.waivable.join(", ")
-            }
+            waivable()
         )));
     }
     let state = current.state;

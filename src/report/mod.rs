@@ -134,8 +134,8 @@ pub fn outstanding_in(
         Ok(())
     })?;
     let cycles = tx.open_cycles(only)?;
-    let update_overdue: Vec<String> = if cycles.is_empty() {
-        Vec::new()
+    let update_overdue: std::collections::HashSet<String> = if cycles.is_empty() {
+        Default::default()
     } else {
         update_overdue(tx, ctx.today())?.into_iter().map(|r| r.installation).collect()
     };
