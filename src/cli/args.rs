@@ -187,9 +187,13 @@ pub enum ReportCommand {
     },
     /// One self-contained HTML page with all of the above
     Html {
-        /// Write the page here instead of stdout
-        #[arg(long, value_name = "FILE")]
+        /// Write the page to FILE instead of stdout; to DIR/ (a path ending in `/`, or a
+        /// directory), an index page and one page per subscriber
+        #[arg(long, value_name = "FILE|DIR/")]
         output: Option<PathBuf>,
+        /// Only this subscriber's installations
+        #[arg(long, value_name = "NAME")]
+        subscriber: Option<Text>,
     },
 }
 

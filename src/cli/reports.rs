@@ -38,8 +38,24 @@ pub(super) fn report(
                 (_, ClocksBy::Installation) => io.rows(&clocks.installations),
             }
         }
-        ReportCommand::Html { output: file } => {
-            let page = report::html::render(store, ctx)?;
+        ReportCommand::Html { output: file, subscriber } => {
+            let subscriber = subscriber.as_ref().map(|s| s.as_str());
+            if let Some(dir) = file
+                .as_ref()
+                .filter(|f| f.is_dir() || f.as_os_str().to_string_lossy().ends_with('/'))
+            {
+                if subscriber.is_some() {
+                    return Err(Error::bad_input(
+                        "--subscriber makes one page; --output DIR/ writes a page for every subscriber, so give a FILE with --subscriber",
+                    ));
+                }
+                let files = report::html::write_site(store, ctx, dir)?;
+                return io.lines(&format!(
+                    "wrote the report ({files} files: index.html and a page per subscriber) to {}\n",
+                    dir.display()
+                ));
+            }
+            let page = report::html::render(store, ctx, subscriber)?;
             let Some(path) = file else {
                 return io.lines(&page);
             };

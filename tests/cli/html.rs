@@ -72,3 +72,39 @@ fn the_html_report_shows_the_installations_and_keeps_hostile_names_as_text() {
     assert!(dom.contains("Outstanding: the subscribers' moves"));
     assert!(dom.contains("past_due"), "the overdue section lists the due date");
 }
+
+/// A large program's report as a site: an index of the subscribers linking
+/// to one page each, so no page holds the whole program; `--subscriber`
+/// gives one subscriber's page.
+#[test]
+fn the_html_report_as_a_site_has_a_page_per_subscriber() {
+    let env = TestEnv::with_people_and_installations();
+    env.ok(&["installation", "add", "acme-dev", "--subscriber", "ACME", "--as", "carol"]);
+    let dir = env.dir().join("site");
+    let note = env.ok(&["report", "html", "--output", &format!("{}/", dir.display())]);
+    assert!(note.contains("3 files"), "{note}");
+    let index = std::fs::read_to_string(dir.join("index.html")).expect("index written");
+    let acme = std::fs::read_to_string(dir.join("0001-acme.html")).expect("Acme's page");
+    let globex = std::fs::read_to_string(dir.join("0002-globex.html")).expect("Globex's page");
+    assert!(
+        index.contains("href=\"0001-acme.html\"") && index.contains("href=\"0002-globex.html\"")
+    );
+    assert!(index.contains("<td>2</td>"), "Acme's two installations, ACME folded into Acme");
+    for id in ["acme-prod", "acme-dev"] {
+        assert!(acme.contains(&format!("<td class=\"installation\">{id}</td>")), "{id}");
+    }
+    assert!(!acme.contains("globex-prod") && globex.contains("globex-prod"));
+    let one = env.ok(&["report", "html", "--subscriber", "Globex"]);
+    assert_eq!(one, globex, "--subscriber gives the same page");
+    env.refused(&["report", "html", "--subscriber", "Globex", "--output", "x/"], 2);
+    // A subscriber's person gets a site of their own subscriber only.
+    let own = env.dir().join("own");
+    env.ok(&["report", "html", "--output", &format!("{}/", own.display()), "--as", "gina"]);
+    let own_index = std::fs::read_to_string(own.join("index.html")).expect("index");
+    assert!(own_index.contains("Globex") && !own_index.contains("Acme"), "{own_index}");
+
+    let Some(dom) = dump_dom(&dir.join("index.html"), &env.dir().join("chromium-profile")) else {
+        return;
+    };
+    assert!(dom.contains("<a href=\"0001-acme.html\">ACME</a>"), "{dom}");
+}
