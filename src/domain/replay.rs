@@ -38,25 +38,13 @@ impl Global {
             people.get_mut(handle).ok_or_else(|| missing_person(handle)).map(|_| ())
         };
         match change {
-            Change::PersonAdded { handle, party, role, name, email, subscriber, login, admin } => {
+            Change::PersonAdded { handle, .. } => {
                 if self.people.contains_key(handle) {
                     return Err(format!("it adds the person {handle} a second time"));
                 }
-                self.people.insert(
-                    handle.clone(),
-                    Person {
-                        handle: handle.clone(),
-                        name: name.clone(),
-                        email: email.clone(),
-                        party: *party,
-                        role: *role,
-                        subscriber: subscriber.clone(),
-                        login: login.clone(),
-                        created_at: e.at.clone(),
-                        admin: *admin,
-                        active: true,
-                    },
-                );
+                if let Some(Created::Person(p)) = created(e, change) {
+                    self.people.insert(handle.clone(), p);
+                }
             }
             Change::PersonSet { handle, role, admin, name, email, login } => {
                 person(&mut self.people, handle)?;
@@ -108,6 +96,85 @@ fn kind(change: &Change) -> String {
         .ok()
         .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_string))
         .unwrap_or_else(|| "upgraded".into())
+}
+
+/// A record that a change brings into being.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    Person(Person),
+    Handover(HandoverRow),
+    Backup(BackupRow),
+    Cycle(CycleRow),
+    Ticket(TicketRow),
+}
+
+/// The record a change creates, as event `e` records it (who, when, where):
+/// the one definition, used by the replay and by the store.
+pub fn created(e: &Event, change: &Change) -> Option<Created> {
+    let installation = || e.installation.clone().unwrap_or_default();
+    let actor = || e.actor.clone().unwrap_or_default();
+    let at = || e.at.clone();
+    Some(match change {
+        Change::PersonAdded { handle, party, role, name, email, subscriber, login, admin } => {
+            Created::Person(Person {
+                handle: handle.clone(),
+                name: name.clone(),
+                email: email.clone(),
+                party: *party,
+                role: *role,
+                subscriber: subscriber.clone(),
+                login: login.clone(),
+                created_at: at(),
+                admin: *admin,
+                active: true,
+            })
+        }
+        Change::HandoverRecorded { held_on, minutes, attendees, topics } => {
+            Created::Handover(HandoverRow {
+                installation: installation(),
+                held_on: held_on.clone(),
+                minutes: *minutes,
+                attendees: attendees.join("+"),
+                topics: topics.join("+"),
+                recorded_by: actor(),
+                recorded_at: at(),
+            })
+        }
+        Change::BackupRecorded { taken_on, note } => Created::Backup(BackupRow {
+            installation: installation(),
+            taken_on: taken_on.clone(),
+            note: note.clone(),
+            recorded_by: actor(),
+            recorded_at: at(),
+        }),
+        Change::CycleStarted { number, version } => Created::Cycle(CycleRow {
+            installation: installation(),
+            number: *number,
+            version: version.clone(),
+            state: CycleState::Preparing,
+            snapshot: false,
+            access: false,
+            failures: 0,
+            started_by: actor(),
+            started_at: at(),
+            since: at(),
+            signed_off_at: None,
+        }),
+        Change::TicketOpened { reference, severity, environment, summary } => {
+            Created::Ticket(TicketRow {
+                installation: installation(),
+                reference: reference.clone(),
+                severity: *severity,
+                environment: *environment,
+                summary: summary.clone(),
+                state: super::operations::TicketState::Open,
+                opened_by: actor(),
+                opened_at: at(),
+                since: at(),
+            })
+        }
+        _ => return None,
+    })
 }
 
 /// What a cycle step does to the cycle's record: the one definition, used by
@@ -221,7 +288,7 @@ impl InstallationState {
     /// Applies one event of this installation.
     pub fn apply(&mut self, e: &Event, change: &Change) -> Result<(), String> {
         let actor = || e.actor.clone().unwrap_or_default();
-        let id = self.installation.id.clone();
+        let _id = self.installation.id.clone();
         match change {
             Change::InstallationAdded { .. } => {
                 return Err("it adds an installation that already exists".into());
@@ -250,61 +317,32 @@ impl InstallationState {
                     row.note = None;
                 }
             }
-            Change::HandoverRecorded { held_on, minutes, attendees, topics } => {
-                self.handovers.push(HandoverRow {
-                    installation: id,
-                    held_on: held_on.clone(),
-                    minutes: *minutes,
-                    attendees: attendees.join("+"),
-                    topics: topics.join("+"),
-                    recorded_by: actor(),
-                    recorded_at: e.at.clone(),
-                })
+            Change::HandoverRecorded { .. } | Change::BackupRecorded { .. } => {
+                match created(e, change) {
+                    Some(Created::Handover(h)) => self.handovers.push(h),
+                    Some(Created::Backup(b)) => self.backups.push(b),
+                    _ => {}
+                }
             }
-            Change::BackupRecorded { taken_on, note } => self.backups.push(BackupRow {
-                installation: id,
-                taken_on: taken_on.clone(),
-                note: note.clone(),
-                recorded_by: actor(),
-                recorded_at: e.at.clone(),
-            }),
-            Change::CycleStarted { number, version } => {
+            Change::CycleStarted { number, .. } => {
                 if self.cycles.iter().any(|c| c.number == *number) {
                     return Err(format!("it starts update cycle {number} a second time"));
                 }
-                self.cycles.push(CycleRow {
-                    installation: id,
-                    number: *number,
-                    version: version.clone(),
-                    state: CycleState::Preparing,
-                    snapshot: false,
-                    access: false,
-                    failures: 0,
-                    started_by: actor(),
-                    started_at: e.at.clone(),
-                    since: e.at.clone(),
-                    signed_off_at: None,
-                });
+                if let Some(Created::Cycle(c)) = created(e, change) {
+                    self.cycles.push(c);
+                }
                 self.cycles.sort_by_key(|c| c.number);
             }
             Change::CycleMoved { number, action, state } => {
                 move_cycle(self.cycle_mut(*number)?, action, *state, &e.at)
             }
-            Change::TicketOpened { reference, severity, environment, summary } => {
+            Change::TicketOpened { reference, .. } => {
                 if self.tickets.iter().any(|t| t.reference == *reference) {
                     return Err(format!("it opens ticket {reference} a second time"));
                 }
-                self.tickets.push(TicketRow {
-                    installation: id,
-                    reference: reference.clone(),
-                    severity: *severity,
-                    environment: *environment,
-                    summary: summary.clone(),
-                    state: super::operations::TicketState::Open,
-                    opened_by: actor(),
-                    opened_at: e.at.clone(),
-                    since: e.at.clone(),
-                })
+                if let Some(Created::Ticket(t)) = created(e, change) {
+                    self.tickets.push(t);
+                }
             }
             Change::TicketMoved { reference, state } => {
                 let t = self.tickets.iter_mut().find(|t| t.reference == *reference).ok_or_else(

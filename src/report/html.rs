@@ -19,6 +19,8 @@ use crate::store::Store;
 
 const TEMPLATE: &str = include_str!("report.html");
 const INDEX: &str = include_str!("index.html");
+/// The style both pages share, inline (the pages fetch nothing).
+const STYLE: &str = include_str!("style.html");
 
 #[derive(Serialize)]
 struct Row {
@@ -29,7 +31,8 @@ struct Row {
 
 fn environment() -> Result<Environment<'static>> {
     let mut env = Environment::new();
-    for (name, source) in [("report.html", TEMPLATE), ("index.html", INDEX)] {
+    for (name, source) in [("report.html", TEMPLATE), ("index.html", INDEX), ("style.html", STYLE)]
+    {
         env.add_template(name, source)
             .map_err(|e| Error::storage(format!("the report template {name} is invalid: {e}")))?;
     }

@@ -6,9 +6,8 @@ use rusqlite::params;
 
 use super::{Event, Tx};
 use crate::domain::ledger::Change;
-use crate::domain::operations::{CycleState, TicketState};
-use crate::domain::records::{BackupRow, CycleRow, HandoverRow, Installation, Person, TicketRow};
-use crate::domain::replay::move_cycle;
+use crate::domain::records::Installation;
+use crate::domain::replay::{Created, created, move_cycle};
 use crate::domain::rules::Status;
 use crate::error::{Error, Result};
 
@@ -23,20 +22,18 @@ impl Tx<'_> {
         let actor = || e.actor.clone().unwrap_or_default();
         let at = e.at.as_str();
         match change {
-            Change::PersonAdded { handle, party, role, name, email, subscriber, login, admin } => {
-                self.insert_person(&Person {
-                    handle: handle.clone(),
-                    name: name.clone(),
-                    email: email.clone(),
-                    party: *party,
-                    role: *role,
-                    subscriber: subscriber.clone(),
-                    login: login.clone(),
-                    created_at: at.to_string(),
-                    admin: *admin,
-                    active: true,
-                })?
-            }
+            Change::PersonAdded { .. }
+            | Change::HandoverRecorded { .. }
+            | Change::BackupRecorded { .. }
+            | Change::CycleStarted { .. }
+            | Change::TicketOpened { .. } => match created(e, change) {
+                Some(Created::Person(p)) => self.insert_person(&p)?,
+                Some(Created::Handover(h)) => self.insert_handover(&h)?,
+                Some(Created::Backup(b)) => self.insert_backup(&b)?,
+                Some(Created::Cycle(c)) => self.insert_cycle(&c)?,
+                Some(Created::Ticket(t)) => self.insert_ticket(&t)?,
+                None => {}
+            },
             Change::PersonSet { handle, role, admin, name, email, login } => {
                 self.tx
                     .prepare_cached(
@@ -82,36 +79,6 @@ impl Tx<'_> {
                     checked.then_some((actor.as_str(), at, note.as_deref())),
                 )?
             }
-            Change::HandoverRecorded { held_on, minutes, attendees, topics } => self
-                .insert_handover(&HandoverRow {
-                    installation: inst()?,
-                    held_on: held_on.clone(),
-                    minutes: *minutes,
-                    attendees: attendees.join("+"),
-                    topics: topics.join("+"),
-                    recorded_by: actor(),
-                    recorded_at: at.to_string(),
-                })?,
-            Change::BackupRecorded { taken_on, note } => self.insert_backup(&BackupRow {
-                installation: inst()?,
-                taken_on: taken_on.clone(),
-                note: note.clone(),
-                recorded_by: actor(),
-                recorded_at: at.to_string(),
-            })?,
-            Change::CycleStarted { number, version } => self.insert_cycle(&CycleRow {
-                installation: inst()?,
-                number: *number,
-                version: version.clone(),
-                state: CycleState::Preparing,
-                snapshot: false,
-                access: false,
-                failures: 0,
-                started_by: actor(),
-                started_at: at.to_string(),
-                since: at.to_string(),
-                signed_off_at: None,
-            })?,
             Change::CycleMoved { number, action, state } => {
                 let id = inst()?;
                 let mut cycle = self.cycle(&id, *number)?.ok_or_else(|| {
@@ -120,18 +87,6 @@ impl Tx<'_> {
                 move_cycle(&mut cycle, action, *state, at);
                 self.update_cycle(&cycle)?
             }
-            Change::TicketOpened { reference, severity, environment, summary } => self
-                .insert_ticket(&TicketRow {
-                    installation: inst()?,
-                    reference: reference.clone(),
-                    severity: *severity,
-                    environment: *environment,
-                    summary: summary.clone(),
-                    state: TicketState::Open,
-                    opened_by: actor(),
-                    opened_at: at.to_string(),
-                    since: at.to_string(),
-                })?,
             Change::TicketMoved { reference, state } => {
                 self.set_ticket_state(&inst()?, reference, *state, at)?
             }

@@ -6,7 +6,7 @@
 use rusqlite::{Connection, OptionalExtension, params};
 use sha2::{Digest, Sha256};
 
-use super::onboarding::EVENT_COLUMNS;
+use super::onboarding::{EVENT_COLUMNS, first_release_event_row};
 use super::{Event, Tx, event_row};
 use crate::domain::ledger::{Baseline, Change, PersonBaseline};
 use crate::error::{Error, Result};
@@ -50,33 +50,14 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
 
 const LEGACY_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket";
 
-fn legacy_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
-    Ok(Event {
-        id: r.get(0)?,
-        installation: r.get(1)?,
-        at: r.get(2)?,
-        actor: r.get(3)?,
-        party: r.get(4)?,
-        role: r.get(5)?,
-        action: r.get(6)?,
-        task: r.get(7)?,
-        from: r.get(8)?,
-        to: r.get(9)?,
-        note: r.get(10)?,
-        cycle: r.get(11)?,
-        ticket: r.get(12)?,
-        format: 1,
-        data: None,
-    })
-}
-
 /// Chains events written before the ledger existed: run by migration 05 in
 /// its own transaction, so no database is ever left half-chained.
 pub(super) fn chain_unhashed(conn: &Connection) -> Result<()> {
     let mut prev = GENESIS.to_string();
     let mut stmt =
         conn.prepare(&format!("SELECT {LEGACY_COLUMNS}, hash FROM event ORDER BY id"))?;
-    let rows = stmt.query_map([], |r| Ok((legacy_row(r)?, r.get::<_, Option<String>>(13)?)))?;
+    let rows =
+        stmt.query_map([], |r| Ok((first_release_event_row(r)?, r.get::<_, Option<String>>(13)?)))?;
     let mut update = conn.prepare("UPDATE event SET prev_hash = ?2, hash = ?3 WHERE id = ?1")?;
     for row in rows {
         let (event, hash) = row?;

@@ -320,6 +320,11 @@ fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
 }
 
 pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
+    Ok(Event { format: r.get(13)?, data: r.get(14)?, ..first_release_event_row(r)? })
+}
+
+/// The columns the first release wrote (`LEGACY_COLUMNS` in the ledger).
+pub(crate) fn first_release_event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
     Ok(Event {
         id: r.get(0)?,
         installation: r.get(1)?,
@@ -334,7 +339,7 @@ pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         note: r.get(10)?,
         cycle: r.get(11)?,
         ticket: r.get(12)?,
-        format: r.get(13)?,
-        data: r.get(14)?,
+        format: 1,
+        data: None,
     })
 }
