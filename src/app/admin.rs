@@ -185,16 +185,11 @@ pub fn set_person_in(tx: &Tx<'_>, ctx: &Context, req: &PersonChange) -> Result<V
     if !admin {
         authority::may_step_down(&target, &tx.active_admins()?, "lose admin")?;
     }
-    let change = Change::PersonSet {
-        handle: target.handle.clone(),
-        role,
-        admin,
-        name: req.name.as_ref().map(Text::to_string).or(target.name.clone()),
-        email: req.email.as_ref().map(Text::to_string).or(target.email.clone()),
-        login: match &req.login {
-            Some(login) => login.as_ref().map(Id::to_string),
-            None => target.login.clone(),
-        },
+    let name = req.name.as_ref().map(Text::to_string).or(target.name.clone());
+    let email = req.email.as_ref().map(Text::to_string).or(target.email.clone());
+    let login = match &req.login {
+        Some(login) => login.as_ref().map(Id::to_string),
+        None => target.login.clone(),
     };
     let mut said = Vec::new();
     if role != target.role {
@@ -203,23 +198,28 @@ pub fn set_person_in(tx: &Tx<'_>, ctx: &Context, req: &PersonChange) -> Result<V
     if admin != target.admin {
         said.push(if admin { "administrator".into() } else { "no longer administrator".into() });
     }
-    if let Some(name) = &req.name {
-        said.push(format!("name {name}"));
+    if name != target.name {
+        said.push(format!("name {}", name.as_deref().unwrap_or("-")));
     }
-    if let Some(email) = &req.email {
-        said.push(format!("email {email}"));
+    if email != target.email {
+        said.push(format!("email {}", email.as_deref().unwrap_or("-")));
     }
-    match &req.login {
-        Some(Some(login)) => said.push(format!("login {login}")),
-        Some(None) => said.push("no login".into()),
-        None => {}
+    if login != target.login {
+        said.push(match &login {
+            Some(login) => format!("login {login}"),
+            None => "no login".into(),
+        });
     }
+    // Asking for what already is changes nothing, and the ledger holds
+    // only changes.
+    if said.is_empty() {
+        return Ok(Vec::new());
+    }
+    let change =
+        Change::PersonSet { handle: target.handle.clone(), role, admin, name, email, login };
     let mut rec = Recorder::new(ctx, actor.as_ref());
     rec.record(tx, None, "person-set", Some(change), |e| {
-        e.note = Some(match said.is_empty() {
-            true => format!("{}: unchanged", target.handle),
-            false => format!("{}: {}", target.handle, said.join(", ")),
-        });
+        e.note = Some(format!("{}: {}", target.handle, said.join(", ")));
     })?;
     Ok(rec.finish())
 }

@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::domain::ledger::change_of;
+use crate::domain::records::ReadMark;
 use crate::domain::replay::{Global, InstallationReplay, InstallationState};
 use crate::error::{Error, Result};
 use crate::store::{Store, Tx};
@@ -33,15 +34,14 @@ pub struct CheckView {
 
 /// The first field in which two records differ: (field, table's, ledger's).
 fn first_difference<T: Serialize>(table: &T, ledger: &T) -> Option<(String, Value, Value)> {
-    let (Ok(Value::Object(a)), Ok(Value::Object(b))) =
-        (serde_json::to_value(table), serde_json::to_value(ledger))
-    else {
-        return None;
-    };
-    a.into_iter().find_map(|(field, va)| {
-        let vb = b.get(&field).cloned().unwrap_or(Value::Null);
-        (va != vb).then_some((field, va, vb))
-    })
+    let (a, b) = (serde_json::to_value(table).ok()?, serde_json::to_value(ledger).ok()?);
+    match (a, b) {
+        (Value::Object(a), Value::Object(b)) => a.into_iter().find_map(|(field, va)| {
+            let vb = b.get(&field).cloned().unwrap_or(Value::Null);
+            (va != vb).then_some((field, va, vb))
+        }),
+        (a, b) => (a != b).then(|| ("value".to_string(), a, b)),
+    }
 }
 
 fn shown(v: &Value) -> String {
@@ -188,9 +188,16 @@ fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
     {
         return Ok(Some(p));
     }
-    let marks: Vec<((String, i64), String)> =
-        global.read_marks.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
-    let key = |((h, id), _): &((String, i64), String)| format!("{h}/{id}");
+    let marks: Vec<ReadMark> = global
+        .read_marks
+        .iter()
+        .map(|((handle, event), at)| ReadMark {
+            handle: handle.clone(),
+            event: *event,
+            read_at: at.clone(),
+        })
+        .collect();
+    let key = |m: &ReadMark| format!("{}/{}", m.handle, m.event);
     if let Some(p) = compare("read mark", "", key, &tx.read_marks()?, &marks) {
         return Ok(Some(p));
     }
@@ -294,9 +301,9 @@ pub fn backup(store: &mut Store, db: &Path, dest: &Path) -> Result<CheckView> {
     if dest.as_os_str().is_empty() {
         return Err(Error::bad_input("the backup file is empty; expected a file path"));
     }
-    if same_file(db, dest) {
+    if same_file(db, dest) || side_file_of(db, dest) {
         return Err(Error::bad_input(format!(
-            "{} is the database itself; back up to another file",
+            "{} is the database itself or one of its files; back up to another file",
             dest.display()
         )));
     }
@@ -307,6 +314,24 @@ pub fn backup(store: &mut Store, db: &Path, dest: &Path) -> Result<CheckView> {
     }
     copy.replace()?;
     Ok(view)
+}
+
+/// Whether `dest` is one of the files SQLite keeps beside the database
+/// (`-wal`, `-shm`, `-journal`), which SQLite would overwrite or delete.
+fn side_file_of(db: &Path, dest: &Path) -> bool {
+    let dir = |p: &Path| {
+        let parent = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        parent.canonicalize().ok()
+    };
+    let (Some(db_name), Some(dest_name)) = (db.file_name(), dest.file_name()) else {
+        return false;
+    };
+    let db_name = db_name.to_string_lossy();
+    dir(db).is_some()
+        && dir(db) == dir(dest)
+        && ["-wal", "-shm", "-journal"]
+            .iter()
+            .any(|suffix| dest_name.to_string_lossy() == format!("{db_name}{suffix}"))
 }
 
 /// Whether two paths name one file: the same path, or a hard link to it.

@@ -209,6 +209,20 @@ fn sample_people() -> Vec<Sample> {
 /// administers them: `ada.cse` the vendor's, each subscriber's
 /// infrastructure engineer their subscriber's.
 fn people(tx: &Tx<'_>, ctx: &Context) -> Result<()> {
+    // Whoever is named acts as themselves: the demo adds people and
+    // installations, which is for a vendor administrator.
+    if ctx.acting.is_some() {
+        let (person, _) = super::acting(tx, ctx)?;
+        if !(person.party == Party::Vendor && person.admin) {
+            return Err(Error::not_permitted(format!(
+                "the demo adds people and installations, which is for a vendor administrator; {} is {} {}{}",
+                person.handle,
+                person.party,
+                person.role,
+                if person.admin { " (an administrator of their subscriber)" } else { "" }
+            )));
+        }
+    }
     let sample = sample_people();
     for (handle, party, role, _, subscriber, _) in &sample {
         let Some(p) = tx.person(handle)? else { continue };

@@ -52,19 +52,24 @@ pub fn ack(store: &mut Store, ctx: &Context, ids: &[i64]) -> Result<Vec<Event>> 
     store.write(|tx| {
         let (person, _) = acting(tx, ctx)?;
         let inbox = rows(tx, &person, Only::default())?;
-        let chosen: Vec<i64> = if ids.is_empty() {
-            inbox.iter().filter(|r| !r.read).map(|r| r.event.id).collect()
-        } else {
-            for id in ids {
-                if !inbox.iter().any(|r| r.event.id == *id) {
-                    return Err(Error::not_found(format!(
-                        "event {id} is not in {}'s inbox; `raci inbox` lists it",
-                        person.handle
-                    )));
-                }
+        for id in ids {
+            if !inbox.iter().any(|r| r.event.id == *id) {
+                return Err(Error::not_found(format!(
+                    "event {id} is not in {}'s inbox; `raci inbox` lists it",
+                    person.handle
+                )));
             }
-            ids.to_vec()
-        };
+        }
+        // Only what is not read yet: marking a read event again changes
+        // nothing, and the ledger holds only changes.
+        let chosen: Vec<i64> = inbox
+            .iter()
+            .filter(|r| !r.read && (ids.is_empty() || ids.contains(&r.event.id)))
+            .map(|r| r.event.id)
+            .collect();
+        if chosen.is_empty() {
+            return Ok(Vec::new());
+        }
         let change = Change::EventsRead { handle: person.handle.clone(), events: chosen.clone() };
         let mut rec = Recorder::new(ctx, Some(&person));
         rec.record(tx, None, "inbox-ack", Some(change), |e| {

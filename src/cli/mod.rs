@@ -66,7 +66,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         }
         _ => IfMissing::Refuse,
     };
-    if missing == IfMissing::Refuse && matches!(db.try_exists(), Ok(false)) {
+    if missing == IfMissing::Refuse && !crate::store::database_at(&db) {
         return Err(Error::storage(format!(
             "there is no raci database at {}; create one with `raci init`, or with the first `raci person add`",
             db.display()
@@ -236,6 +236,9 @@ fn print_recorded(format: Format, events: Vec<Event>, out: &mut dyn Write) -> Re
     if format != Format::Table {
         let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
         return output::rows(format, &views, out);
+    }
+    if events.is_empty() {
+        return output::lines("nothing changed: it already was so\n", out);
     }
     let mut text = String::new();
     for e in &events {

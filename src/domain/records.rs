@@ -107,6 +107,14 @@ pub struct TicketRow {
     pub since: String,
 }
 
+/// That a person read an event of their inbox, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadMark {
+    pub handle: String,
+    pub event: i64,
+    pub read_at: String,
+}
+
 /// One audit event. `from`/`to` are states of a task, a cycle or a ticket,
 /// for people reading the log; `data` is the typed change the event made
 /// (see `domain::ledger`), which the replay applies.

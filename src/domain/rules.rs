@@ -159,8 +159,9 @@ fn require_role(action: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
     }
 }
 
-/// Subscriber names are compared with Unicode's full case folding: "ACME" is
-/// "Acme", "STRASSE" is "Straße". The store's `raci_fold` collation folds the
+/// Subscriber names are compared with Unicode's full case folding, after
+/// canonical normalisation: "ACME" is "Acme", "STRASSE" is "Straße", and
+/// "Cafe\u{301}" is "Café". The store's `raci_fold` collation folds the
 /// same way, so SQL and Rust agree on who belongs to a subscriber.
 pub fn same_subscriber(a: &str, b: &str) -> bool {
     compare_subscribers(a, b).is_eq()
@@ -169,7 +170,11 @@ pub fn same_subscriber(a: &str, b: &str) -> bool {
 /// The order of subscriber names under full case folding (the collation
 /// behind [`same_subscriber`]).
 pub fn compare_subscribers(a: &str, b: &str) -> std::cmp::Ordering {
-    unicase::UniCase::unicode(a).cmp(&unicase::UniCase::unicode(b))
+    use unicode_normalization::UnicodeNormalization;
+    // Canonically equivalent spellings (a precomposed "é" and "e" with a
+    // combining accent) are one name; then case is folded.
+    let (a, b): (String, String) = (a.nfc().collect(), b.nfc().collect());
+    unicase::UniCase::unicode(a.as_str()).cmp(&unicase::UniCase::unicode(b.as_str()))
 }
 
 /// The recurring rows take no task verbs: their work is cycles and tickets.
@@ -545,6 +550,7 @@ mod tests {
             ("ΣΊΣΥΦΟΣ", "σίσυφος"),
             ("Ǆemal", "ǆEMAL"),
             ("ﬁne", "FINE"),
+            ("Cafe\u{301}", "CAFÉ"),
         ] {
             assert!(same_subscriber(a, b), "{a} = {b}");
         }

@@ -204,7 +204,15 @@ impl Tx<'_> {
             .prepare(&format!("SELECT {EVENT_COLUMNS}, prev_hash, hash FROM event ORDER BY id"))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            let event = event_row(r)?;
+            let event = match event_row(r) {
+                Ok(event) => event,
+                Err(err) => {
+                    let id: i64 = r.get(0)?;
+                    report.broken =
+                        Some((id, format!("it holds a value raci does not know ({err})")));
+                    return Ok(report);
+                }
+            };
             let stored_prev: Option<String> = r.get(15)?;
             let stored: Option<String> = r.get(16)?;
             let problem = if stored_prev.as_deref() != Some(prev.as_str()) {
@@ -244,11 +252,17 @@ impl Tx<'_> {
     }
 
     /// Every read mark: (handle, event) and when it was read.
-    pub fn read_marks(&self) -> Result<Vec<((String, i64), String)>> {
+    pub fn read_marks(&self) -> Result<Vec<crate::domain::records::ReadMark>> {
         let mut stmt = self.tx.prepare(
             "SELECT handle, event_id, read_at FROM inbox_read ORDER BY handle, event_id",
         )?;
-        let rows = stmt.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))?;
+        let rows = stmt.query_map([], |r| {
+            Ok(crate::domain::records::ReadMark {
+                handle: r.get(0)?,
+                event: r.get(1)?,
+                read_at: r.get(2)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -81,6 +81,16 @@ pub enum IfMissing {
     Refuse,
 }
 
+/// Whether there is a database to open at `path`: a file with something in
+/// it. An empty file or a device (`/dev/null`) is no database, and a command
+/// that may not create one must not turn it into one.
+pub fn database_at(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(meta) => meta.is_file() && meta.len() > 0,
+        Err(e) => e.kind() != std::io::ErrorKind::NotFound,
+    }
+}
+
 /// An open, migrated database.
 pub struct Store {
     conn: Connection,
@@ -115,7 +125,7 @@ impl Store {
                     })?;
                 }
             }
-            IfMissing::Refuse if matches!(path.try_exists(), Ok(false)) => {
+            IfMissing::Refuse if !database_at(path) => {
                 return Err(Error::storage(format!("there is no database at {}", path.display())));
             }
             IfMissing::Refuse => {}

@@ -49,6 +49,20 @@ fn commands_that_do_not_create_a_database_refuse_a_missing_one_and_create_nothin
         assert!(!dir.exists(), "{args:?} created {}", dir.display());
         assert!(!backup.exists(), "{args:?} created the backup");
     }
+    // An empty file, or a device, is no database either, and is left as it is.
+    let empty = env.dir().join("empty.db");
+    std::fs::write(&empty, "").expect("write");
+    for db in [empty.as_path(), std::path::Path::new("/dev/null")] {
+        let run: Run = env
+            .command(&["report", "outstanding"])
+            .env("RACI_DB", db)
+            .output()
+            .expect("runs")
+            .into();
+        let err = one_error(&run, 6, "an empty file");
+        assert!(err.contains("raci init"), "{err}");
+    }
+    assert_eq!(std::fs::metadata(&empty).expect("still there").len(), 0);
     // Commands without a database are unaffected.
     for args in [&["completions", "bash"][..], &["man"], &["--help"], &["status", "--help"]] {
         let run: Run = env.command(args).env("RACI_DB", &db).output().expect("runs").into();
@@ -261,4 +275,11 @@ fn a_backup_does_not_replace_a_file_that_is_not_a_raci_database() {
     let alias = env.dir().join("alias.db");
     std::fs::hard_link(env.db(), &alias).expect("link");
     env.refused(&["db", "backup", path(&alias)], 2);
+    // So are the files SQLite keeps beside it, which it would delete.
+    for suffix in ["-wal", "-shm", "-journal"] {
+        let side = env.dir().join(format!("raci.db{suffix}"));
+        let existed = side.exists();
+        env.refused(&["db", "backup", path(&side)], 2);
+        assert_eq!(side.exists(), existed);
+    }
 }

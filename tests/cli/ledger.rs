@@ -134,6 +134,9 @@ fn db_check_names_a_forged_row_in_every_state_table() {
             "ticket SUP-1 of acme-prod: severity",
         ),
         ("DELETE FROM inbox_read", "read mark carol/"),
+        ("UPDATE inbox_read SET read_at = '2020-01-01T00:00:00Z'", "read_at is"),
+        // A value raci does not know, in an event: named, not a raw SQL error.
+        ("UPDATE event SET role = 'x' WHERE id = 3", "audit event 3 does not verify"),
         (
             "UPDATE setting SET value = 'Mallory Inc' WHERE key = 'vendor_name'",
             "setting row vendor_name: value differs from the template",
@@ -229,4 +232,20 @@ fn tampering_before_the_upgrade_is_still_found_after_it() {
         .expect("forge");
     let err = unsound(&env);
     assert!(err.contains("installation acme-00001: subscriber"), "{err}");
+}
+
+/// The ledger holds only changes: asking for what already is records nothing.
+#[test]
+fn asking_for_what_already_is_records_nothing() {
+    let env = rich_history();
+    let events = || env.json(&["db", "check"])[0]["events"].as_i64().expect("events");
+    let before = events();
+    assert_eq!(env.json(&["inbox", "ack", "--as", "carol"]), serde_json::json!([]));
+    assert!(env.ok(&["inbox", "ack", "--as", "carol"]).contains("nothing changed"));
+    env.ok(&["person", "set", "carol", "--name", "Carol Vendor", "--as", "carol"]);
+    env.ok(&["person", "set", "sam", "--admin", "false", "--as", "carol"]);
+    assert_eq!(events(), before);
+    // A real change is recorded, once.
+    env.ok(&["person", "set", "sam", "--name", "Sam Support", "--as", "carol"]);
+    assert_eq!(events(), before + 1);
 }

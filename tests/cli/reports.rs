@@ -451,6 +451,12 @@ fn the_demo_refuses_to_reuse_a_handle_taken_by_someone_else() {
     env.ok(&["demo", "--installations", "2"]);
     env.ok(&["demo", "--installations", "4"]);
     assert_eq!(env.json(&["installation", "list"]).as_array().map(Vec::len), Some(4));
+    // Whoever is named acts as themselves: only a vendor administrator may.
+    for who in ["acme.dev", "acme.infra", "linus.support"] {
+        let err = env.refused(&["demo", "--installations", "6", "--as", who], 3);
+        assert!(err.contains("vendor administrator"), "{err}");
+    }
+    env.ok(&["demo", "--installations", "6", "--as", "ada.cse"]);
 }
 
 #[test]
