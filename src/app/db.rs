@@ -107,56 +107,42 @@ fn compare_keyed<T: Serialize>(
 
 /// Compares one installation as replayed with what the tables hold for it.
 fn compare_installation(tx: &Tx<'_>, replayed: &InstallationState) -> Result<Option<String>> {
+    use crate::store::{CycleRow, Installation, ItemRow, TaskRow, TicketRow};
     let id = replayed.installation.id.as_str();
     let Some(inst) = tx.installation(id)? else {
         return Ok(Some(format!("installation {id} is in the ledger but missing from the table")));
     };
     let of = format!(" of {id}");
     let of = of.as_str();
-    let handovers = tx.handovers(id)?;
-    let mut backups = tx.backups(id)?;
-    // The table lists backups newest first; the ledger, in the order recorded.
-    backups.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at));
-    let mut replayed_backups = replayed.backups.clone();
-    replayed_backups.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at));
-    let found = compare(
-        "installation",
-        "",
-        |i: &crate::store::Installation| i.id.clone(),
-        &[inst],
-        std::slice::from_ref(&replayed.installation),
-    )
-    .or(compare(
-        "task",
-        of,
-        |t: &crate::store::TaskRow| t.key.clone(),
-        &tx.tasks(id)?,
-        &replayed.tasks,
-    ))
-    .or(compare(
-        "checklist item",
-        of,
-        |i: &crate::store::ItemRow| format!("{}/{}", i.task, i.item),
-        &tx.items(id, None)?,
-        &replayed.items,
-    ))
-    .or_else(|| compare_in_order("handover", of, &handovers, &replayed.handovers))
-    .or_else(|| compare_in_order("backup", of, &backups, &replayed_backups))
-    .or(compare(
-        "update cycle",
-        of,
-        |c: &crate::store::CycleRow| c.number.to_string(),
-        &tx.cycles(id)?,
-        &replayed.cycles,
-    ))
-    .or(compare(
-        "ticket",
-        of,
-        |t: &crate::store::TicketRow| t.reference.clone(),
-        &tx.tickets(id)?,
-        &replayed.tickets,
-    ));
-    Ok(found)
+    let r = replayed;
+    let checks: [&dyn Fn() -> Result<Option<String>>; 7] = [
+        &|| {
+            let one = std::slice::from_ref(&r.installation);
+            Ok(compare("installation", "", |i: &Installation| i.id.clone(), &[inst.clone()], one))
+        },
+        &|| Ok(compare("task", of, |t: &TaskRow| t.key.clone(), &tx.tasks(id)?, &r.tasks)),
+        &|| {
+            let key = |i: &ItemRow| format!("{}/{}", i.task, i.item);
+            Ok(compare("checklist item", of, key, &tx.items(id, None)?, &r.items))
+        },
+        &|| Ok(compare_in_order("handover", of, &tx.handovers(id)?, &r.handovers)),
+        &|| Ok(compare_in_order("backup", of, &tx.backups_recorded(id)?, &r.backups)),
+        &|| {
+            let key = |c: &CycleRow| c.number.to_string();
+            Ok(compare("update cycle", of, key, &tx.cycles(id)?, &r.cycles))
+        },
+        &|| {
+            let key = |t: &TicketRow| t.reference.clone();
+            Ok(compare("ticket", of, key, &tx.tickets(id)?, &r.tickets))
+        },
+    ];
+    // The first disagreement, and no query after it.
+    for check in checks {
+        if let Some(found) = check()? {
+            return Ok(Some(found));
+        }
+    }
+    Ok(None)
 }
 
 /// Replays the whole ledger (people and read marks first, then each

@@ -201,11 +201,7 @@ impl<'a> Recorder<'a> {
         if let Some(id) = installation {
             refuse_going_back(tx, id, self.ctx.now)?;
         }
-        // The change first: the event refers to what it creates.
-        if let Some(change) = &change {
-            tx.apply_change(&event, change)?;
-        }
-        event.id = tx.append_event(&event)?;
+        event.id = tx.record(&event, change.as_ref())?;
         self.recorded.push(event);
         Ok(())
     }

@@ -83,17 +83,6 @@ pub fn may_act(person: &Person) -> Result<()> {
     Ok(())
 }
 
-/// Only active people attend a handover.
-pub fn may_attend(person: &Person) -> Result<()> {
-    if !person.active {
-        return Err(Error::conflict(format!(
-            "{} has been deactivated and cannot attend a handover; name active people only",
-            person.handle
-        )));
-    }
-    Ok(())
-}
-
 /// An active administrator, whatever they administer.
 pub fn administrator(actor: &Person) -> Decision {
     if !actor.active {

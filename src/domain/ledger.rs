@@ -153,11 +153,20 @@ pub fn change_of(e: &Event) -> Result<Option<Change>, String> {
             .map(Some)
             .map_err(|err| format!("its change cannot be read ({err})")),
         (2, None) => Ok(None),
-        (1, None) => Ok(legacy_change(e)),
+        (1, None) => match legacy_change(e) {
+            Some(change) => Ok(Some(change)),
+            None if CHANGED_NOTHING.contains(&e.action.as_str()) => Ok(None),
+            None => {
+                Err(format!("its {} note cannot be read as the first release wrote it", e.action))
+            }
+        },
         (1, Some(_)) => Err("a first-release event carries typed data".into()),
         (n, _) => Err(format!("unknown event format {n}")),
     }
 }
+
+/// The first release's actions that changed no state.
+const CHANGED_NOTHING: [&str; 3] = ["comment", "ticket-comment", "inbox-ack"];
 
 fn split_note(note: Option<&str>) -> (Option<&str>, Option<String>) {
     match note {

@@ -36,8 +36,6 @@ names!(
     }
 );
 
-/// The key of the task that `raci handover record` closes.
-pub const HANDOVER: &str = "handover";
 /// The task whose sign-off lets backups be recorded.
 pub const DEPLOYMENT: &str = "deployment";
 /// The task whose sign-off (or waiver) lets the handover be recorded.

@@ -12,8 +12,19 @@ use crate::domain::rules::Status;
 use crate::error::{Error, Result};
 
 impl Tx<'_> {
+    /// Records one event: applies its change (if any) to the state tables,
+    /// then appends the event to the chain, and returns its id. The only way
+    /// raci writes state: nothing changes a table without its event.
+    pub fn record(&self, e: &Event, change: Option<&Change>) -> Result<i64> {
+        // The change first: the event refers to what it creates.
+        if let Some(change) = change {
+            self.apply_change(e, change)?;
+        }
+        self.append_event(e)
+    }
+
     /// Writes what `change`, recorded as `e`, changes.
-    pub(crate) fn apply_change(&self, e: &Event, change: &Change) -> Result<()> {
+    pub(super) fn apply_change(&self, e: &Event, change: &Change) -> Result<()> {
         let inst = || {
             e.installation.clone().ok_or_else(|| {
                 Error::storage(format!("event {} changes an installation but names none", e.id))
@@ -40,13 +51,17 @@ impl Tx<'_> {
                         "UPDATE person SET role = ?2, admin = ?3, name = ?4, email = ?5, login = ?6
                          WHERE handle = ?1",
                     )?
-                    .execute(params![handle, role, admin, name, email, login])?;
+                    .execute(params![handle, role, admin, name, email, login])
+                    .map_err(Error::from)
+                    .and_then(|n| super::exactly_one(n, format_args!("person {handle}")))?;
             }
             Change::PersonDeactivated { handle, .. } | Change::PersonReactivated { handle } => {
                 let active = matches!(change, Change::PersonReactivated { .. });
                 self.tx
                     .prepare_cached("UPDATE person SET active = ?2 WHERE handle = ?1")?
-                    .execute(params![handle, active])?;
+                    .execute(params![handle, active])
+                    .map_err(Error::from)
+                    .and_then(|n| super::exactly_one(n, format_args!("person {handle}")))?;
             }
             Change::InstallationAdded { subscriber, appliance_id } => {
                 self.insert_installation(&Installation {
@@ -61,7 +76,9 @@ impl Tx<'_> {
                 let retired = matches!(change, Change::InstallationRetired { .. });
                 self.tx
                     .prepare_cached("UPDATE installation SET retired = ?2 WHERE id = ?1")?
-                    .execute(params![inst()?, retired])?;
+                    .execute(params![inst()?, retired])
+                    .map_err(Error::from)
+                    .and_then(|n| super::exactly_one(n, "the installation"))?;
             }
             Change::TaskMoved { task, state, blocked_from } => self.set_task_status(
                 &inst()?,

@@ -91,6 +91,17 @@ pub fn database_at(path: &Path) -> bool {
     }
 }
 
+/// A change applies to exactly one row; anything else means the change and
+/// the tables disagree, and the command must not commit.
+fn exactly_one(rows: usize, what: impl std::fmt::Display) -> Result<()> {
+    match rows {
+        1 => Ok(()),
+        n => Err(Error::storage(format!(
+            "{what} should change one row but changed {n}; nothing was recorded, check the database with db check"
+        ))),
+    }
+}
+
 /// An open, migrated database.
 pub struct Store {
     conn: Connection,

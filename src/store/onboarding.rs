@@ -8,7 +8,7 @@ use super::{Tx, ledger};
 use crate::domain::TaskState;
 pub use crate::domain::records::{Event, HandoverRow, Installation, ItemRow, Person, TaskRow};
 use crate::domain::rules::Status;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 const PERSON_COLUMNS: &str =
     "handle, name, email, party, role, subscriber, login, created_at, admin, active";
@@ -59,7 +59,7 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn insert_person(&self, p: &Person) -> Result<()> {
+    pub(super) fn insert_person(&self, p: &Person) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO person (handle, name, email, party, role, subscriber, login, created_at, admin, active)
@@ -100,7 +100,7 @@ impl Tx<'_> {
 
     /// Adds an installation with its tasks and checklist items, instantiated
     /// from the template.
-    pub fn insert_installation(&self, i: &Installation) -> Result<()> {
+    pub(super) fn insert_installation(&self, i: &Installation) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO installation (id, subscriber, appliance_id, created_at, retired)
@@ -145,7 +145,7 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn set_task_status(
+    pub(super) fn set_task_status(
         &self,
         installation: &str,
         key: &str,
@@ -157,16 +157,20 @@ impl Tx<'_> {
                 "UPDATE task SET state = ?3, blocked_from = ?4, since = ?5
                  WHERE installation_id = ?1 AND task_key = ?2",
             )?
-            .execute(params![installation, key, status.state, status.blocked_from, since])?;
+            .execute(params![installation, key, status.state, status.blocked_from, since])
+            .map_err(Error::from)
+            .and_then(|n| super::exactly_one(n, format_args!("task {key} of {installation}")))?;
         Ok(())
     }
 
-    pub fn set_task_due(&self, installation: &str, key: &str, due: &str) -> Result<()> {
+    pub(super) fn set_task_due(&self, installation: &str, key: &str, due: &str) -> Result<()> {
         self.tx
             .prepare_cached(
                 "UPDATE task SET due = ?3 WHERE installation_id = ?1 AND task_key = ?2",
             )?
-            .execute(params![installation, key, due])?;
+            .execute(params![installation, key, due])
+            .map_err(Error::from)
+            .and_then(|n| super::exactly_one(n, format_args!("task {key} of {installation}")))?;
         Ok(())
     }
 
@@ -193,7 +197,7 @@ impl Tx<'_> {
     }
 
     /// Checks (with who, when and a note) or unchecks an item.
-    pub fn set_item(
+    pub(super) fn set_item(
         &self,
         installation: &str,
         task: &str,
@@ -209,11 +213,13 @@ impl Tx<'_> {
                 "UPDATE checklist_item SET checked_by = ?4, checked_at = ?5, note = ?6
                  WHERE installation_id = ?1 AND task_key = ?2 AND item = ?3",
             )?
-            .execute(params![installation, task, item, by, at, note])?;
+            .execute(params![installation, task, item, by, at, note])
+            .map_err(Error::from)
+            .and_then(|n| super::exactly_one(n, format_args!("item {item} of {installation}")))?;
         Ok(())
     }
 
-    pub fn insert_handover(&self, h: &HandoverRow) -> Result<()> {
+    pub(super) fn insert_handover(&self, h: &HandoverRow) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO handover (installation_id, held_on, minutes, attendees, topics, recorded_by, recorded_at)
@@ -232,7 +238,7 @@ impl Tx<'_> {
     }
 
     /// Appends one audit event, chained onto the last, and returns its id.
-    pub fn append_event(&self, e: &Event) -> Result<i64> {
+    pub(super) fn append_event(&self, e: &Event) -> Result<i64> {
         let (last, prev) = self.chain_head()?;
         let mut e = e.clone();
         e.id = last + 1;

@@ -5,7 +5,7 @@ use rusqlite::{OptionalExtension, params};
 use super::Tx;
 use crate::domain::operations::TicketState;
 pub use crate::domain::records::{BackupRow, CycleRow, TicketRow};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 const CYCLE_COLUMNS: &str = "installation_id, number, version, state, snapshot, access, failures,
     started_by, started_at, since, signed_off_at";
@@ -63,7 +63,7 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn insert_cycle(&self, c: &CycleRow) -> Result<()> {
+    pub(super) fn insert_cycle(&self, c: &CycleRow) -> Result<()> {
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO update_cycle ({CYCLE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -85,7 +85,7 @@ impl Tx<'_> {
     }
 
     /// Writes back a cycle's progress.
-    pub fn update_cycle(&self, c: &CycleRow) -> Result<()> {
+    pub(super) fn update_cycle(&self, c: &CycleRow) -> Result<()> {
         self.tx
             .prepare_cached(
                 "UPDATE update_cycle SET state = ?3, snapshot = ?4, access = ?5, failures = ?6,
@@ -101,11 +101,13 @@ impl Tx<'_> {
                 c.failures,
                 c.since,
                 c.signed_off_at
-            ])?;
+            ])
+            .map_err(Error::from)
+            .and_then(|n| super::exactly_one(n, format_args!("update cycle {}", c.number)))?;
         Ok(())
     }
 
-    pub fn insert_backup(&self, b: &BackupRow) -> Result<()> {
+    pub(super) fn insert_backup(&self, b: &BackupRow) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT INTO backup_record (installation_id, taken_on, note, recorded_by, recorded_at)
@@ -115,12 +117,22 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// An installation's backups, in the order recorded.
+    pub fn backups_recorded(&self, installation: &str) -> Result<Vec<BackupRow>> {
+        self.backups_ordered(installation, "id")
+    }
+
     /// An installation's backups, newest first.
     pub fn backups(&self, installation: &str) -> Result<Vec<BackupRow>> {
-        let mut stmt = self.tx.prepare_cached(
+        self.backups_ordered(installation, "taken_on DESC, id DESC")
+    }
+
+    /// `order` is one of this module's constants, never input.
+    fn backups_ordered(&self, installation: &str, order: &str) -> Result<Vec<BackupRow>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT installation_id, taken_on, note, recorded_by, recorded_at FROM backup_record
-             WHERE installation_id = ?1 ORDER BY taken_on DESC, id DESC",
-        )?;
+             WHERE installation_id = ?1 ORDER BY {order}"
+        ))?;
         let rows = stmt.query_map([installation], |r| {
             Ok(BackupRow {
                 installation: r.get(0)?,
@@ -166,7 +178,7 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn insert_ticket(&self, t: &TicketRow) -> Result<()> {
+    pub(super) fn insert_ticket(&self, t: &TicketRow) -> Result<()> {
         self.tx
             .prepare_cached(&format!(
                 "INSERT INTO ticket ({TICKET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -185,7 +197,7 @@ impl Tx<'_> {
         Ok(())
     }
 
-    pub fn set_ticket_state(
+    pub(super) fn set_ticket_state(
         &self,
         installation: &str,
         reference: &str,
@@ -196,7 +208,9 @@ impl Tx<'_> {
             .prepare_cached(
                 "UPDATE ticket SET state = ?3, since = ?4 WHERE installation_id = ?1 AND ref = ?2",
             )?
-            .execute(params![installation, reference, state, since])?;
+            .execute(params![installation, reference, state, since])
+            .map_err(Error::from)
+            .and_then(|n| super::exactly_one(n, format_args!("ticket {reference}")))?;
         Ok(())
     }
 

@@ -160,7 +160,7 @@ impl Tx<'_> {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn mark_read(&self, handle: &str, event_id: i64, at: &str) -> Result<()> {
+    pub(super) fn mark_read(&self, handle: &str, event_id: i64, at: &str) -> Result<()> {
         self.tx
             .prepare_cached(
                 "INSERT OR IGNORE INTO inbox_read (handle, event_id, read_at) VALUES (?1, ?2, ?3)",

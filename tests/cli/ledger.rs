@@ -66,6 +66,9 @@ fn rich_history() -> TestEnv {
         &TestEnv::ALL_TOPICS,
         "carol",
     )));
+    // Two in the same second, the older day first: the ledger's order is
+    // the order recorded, whatever the days.
+    env.ok(&["backups", "record", "acme-prod", "--taken-on", "2026-11-02", "--as", "ian"]);
     env.ok(&["backups", "record", "acme-prod", "--taken-on", "2026-11-03", "--as", "ian"]);
     env.ok(&["update", "start", "acme-prod", "--version", "3.2", "--as", "carol"]);
     env.ok(&["update", "step", "acme-prod", "1", "snapshot", "--as", "ian"]);
@@ -122,7 +125,7 @@ fn db_check_names_a_forged_row_in_every_state_table() {
             "handover #1 of acme-prod: minutes",
         ),
         (
-            "UPDATE backup_record SET taken_on = '2026-11-01' WHERE installation_id = 'acme-prod'",
+            "UPDATE backup_record SET taken_on = '2026-11-01' WHERE taken_on = '2026-11-02'",
             "backup #1 of acme-prod: taken_on",
         ),
         (
