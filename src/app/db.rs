@@ -118,7 +118,13 @@ fn compare_installation(tx: &Tx<'_>, replayed: &InstallationState) -> Result<Opt
     let checks: [&dyn Fn() -> Result<Option<String>>; 7] = [
         &|| {
             let one = std::slice::from_ref(&r.installation);
-            Ok(compare("installation", "", |i: &Installation| i.id.clone(), &[inst.clone()], one))
+            Ok(compare(
+                "installation",
+                "",
+                |i: &Installation| i.id.clone(),
+                std::slice::from_ref(&inst),
+                one,
+            ))
         },
         &|| Ok(compare("task", of, |t: &TaskRow| t.key.clone(), &tx.tasks(id)?, &r.tasks)),
         &|| {
