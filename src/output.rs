@@ -270,6 +270,15 @@ fn fit_widths(
     loop {
         let over = total(&widths).saturating_sub(available);
         if over == 0 {
+            // Columns given up may leave room for text cut before they went.
+            let mut room = available - total(&widths);
+            for (w, full) in widths.iter_mut().zip(natural) {
+                if let Some(w) = w.as_mut().filter(|w| **w < *full) {
+                    let more = (full - *w).min(room);
+                    *w += more;
+                    room -= more;
+                }
+            }
             return widths;
         }
         // The caller's own choice goes first.
