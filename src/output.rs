@@ -5,7 +5,6 @@ use std::io::Write;
 
 use std::sync::OnceLock;
 
-use comfy_table::{Cell, Color, ContentArrangement, Row, Table, presets};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -76,55 +75,140 @@ pub fn rows_giving_up<T: Serialize + Default>(
     first: &[&str],
     out: &mut dyn Write,
 ) -> Result<()> {
-    match format {
-        Format::Json => json(rows, out),
-        Format::Table => {
-            let header = columns::<T>()?;
-            let values = rows.iter().map(to_value).collect::<Result<Vec<_>>>()?;
-            let mut table = new_table(&header);
-            let wide = layout().wide;
-            for v in &values {
-                let cells = header.iter().map(|h| {
-                    let text = match v.get(h) {
-                        Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
-                        Some(Value::Array(a)) if a.is_empty() => "-".to_string(),
-                        // People read dates; the time is in --wide, JSON and CSV.
-                        Some(Value::String(t)) if !wide && is_timestamp(t) => t[..10].to_string(),
-                        other => cell(other, "-"),
-                    };
-                    let colour = match (h.as_str(), text.as_str()) {
-                        ("state", s) => state_colour(s),
-                        ("overdue", "yes") => Some(Color::Red),
-                        _ => None,
-                    };
-                    match colour {
-                        Some(c) => Cell::new(text).fg(c),
-                        None => Cell::new(text),
-                    }
-                });
-                add_row(&mut table, cells);
-            }
-            fit(&mut table, &header, first);
-            write_out(out, &format!("{table}\n"))
+    let mut w = RowWriter::<T>::new(format, first, out)?;
+    for row in rows {
+        w.row(row)?;
+    }
+    w.finish()
+}
+
+/// Writes rows one at a time, as they come from a query, in the chosen
+/// format: JSON and CSV row by row, a table after its first page (whose
+/// widths set the columns'), so no listing is held whole in memory.
+pub struct RowWriter<'o, T> {
+    format: Format,
+    header: Vec<String>,
+    out: &'o mut dyn Write,
+    rows: usize,
+    table: TableWriter,
+    csv: csv::Writer<Vec<u8>>,
+    /// The reader closed the pipe (`raci log x | head`): their choice, not
+    /// an error; nothing more is written.
+    closed: bool,
+    _rows: std::marker::PhantomData<T>,
+}
+
+impl<'o, T: Serialize + Default> RowWriter<'o, T> {
+    pub fn new(format: Format, first: &[&str], out: &'o mut dyn Write) -> Result<Self> {
+        let header = columns::<T>()?;
+        let table = TableWriter::new(header.clone(), first);
+        let mut w = RowWriter {
+            format,
+            header,
+            out,
+            rows: 0,
+            table,
+            csv: csv::Writer::from_writer(Vec::new()),
+            closed: false,
+            _rows: std::marker::PhantomData,
+        };
+        if format == Format::Csv {
+            let header = w.header.clone();
+            w.csv_record(header)?;
         }
-        Format::Csv => {
-            let header = columns::<T>()?;
-            let mut w = csv::Writer::from_writer(out);
-            let result = (|| {
-                w.write_record(&header)?;
-                for row in rows {
-                    let v = to_value(row)
-                        .map_err(|e| csv::Error::from(std::io::Error::other(e.message)))?;
-                    w.write_record(header.iter().map(|h| spreadsheet_safe(cell(v.get(h), ""))))?;
-                }
-                w.flush().map_err(csv::Error::from)
-            })();
-            match result {
-                Err(e) if !is_broken_pipe(&e) => {
-                    Err(Error::storage(format!("cannot write CSV: {e}")))
-                }
-                _ => Ok(()),
+        Ok(w)
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        match self.out.write_all(bytes) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
             }
+            Err(e) => Err(Error::storage(format!("cannot write output: {e}"))),
+        }
+    }
+
+    fn csv_record(&mut self, cells: Vec<String>) -> Result<()> {
+        let fail = |e: csv::Error| Error::storage(format!("cannot write CSV: {e}"));
+        self.csv.write_record(cells).map_err(fail)?;
+        let done = std::mem::replace(&mut self.csv, csv::Writer::from_writer(Vec::new()));
+        let bytes = done.into_inner().map_err(|e| fail(e.into_error().into()))?;
+        self.put(&bytes)
+    }
+
+    /// Writes one row.
+    pub fn row(&mut self, row: &T) -> Result<()> {
+        self.rows += 1;
+        match self.format {
+            Format::Json => {
+                let text = serde_json::to_string_pretty(row)
+                    .map_err(|e| Error::storage(format!("cannot render output: {e}")))?;
+                // As serde_json prints an array: each element indented by two.
+                let mut chunk = String::from(if self.rows == 1 { "[\n" } else { ",\n" });
+                for (i, line) in text.lines().enumerate() {
+                    if i > 0 {
+                        chunk.push('\n');
+                    }
+                    chunk.push_str("  ");
+                    chunk.push_str(line);
+                }
+                self.put(chunk.as_bytes())
+            }
+            Format::Csv => {
+                let v = to_value(row)?;
+                let cells =
+                    self.header.iter().map(|h| spreadsheet_safe(cell(v.get(h), ""))).collect();
+                self.csv_record(cells)
+            }
+            Format::Table => {
+                let v = to_value(row)?;
+                let wide = layout().wide;
+                let cells = self
+                    .header
+                    .iter()
+                    .map(|h| {
+                        let text = match v.get(h) {
+                            Some(Value::Bool(b)) => if *b { "yes" } else { "no" }.to_string(),
+                            Some(Value::Array(a)) if a.is_empty() => "-".to_string(),
+                            // People read dates; the time is in --wide, JSON and CSV.
+                            Some(Value::String(t)) if !wide && is_timestamp(t) => {
+                                t[..10].to_string()
+                            }
+                            other => cell(other, "-"),
+                        };
+                        let colour = match (h.as_str(), text.as_str()) {
+                            ("state", s) => state_colour(s),
+                            ("overdue", "yes") => Some(RED),
+                            _ => None,
+                        };
+                        (text, colour)
+                    })
+                    .collect();
+                let text = self.table.row(cells);
+                self.put(text.as_bytes())
+            }
+        }
+    }
+
+    /// Ends the listing (the closing bracket, the rest of a table's page).
+    pub fn finish(mut self) -> Result<()> {
+        let tail = match self.format {
+            Format::Json if self.rows == 0 => "[]\n".to_string(),
+            Format::Json => "\n]\n".to_string(),
+            Format::Csv => String::new(),
+            Format::Table => self.table.finish(),
+        };
+        self.put(tail.as_bytes())?;
+        match self.out.flush() {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                Err(Error::storage(format!("cannot write output: {e}")))
+            }
+            _ => Ok(()),
         }
     }
 }
@@ -144,25 +228,28 @@ pub fn json<T: Serialize + ?Sized>(value: &T, out: &mut dyn Write) -> Result<()>
     }
 }
 
-fn is_broken_pipe(e: &csv::Error) -> bool {
-    matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
-}
-
 /// Prints plain lines (the table format of a write's confirmation).
 pub fn lines(text: &str, out: &mut dyn Write) -> Result<()> {
     write_out(out, text)
 }
 
+/// ANSI colours (SGR foreground codes) for states on a terminal.
+const RED: &str = "31";
+const GREEN: &str = "32";
+const YELLOW: &str = "33";
+const BLUE: &str = "34";
+const GREY: &str = "90";
+
 /// The colour of a state in a table on a terminal.
-fn state_colour(state: &str) -> Option<Color> {
+fn state_colour(state: &str) -> Option<&'static str> {
     match state {
-        "signed_off" | "closed" => Some(Color::Green),
+        "signed_off" | "closed" => Some(GREEN),
         "in_progress" | "preparing" | "updating_dev" | "testing_dev" | "updating_prod" => {
-            Some(Color::Yellow)
+            Some(YELLOW)
         }
-        "submitted" | "accepting" | "resolved" => Some(Color::Blue),
-        "blocked" | "open" => Some(Color::Red),
-        "waived" | "recurring" => Some(Color::DarkGrey),
+        "submitted" | "accepting" | "resolved" => Some(BLUE),
+        "blocked" | "open" => Some(RED),
+        "waived" | "recurring" | "cancelled" => Some(GREY),
         _ => None,
     }
 }
@@ -176,6 +263,8 @@ pub struct Layout {
     pub columns: Option<u16>,
     /// Every column, nothing truncated, full timestamps.
     pub wide: bool,
+    /// States in colour: a terminal, and no `NO_COLOR`.
+    pub color: bool,
 }
 
 static LAYOUT: OnceLock<Layout> = OnceLock::new();
@@ -193,31 +282,6 @@ fn layout() -> Layout {
 fn is_timestamp(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 20 && b[4] == b'-' && b[7] == b'-' && b[10] == b'T' && b[19] == b'Z'
-}
-
-/// A table for people: plain aligned columns under a header row. On a
-/// terminal (or with `COLUMNS` set) it fits the width: one line per row, long
-/// text cut with an ellipsis; `--wide`, or output that is not a terminal,
-/// shows everything. States are coloured only on a terminal and never when
-/// `NO_COLOR` is set.
-pub fn new_table<S: ToString>(header: &[S]) -> Table {
-    let layout = layout();
-    let mut table = Table::new();
-    table.load_preset(presets::NOTHING).set_header(header.iter().map(|h| h.to_string()));
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        table.force_no_tty();
-    }
-    if let Some(columns) = layout.columns {
-        table.set_width(columns);
-    }
-    // A terminal that reports no usable width (some ptys say 0) gets whole lines.
-    let fit = !layout.wide && table.width().is_some_and(|w| w >= 20);
-    if fit {
-        table.set_content_arrangement(ContentArrangement::Dynamic).set_truncation_indicator("…");
-    } else {
-        table.set_content_arrangement(ContentArrangement::Disabled);
-    }
-    table
 }
 
 /// Columns a narrow table gives up first, the most dispensable first; after
@@ -311,39 +375,131 @@ fn fit_widths(
     }
 }
 
-/// On a table that fits a width, cuts long text and gives up columns so
-/// that every row is one line within it; elsewhere leaves the table whole.
-fn fit(table: &mut Table, header: &[String], first: &[&str]) {
-    use comfy_table::{ColumnConstraint, Width};
-    if matches!(table.content_arrangement(), ContentArrangement::Disabled) {
-        return;
+/// How many rows a table reads before it sets its columns' widths.
+const PAGE: usize = 500;
+
+/// A table for people, written as its rows come: plain aligned columns under
+/// a header row. On a terminal (or with `COLUMNS` set) it fits the width: one
+/// line per row, long text cut with an ellipsis, columns given up in order;
+/// `--wide`, or output that is not a terminal, shows everything. Widths come
+/// from the first page of rows; a later, longer cell is cut where the table
+/// fits a width, and overflows its column elsewhere. (comfy-table, which
+/// raci used before, holds a whole table; a report of 100,000 installations
+/// must not.)
+pub struct TableWriter {
+    header: Vec<String>,
+    first: Vec<String>,
+    page: Vec<Vec<(String, Option<&'static str>)>>,
+    widths: Option<Vec<Option<usize>>>,
+}
+
+fn width_of(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `text` cut to `width` columns, ending in `…` where it was cut.
+fn cut(text: &str, width: usize) -> String {
+    if width_of(text) <= width {
+        return text.to_string();
     }
-    let Some(available) = table.width() else { return };
-    let natural: Vec<usize> =
-        table.column_max_content_widths().iter().map(|w| *w as usize).collect();
-    let widths = fit_widths(header, &natural, available as usize, first);
-    for (column, width) in table.column_iter_mut().zip(widths) {
-        column.set_constraint(match width {
-            None => ColumnConstraint::Hidden,
-            Some(w) => {
-                ColumnConstraint::Absolute(Width::Fixed(u16::try_from(w + 2).unwrap_or(u16::MAX)))
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > width {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.push('…');
+    out
+}
+
+impl TableWriter {
+    pub fn new(header: Vec<String>, first: &[&str]) -> Self {
+        TableWriter {
+            header,
+            first: first.iter().map(|s| s.to_string()).collect(),
+            page: Vec::new(),
+            widths: None,
+        }
+    }
+
+    /// Takes a row; returns what is ready to print (nothing while the first
+    /// page is being read).
+    pub fn row(&mut self, cells: Vec<(String, Option<&'static str>)>) -> String {
+        match &self.widths {
+            Some(_) => self.line(&cells),
+            None => {
+                self.page.push(cells);
+                if self.page.len() < PAGE { String::new() } else { self.flush_page() }
             }
+        }
+    }
+
+    /// Takes a row of plain text.
+    pub fn text_row<S: ToString>(&mut self, cells: impl IntoIterator<Item = S>) -> String {
+        self.row(cells.into_iter().map(|c| (c.to_string(), None)).collect())
+    }
+
+    /// What is left to print.
+    pub fn finish(&mut self) -> String {
+        match self.widths {
+            Some(_) => String::new(),
+            None => self.flush_page(),
+        }
+    }
+
+    fn flush_page(&mut self) -> String {
+        let layout = layout();
+        let natural: Vec<usize> = (0..self.header.len())
+            .map(|i| {
+                self.page
+                    .iter()
+                    .map(|r| r.get(i).map_or(0, |(t, _)| width_of(t)))
+                    .chain([width_of(&self.header[i])])
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let fitting = layout.columns.filter(|w| !layout.wide && *w >= 20);
+        let first: Vec<&str> = self.first.iter().map(String::as_str).collect();
+        self.widths = Some(match fitting {
+            Some(available) => fit_widths(&self.header, &natural, available as usize, &first),
+            None => natural.iter().map(|w| Some(*w)).collect(),
         });
+        let header: Vec<(String, Option<&'static str>)> =
+            self.header.iter().map(|h| (h.clone(), None)).collect();
+        let mut text = self.line(&header);
+        for row in std::mem::take(&mut self.page) {
+            text.push_str(&self.line(&row));
+        }
+        text
     }
-}
 
-/// Adds a row, kept to one line where the table fits a width.
-pub fn add_row<C: Into<Cell>>(table: &mut Table, cells: impl IntoIterator<Item = C>) {
-    let mut row = Row::from(cells.into_iter().map(Into::into).collect::<Vec<Cell>>());
-    if !matches!(table.content_arrangement(), ContentArrangement::Disabled) {
-        row.max_height(1);
+    fn line(&self, cells: &[(String, Option<&'static str>)]) -> String {
+        let layout = layout();
+        let fitting = !layout.wide && layout.columns.is_some();
+        let Some(widths) = &self.widths else { return String::new() };
+        let shown: Vec<(usize, usize)> =
+            widths.iter().enumerate().filter_map(|(i, w)| w.map(|w| (i, w))).collect();
+        let mut line = String::new();
+        for (n, (i, width)) in shown.iter().enumerate() {
+            let (text, colour) = cells.get(*i).map_or(("", None), |(t, c)| (t.as_str(), *c));
+            let text = if fitting { cut(text, *width) } else { text.to_string() };
+            let pad = width.saturating_sub(width_of(&text));
+            match colour.filter(|_| layout.color) {
+                Some(c) => line.push_str(&format!("\x1b[{c}m{text}\x1b[0m")),
+                None => line.push_str(&text),
+            }
+            if n + 1 < shown.len() {
+                line.push_str(&" ".repeat(pad + 2));
+            }
+        }
+        line.push('\n');
+        line
     }
-    table.add_row(row);
-}
-
-/// Prints a table built by the caller.
-pub fn table(table: &Table, out: &mut dyn Write) -> Result<()> {
-    write_out(out, &format!("{table}\n"))
 }
 
 #[cfg(test)]

@@ -31,7 +31,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         Ok(cli) => cli,
         Err(e) => return clap_outcome(e, out),
     };
-    output::set_layout(output::Layout { columns: columns(), wide: cli.wide });
+    output::set_layout(layout(cli.wide));
     let ctx = Context {
         now: now()?,
         acting: cli.acting.clone(),
@@ -123,9 +123,19 @@ fn busy_timeout() -> Result<std::time::Duration> {
     }
 }
 
-/// `COLUMNS`, where set to a width: the width tables fit.
-fn columns() -> Option<u16> {
-    std::env::var("COLUMNS").ok().and_then(|c| c.trim().parse().ok()).filter(|c| *c > 0)
+/// How tables are laid out: the width to fit (`COLUMNS`, or the terminal's
+/// when printing to one), `--wide`, and colour on a terminal unless
+/// `NO_COLOR` is set.
+fn layout(wide: bool) -> output::Layout {
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse().ok())
+        .filter(|c| *c > 0)
+        .or_else(|| terminal.then(|| terminal_size::terminal_size().map(|(w, _)| w.0)).flatten());
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    output::Layout { columns, wide, color: terminal && !no_color }
 }
 
 /// The account of this process's real user ID; never an environment variable.

@@ -19,20 +19,26 @@ pub(super) fn matrix(store: &mut Store, io: Io<'_>) -> Result<()> {
     if io.format != Format::Table {
         return io.rows(&reads::matrix_rows(&matrix));
     }
-    let mut table = output::new_table(&[
+    let header = [
         "Key",
         "PSaaS Appliance-Related Tasks or Deliverables",
         matrix.vendor_name.as_str(),
         "Subscriber",
         "Notes",
-    ]);
+    ];
+    let mut table = output::TableWriter::new(header.iter().map(|h| h.to_string()).collect(), &[]);
+    let mut text = String::new();
     for t in &matrix.tasks {
-        output::add_row(
-            &mut table,
-            [&t.key, &t.title, &t.vendor_cell, &t.subscriber_cell, &t.notes],
-        );
+        text.push_str(&table.text_row([
+            &t.key,
+            &t.title,
+            &t.vendor_cell,
+            &t.subscriber_cell,
+            &t.notes,
+        ]));
     }
-    output::table(&table, io.out)
+    text.push_str(&table.finish());
+    output::lines(&text, io.out)
 }
 
 pub(super) fn person(
