@@ -40,9 +40,16 @@ fn benches(c: &mut Criterion) {
     group.bench_function("report outstanding --party subscriber (json to a sink)", |b| {
         b.iter(|| {
             let filter = report::Filter { party: Some(Party::Subscriber), ..Default::default() };
-            let rows = report::outstanding(&mut store, &ctx(None), &filter).expect("report");
-            output::rows(Format::Json, &rows, &mut std::io::sink()).expect("render");
-            black_box(rows.len())
+            let mut sink = std::io::sink();
+            let mut w = output::RowWriter::new(Format::Json, &[], &mut sink).expect("writer");
+            let mut rows = 0;
+            report::outstanding(&mut store, &ctx(None), &filter, |row| {
+                rows += 1;
+                w.row(&row)
+            })
+            .expect("report");
+            w.finish().expect("render");
+            black_box(rows)
         })
     });
     group.bench_function("status one installation", |b| {

@@ -17,7 +17,13 @@ pub struct Only {
     pub limit: Option<u32>,
 }
 
-fn rows(tx: &Tx<'_>, person: &Person, only: Only) -> Result<Vec<InboxRow>> {
+/// The person's inbox, one event at a time.
+fn each_row(
+    tx: &Tx<'_>,
+    person: &Person,
+    only: Only,
+    f: impl FnMut(InboxRow) -> Result<()>,
+) -> Result<()> {
     let matrix = tx.matrix()?;
     let informed: Vec<&str> = matrix
         .tasks
@@ -25,15 +31,30 @@ fn rows(tx: &Tx<'_>, person: &Person, only: Only) -> Result<Vec<InboxRow>> {
         .filter(|t| t.letters(person.party).has(Letter::I))
         .map(|t| t.key.as_str())
         .collect();
-    tx.inbox(&person.handle, &informed, person.subscriber.as_deref(), only.unread, only.limit)
+    tx.inbox(&person.handle, &informed, person.subscriber.as_deref(), only.unread, only.limit, f)
 }
 
-pub fn inbox(store: &mut Store, ctx: &Context, only: Only) -> Result<Vec<InboxView>> {
+fn rows(tx: &Tx<'_>, person: &Person, only: Only) -> Result<Vec<InboxRow>> {
+    let mut all = Vec::new();
+    each_row(tx, person, only, |r| {
+        all.push(r);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+/// The acting person's inbox, handed to `f` one event at a time: unread
+/// first, newest first.
+pub fn inbox(
+    store: &mut Store,
+    ctx: &Context,
+    only: Only,
+    mut f: impl FnMut(InboxView) -> Result<()>,
+) -> Result<()> {
     store.read(|tx| {
         let (person, _) = acting(tx, ctx)?;
-        Ok(rows(tx, &person, only)?
-            .into_iter()
-            .map(|r| InboxView {
+        each_row(tx, &person, only, |r| {
+            f(InboxView {
                 id: r.event.id,
                 at: r.event.at,
                 installation: r.event.installation,
@@ -43,7 +64,7 @@ pub fn inbox(store: &mut Store, ctx: &Context, only: Only) -> Result<Vec<InboxVi
                 note: r.event.note,
                 read: r.read,
             })
-            .collect())
+        })
     })
 }
 

@@ -124,16 +124,22 @@ pub fn persons(store: &mut Store, ctx: &Context) -> Result<Vec<PersonView>> {
     })
 }
 
-/// The installations the reader sees; retired ones only with `all`.
-pub fn installations(store: &mut Store, ctx: &Context, all: bool) -> Result<Vec<InstallationView>> {
+/// The installations the reader sees, by ID, handed to `f` one at a time;
+/// retired ones only with `all`.
+pub fn installations(
+    store: &mut Store,
+    ctx: &Context,
+    all: bool,
+    mut f: impl FnMut(InstallationView) -> Result<()>,
+) -> Result<()> {
     store.read(|tx| {
         let viewer = viewer(tx, ctx)?;
-        Ok(tx
-            .installations()?
-            .into_iter()
-            .filter(|i| (all || !i.retired) && authority::sees(viewer.as_ref(), &i.subscriber))
-            .map(InstallationView::from)
-            .collect())
+        tx.each_installation(|i| {
+            if (all || !i.retired) && authority::sees(viewer.as_ref(), &i.subscriber) {
+                f(InstallationView::from(i))?;
+            }
+            Ok(())
+        })
     })
 }
 

@@ -227,6 +227,16 @@ impl Io<'_> {
         output::rows(self.format, rows, self.out)
     }
 
+    /// Prints the rows `fill` hands over, as they come.
+    pub(super) fn stream<T: serde::Serialize + Default>(
+        self,
+        fill: impl FnOnce(&mut dyn FnMut(T) -> Result<()>) -> Result<()>,
+    ) -> Result<()> {
+        let mut w = output::RowWriter::<T>::new(self.format, &[], self.out)?;
+        fill(&mut |row| w.row(&row))?;
+        w.finish()
+    }
+
     pub(super) fn lines(self, text: &str) -> Result<()> {
         output::lines(text, self.out)
     }

@@ -135,7 +135,9 @@ pub(super) fn installation(
         InstallationCommand::Unretire { id } => {
             io.recorded(admin::retire_installation(store, ctx, id, None)?)
         }
-        InstallationCommand::List { all } => io.rows(&reads::installations(store, ctx, *all)?),
+        InstallationCommand::List { all } => {
+            io.stream(|row| reads::installations(store, ctx, *all, row))
+        }
     }
 }
 

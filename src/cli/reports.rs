@@ -23,19 +23,29 @@ pub(super) fn report(
                 subscriber: subscriber.as_ref().map(|s| s.as_str()),
                 installation: installation.as_ref(),
             };
-            io.rows(&report::outstanding(store, ctx, &filter)?)
+            io.stream(|row| report::outstanding(store, ctx, &filter, row))
         }
         ReportCommand::Overdue => io.rows(&report::overdue(store, ctx)?),
         ReportCommand::StaleBackups { older_than } => {
             io.rows(&report::stale_backups(store, ctx, *older_than)?)
         }
         ReportCommand::Clocks { installation, by } => {
-            let clocks = report::clocks(store, ctx, installation.as_ref())?;
+            let installation = installation.as_ref();
             // People read one line per installation, its union of time.
             match (io.format, by) {
-                (Format::Table, _) => io.rows(&report::clock_totals(&clocks.installations)),
-                (_, ClocksBy::Task) => io.rows(&clocks.tasks),
-                (_, ClocksBy::Installation) => io.rows(&clocks.installations),
+                (Format::Table, _) => io.stream(|row| {
+                    report::clocks(store, ctx, installation, |_, union| {
+                        row(report::clock_total(&union))
+                    })
+                }),
+                (_, ClocksBy::Task) => io.stream(|row| {
+                    report::clocks(store, ctx, installation, |tasks, _| {
+                        tasks.into_iter().try_for_each(&mut *row)
+                    })
+                }),
+                (_, ClocksBy::Installation) => {
+                    io.stream(|row| report::clocks(store, ctx, installation, |_, union| row(union)))
+                }
             }
         }
         ReportCommand::Html { output: file, subscriber } => {
@@ -78,7 +88,7 @@ pub(super) fn inbox(
     io: Io<'_>,
 ) -> Result<()> {
     match command {
-        None => io.rows(&inbox_app::inbox(store, ctx, only)?),
+        None => io.stream(|row| inbox_app::inbox(store, ctx, only, row)),
         Some(InboxCommand::Ack { ids }) => io.recorded(inbox_app::ack(store, ctx, ids)?),
     }
 }
@@ -97,5 +107,5 @@ pub(super) fn demo(installations: u32, ctx: &Context, store: &mut Store, io: Io<
         }
     };
     sample::demo(store, ctx, total, &mut progress)?;
-    io.rows(&report::outstanding(store, ctx, &report::Filter::default())?)
+    io.stream(|row| report::outstanding(store, ctx, &report::Filter::default(), row))
 }

@@ -8,7 +8,7 @@
 use minijinja::{Environment, context};
 use serde::Serialize;
 
-use super::{Visible, clock_totals, clocks_in, outstanding_in, overdue_in};
+use super::{Visible, clock_total, clocks_in, outstanding_in, overdue_in};
 use crate::app::Context;
 use std::path::Path;
 
@@ -75,7 +75,11 @@ fn page(tx: &crate::store::Tx<'_>, ctx: &Context, subscriber: Option<&str>) -> R
         let (vendor, subscriber): (Vec<_>, Vec<_>) =
             outstanding.into_iter().partition(|r| r.party == Some(Party::Vendor));
         let overdue = overdue_in(tx, ctx, &visible)?;
-        let clocks = clock_totals(&clocks_in(tx, ctx, &visible, None)?.installations);
+        let mut clocks = Vec::new();
+        clocks_in(tx, ctx, &visible, None, &mut |_, union| {
+            clocks.push(clock_total(&union));
+            Ok(())
+        })?;
         render_template(
             "report.html",
             context! {

@@ -8,6 +8,7 @@ pub mod html;
 use chrono::{Duration, NaiveDate};
 
 use std::collections::HashSet;
+use std::rc::Rc;
 
 use crate::app::{Context, viewer, visible_installation};
 use crate::domain::authority;
@@ -39,17 +40,17 @@ pub struct Visible(HashSet<String>);
 impl Visible {
     pub fn load(tx: &Tx<'_>, ctx: &Context, subscriber: Option<&str>) -> Result<Visible> {
         let viewer = viewer(tx, ctx)?;
-        Ok(Visible(
-            tx.installations()?
-                .into_iter()
-                .filter(|i| {
-                    !i.retired
-                        && authority::sees(viewer.as_ref(), &i.subscriber)
-                        && subscriber.is_none_or(|s| rules::same_subscriber(s, &i.subscriber))
-                })
-                .map(|i| i.id)
-                .collect(),
-        ))
+        let mut ids = HashSet::new();
+        tx.each_installation(|i| {
+            if !i.retired
+                && authority::sees(viewer.as_ref(), &i.subscriber)
+                && subscriber.is_none_or(|s| rules::same_subscriber(s, &i.subscriber))
+            {
+                ids.insert(i.id);
+            }
+            Ok(())
+        })?;
+        Ok(Visible(ids))
     }
 
     pub fn has(&self, installation: &str) -> bool {
@@ -69,19 +70,22 @@ fn day(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
 }
 
-/// Every move owed, by the party given or by both, oldest first.
+/// Every move owed, by the party given or by both, oldest first, handed to
+/// `f` one at a time.
 pub fn outstanding(
     store: &mut Store,
     ctx: &Context,
     filter: &Filter<'_>,
-) -> Result<Vec<OutstandingView>> {
+    mut f: impl FnMut(OutstandingView) -> Result<()>,
+) -> Result<()> {
     store.read(|tx| {
         check_installation(tx, ctx, filter.installation)?;
         let visible = Visible::load(tx, ctx, filter.subscriber)?;
-        outstanding_in(tx, ctx, &visible, filter.party, filter.installation)
+        outstanding_each(tx, ctx, &visible, filter.party, filter.installation, &mut f)
     })
 }
 
+/// [`outstanding_each`], collected (for the HTML page).
 pub fn outstanding_in(
     tx: &Tx<'_>,
     ctx: &Context,
@@ -89,20 +93,59 @@ pub fn outstanding_in(
     party: Option<Party>,
     installation: Option<&Id>,
 ) -> Result<Vec<OutstandingView>> {
+    let mut rows = Vec::new();
+    outstanding_each(tx, ctx, visible, party, installation, &mut |row| {
+        rows.push(row);
+        Ok(())
+    })?;
+    Ok(rows)
+}
+
+/// One move owed, kept small until it is printed: the report sorts every
+/// move of the program by `since`, so it holds them all at once (names
+/// shared per installation, fixed words borrowed).
+struct Move {
+    since: Box<str>,
+    installation: Rc<str>,
+    subscriber: Rc<str>,
+    /// The task's place in the template.
+    task: usize,
+    state: &'static str,
+    party: Party,
+    next_move: &'static str,
+    overdue: bool,
+    due: Option<Box<str>>,
+    cycle: Option<i64>,
+    ticket: Option<Box<str>>,
+}
+
+/// Every move owed, oldest first, handed to `f` one at a time.
+pub fn outstanding_each(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    visible: &Visible,
+    party: Option<Party>,
+    installation: Option<&Id>,
+    f: &mut dyn FnMut(OutstandingView) -> Result<()>,
+) -> Result<()> {
     let matrix = tx.matrix()?;
     let today = ctx.today().format("%Y-%m-%d").to_string();
     let only = installation.map(Id::as_str);
     let wanted = |p: Party| party.is_none_or(|want| want == p);
-    let mut rows = Vec::new();
+    let position = |task: &str| matrix.tasks.iter().position(|t| t.key == task);
+    let mut moves: Vec<Move> = Vec::new();
     tx.each_installation_tasks(only, |installation, subscriber, tasks| {
         if !visible.has(installation) {
             return Ok(());
         }
+        let (installation, subscriber): (Rc<str>, Rc<str>) =
+            (installation.into(), subscriber.into());
         let find = |key: &str| tasks.iter().find(|t| t.key == key);
         for t in tasks {
-            let Some(def) = matrix.task(&t.key) else {
+            let Some(task) = position(&t.key) else {
                 continue;
             };
+            let def = &matrix.tasks[task];
             let done = rules::predecessors_done(def, |p| find(p).map(|r| r.status.state));
             let Some(owner) = rules::next_move(def, t.status, done) else {
                 continue;
@@ -117,16 +160,16 @@ pub fn outstanding_in(
                 (TaskState::Pending, Some(p)) if p > t.since.as_str() => p,
                 _ => t.since.as_str(),
             };
-            rows.push(OutstandingView {
-                installation: installation.to_string(),
-                subscriber: subscriber.to_string(),
-                task: t.key.clone(),
-                state: t.status.state.to_string(),
-                party: Some(owner),
-                next_move: rules::next_step(def, t.status.state).to_string(),
-                since: since.to_string(),
+            moves.push(Move {
+                since: since.into(),
+                installation: installation.clone(),
+                subscriber: subscriber.clone(),
+                task,
+                state: t.status.state.as_str(),
+                party: owner,
+                next_move: rules::next_step(def, t.status.state),
                 overdue: t.due.as_deref().is_some_and(|d| d < today.as_str()),
-                due: t.due.clone(),
+                due: t.due.as_deref().map(Into::into),
                 cycle: None,
                 ticket: None,
             });
@@ -134,7 +177,7 @@ pub fn outstanding_in(
         Ok(())
     })?;
     let cycles = tx.open_cycles(only)?;
-    let update_overdue: std::collections::HashSet<String> = if cycles.is_empty() {
+    let update_overdue: HashSet<String> = if cycles.is_empty() {
         Default::default()
     } else {
         update_overdue(tx, ctx.today())?.into_iter().map(|r| r.installation).collect()
@@ -143,23 +186,22 @@ pub fn outstanding_in(
         let Some((owner, step)) = c.state.next() else {
             continue;
         };
-        if !visible.has(&c.installation) {
+        if !visible.has(&c.installation) || !wanted(owner) {
             continue;
         }
-        if !wanted(owner) {
+        let Some(task) = position(c.state.task()) else {
             continue;
-        }
-        // A cycle is late when its installation is overdue for an update.
-        let late = update_overdue.contains(&c.installation);
-        rows.push(OutstandingView {
-            installation: c.installation,
-            subscriber,
-            task: c.state.task().into(),
-            state: c.state.to_string(),
-            party: Some(owner),
-            next_move: step.into(),
-            since: c.since,
-            overdue: late,
+        };
+        moves.push(Move {
+            // A cycle is late when its installation is overdue for an update.
+            overdue: update_overdue.contains(&c.installation),
+            since: c.since.into(),
+            installation: c.installation.into(),
+            subscriber: subscriber.into(),
+            task,
+            state: c.state.as_str(),
+            party: owner,
+            next_move: step,
             due: None,
             cycle: Some(c.number),
             ticket: None,
@@ -169,37 +211,51 @@ pub fn outstanding_in(
         let Some((owner, task, step)) = k.state.next() else {
             continue;
         };
-        if !visible.has(&k.installation) {
+        if !visible.has(&k.installation) || !wanted(owner) {
             continue;
         }
-        if !wanted(owner) {
+        let Some(task) = position(task) else {
             continue;
-        }
-        rows.push(OutstandingView {
-            installation: k.installation,
-            subscriber,
-            task: task.into(),
-            state: k.state.to_string(),
-            party: Some(owner),
-            next_move: step.into(),
-            since: k.since,
+        };
+        moves.push(Move {
+            since: k.since.into(),
+            installation: k.installation.into(),
+            subscriber: subscriber.into(),
+            task,
+            state: k.state.as_str(),
+            party: owner,
+            next_move: step,
             overdue: false,
             due: None,
             cycle: None,
-            ticket: Some(k.reference),
+            ticket: Some(k.reference.into()),
         });
     }
-    let position = |task: &str| matrix.tasks.iter().position(|t| t.key == task);
-    rows.sort_by(|a, b| {
-        (&a.since, &a.installation, position(&a.task), &a.cycle, &a.ticket).cmp(&(
+    moves.sort_by(|a, b| {
+        (&a.since, &a.installation, a.task, &a.cycle, &a.ticket).cmp(&(
             &b.since,
             &b.installation,
-            position(&b.task),
+            b.task,
             &b.cycle,
             &b.ticket,
         ))
     });
-    Ok(rows)
+    for m in moves {
+        f(OutstandingView {
+            installation: m.installation.to_string(),
+            subscriber: m.subscriber.to_string(),
+            task: matrix.tasks[m.task].key.clone(),
+            state: m.state.to_string(),
+            party: Some(m.party),
+            next_move: m.next_move.to_string(),
+            since: m.since.into(),
+            overdue: m.overdue,
+            due: m.due.map(Into::into),
+            cycle: m.cycle,
+            ticket: m.ticket.map(Into::into),
+        })?;
+    }
+    Ok(())
 }
 
 /// Open tasks past their due date, and installations overdue for an update.
@@ -231,10 +287,10 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context, visible: &Visible) -> Result<Vec<O
 /// any, the handover meeting) is more than 90 days old.
 fn update_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<OverdueView>> {
     let mut rows = Vec::new();
-    for op in tx.handed_over()? {
+    tx.each_handed_over(|op| {
         let Some(reference) = op.last_cycle.as_deref().or(op.handed_over.as_deref()).and_then(day)
         else {
-            continue;
+            return Ok(());
         };
         let due = reference + Duration::days(UPDATE_EVERY_DAYS);
         if today > due {
@@ -246,7 +302,8 @@ fn update_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<OverdueView>> {
                 days_overdue: (today - due).num_days(),
             });
         }
-    }
+        Ok(())
+    })?;
     Ok(rows)
 }
 
@@ -261,9 +318,9 @@ pub fn stale_backups(
         let today = ctx.today();
         let visible = Visible::load(tx, ctx, None)?;
         let mut rows = Vec::new();
-        for op in tx.handed_over()? {
+        tx.each_handed_over(|op| {
             if !visible.has(&op.installation) {
-                continue;
+                return Ok(());
             }
             let last = op.last_backup.as_deref().and_then(day);
             let handed_over = op.handed_over.as_deref().and_then(day);
@@ -273,7 +330,7 @@ pub fn stale_backups(
                 (Some(_), None) => false,
             };
             let Some(reference) = last.or(handed_over) else {
-                continue;
+                return Ok(());
             };
             let days = (today - reference).num_days();
             if none_since_handover || days > older_than {
@@ -284,24 +341,25 @@ pub fn stale_backups(
                     days,
                 });
             }
-        }
+            Ok(())
+        })?;
         rows.sort_by(|a, b| b.days.cmp(&a.days).then_with(|| a.installation.cmp(&b.installation)));
         Ok(rows)
     })
 }
 
-/// Party clocks of every installation (or one): per task, and per
-/// installation as the union of time (each moment once per party).
-#[derive(Debug, Default)]
-pub struct Clocks {
-    pub tasks: Vec<ClockView>,
-    pub installations: Vec<ClockInstallationView>,
-}
-
-pub fn clocks(store: &mut Store, ctx: &Context, installation: Option<&Id>) -> Result<Clocks> {
+/// Party clocks of every installation the reader sees (or one), handed to
+/// `each` one installation at a time: per task, and the installation's union
+/// of time (each moment once per party).
+pub fn clocks(
+    store: &mut Store,
+    ctx: &Context,
+    installation: Option<&Id>,
+    mut each: impl FnMut(Vec<ClockView>, ClockInstallationView) -> Result<()>,
+) -> Result<()> {
     store.read(|tx| {
         check_installation(tx, ctx, installation)?;
-        clocks_in(tx, ctx, &Visible::load(tx, ctx, None)?, installation)
+        clocks_in(tx, ctx, &Visible::load(tx, ctx, None)?, installation, &mut each)
     })
 }
 
@@ -310,62 +368,62 @@ pub fn clocks_in(
     ctx: &Context,
     visible: &Visible,
     installation: Option<&Id>,
-) -> Result<Clocks> {
+    each: &mut dyn FnMut(Vec<ClockView>, ClockInstallationView) -> Result<()>,
+) -> Result<()> {
     let matrix: &Matrix = tx.matrix()?;
-    let mut out = Clocks::default();
     let mut current: Option<(String, clocks::Replay<'_>)> = None;
-    let flush = |done: Option<(String, clocks::Replay<'_>)>, out: &mut Clocks| {
-        if let Some((id, replay)) = done {
-            let (tasks, union) = replay.finish(ctx.now);
-            for (task, c) in tasks {
-                out.tasks.push(ClockView {
-                    installation: id.clone(),
-                    task,
-                    vendor_seconds: c.vendor,
-                    subscriber_seconds: c.subscriber,
-                    blocked_seconds: c.blocked,
-                });
-            }
-            out.installations.push(ClockInstallationView {
+    let mut flush = |done: Option<(String, clocks::Replay<'_>)>| -> Result<()> {
+        let Some((id, replay)) = done else { return Ok(()) };
+        let (tasks, union) = replay.finish(ctx.now);
+        let tasks = tasks
+            .into_iter()
+            .map(|(task, c)| ClockView {
+                installation: id.clone(),
+                task,
+                vendor_seconds: c.vendor,
+                subscriber_seconds: c.subscriber,
+                blocked_seconds: c.blocked,
+            })
+            .collect();
+        each(
+            tasks,
+            ClockInstallationView {
                 installation: id,
                 vendor_seconds: union.vendor,
                 subscriber_seconds: union.subscriber,
                 blocked_seconds: union.blocked,
                 vendor_share: union.vendor_share(),
-            });
-        }
+            },
+        )
     };
     tx.each_event(installation.map(Id::as_str), |e| {
-        let id = e.installation.clone().unwrap_or_default();
-        if !visible.has(&id) {
+        let id = e.installation.as_deref().unwrap_or_default();
+        if !visible.has(id) {
             return Ok(());
         }
-        if current.as_ref().is_none_or(|(cur, _)| *cur != id) {
-            flush(current.take(), &mut out);
-            current = Some((id, clocks::Replay::new(matrix)));
+        if current.as_ref().is_none_or(|(cur, _)| cur != id) {
+            flush(current.take())?;
+            current = Some((id.to_string(), clocks::Replay::new(matrix)));
         }
         if let Some((_, replay)) = current.as_mut() {
             replay.apply(&e);
         }
         Ok(())
     })?;
-    flush(current.take(), &mut out);
-    Ok(out)
+    flush(current.take())
 }
 
-/// Each installation's clock, for people: durations written as people
-/// write them.
-pub fn clock_totals(rows: &[ClockInstallationView]) -> Vec<ClockTotalView> {
-    rows.iter()
-        .map(|c| ClockTotalView {
-            installation: c.installation.clone(),
-            vendor: clocks::human(c.vendor_seconds),
-            subscriber: clocks::human(c.subscriber_seconds),
-            blocked: clocks::human(c.blocked_seconds),
-            vendor_share: match c.vendor_seconds + c.subscriber_seconds {
-                0 => "-".into(),
-                _ => format!("{:.0}%", c.vendor_share * 100.0),
-            },
-        })
-        .collect()
+/// An installation's clock, for people: durations written as people write
+/// them.
+pub fn clock_total(c: &ClockInstallationView) -> ClockTotalView {
+    ClockTotalView {
+        installation: c.installation.clone(),
+        vendor: clocks::human(c.vendor_seconds),
+        subscriber: clocks::human(c.subscriber_seconds),
+        blocked: clocks::human(c.blocked_seconds),
+        vendor_share: match c.vendor_seconds + c.subscriber_seconds {
+            0 => "-".into(),
+            _ => format!("{:.0}%", c.vendor_share * 100.0),
+        },
+    }
 }

@@ -91,11 +91,24 @@ impl Tx<'_> {
     }
 
     pub fn installations(&self) -> Result<Vec<Installation>> {
+        let mut all = Vec::new();
+        self.each_installation(|i| {
+            all.push(i);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Every installation, by ID, handed to `f` one at a time.
+    pub fn each_installation(&self, mut f: impl FnMut(Installation) -> Result<()>) -> Result<()> {
         let mut stmt = self.tx.prepare_cached(&format!(
             "SELECT {INSTALLATION_COLUMNS} FROM installation ORDER BY id"
         ))?;
-        let rows = stmt.query_map([], installation_row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(installation_row(r)?)?;
+        }
+        Ok(())
     }
 
     /// Adds an installation with its tasks and checklist items, instantiated

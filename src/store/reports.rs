@@ -76,7 +76,19 @@ impl Tx<'_> {
     /// handover task's state is now: what the 90-day update rule and the
     /// backup report look at. `handed_over` is the day the last meeting
     /// recorded was held; a cancelled cycle never counts.
+    /// [`Tx::each_handed_over`], collected.
     pub fn handed_over(&self) -> Result<Vec<OperatingRow>> {
+        let mut all = Vec::new();
+        self.each_handed_over(|r| {
+            all.push(r);
+            Ok(())
+        })?;
+        Ok(all)
+    }
+
+    /// Installations whose handover meeting has been recorded, by ID, handed
+    /// to `f` one at a time.
+    pub fn each_handed_over(&self, mut f: impl FnMut(OperatingRow) -> Result<()>) -> Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT i.id, i.subscriber,
                     (SELECT held_on FROM handover h WHERE h.installation_id = i.id
@@ -88,16 +100,17 @@ impl Tx<'_> {
              WHERE EXISTS (SELECT 1 FROM handover h WHERE h.installation_id = i.id)
              ORDER BY i.id",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok(OperatingRow {
+        let mut rows = stmt.query([])?;
+        while let Some(r) = rows.next()? {
+            f(OperatingRow {
                 installation: r.get(0)?,
                 subscriber: r.get(1)?,
                 handed_over: r.get(2)?,
                 last_cycle: r.get(3)?,
                 last_backup: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })?;
+        }
+        Ok(())
     }
 
     /// Every event of every installation (or of one), grouped by
@@ -137,7 +150,8 @@ impl Tx<'_> {
         subscriber: Option<&str>,
         unread_only: bool,
         limit: Option<u32>,
-    ) -> Result<Vec<InboxRow>> {
+        mut f: impl FnMut(InboxRow) -> Result<()>,
+    ) -> Result<()> {
         let keys = serde_json::to_string(tasks)
             .map_err(|e| crate::error::Error::storage(format!("cannot encode task keys: {e}")))?;
         let mut stmt = self.tx.prepare_cached(
@@ -154,10 +168,11 @@ impl Tx<'_> {
              LIMIT ?5",
         )?;
         let limit = limit.map_or(-1, i64::from);
-        let rows = stmt.query_map(params![handle, keys, subscriber, unread_only, limit], |r| {
-            Ok(InboxRow { event: event_row(r)?, read: r.get(15)? })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = stmt.query(params![handle, keys, subscriber, unread_only, limit])?;
+        while let Some(r) = rows.next()? {
+            f(InboxRow { event: event_row(r)?, read: r.get(15)? })?;
+        }
+        Ok(())
     }
 
     pub(super) fn mark_read(&self, handle: &str, event_id: i64, at: &str) -> Result<()> {
