@@ -45,7 +45,7 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
     hasher.update(prev.as_bytes());
     hasher.update(b"\n");
     hasher.update(content.as_bytes());
-    Ok(hasher.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(hex::encode(hasher.finalize()))
 }
 
 const LEGACY_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket";
