@@ -1,6 +1,6 @@
 //! `db check` and `db backup`: the tracker's own database, checked and copied.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Serialize;
@@ -10,7 +10,9 @@ use crate::domain::ledger::change_of;
 use crate::domain::records::ReadMark;
 use crate::domain::replay::{Global, InstallationReplay, InstallationState};
 use crate::error::{Error, Result};
-use crate::store::{Store, Tx};
+use crate::store::ledger::{ChainReport, Stored};
+use crate::store::state::Held;
+use crate::store::{Event, Store, Tx};
 
 /// What `db check` found.
 #[derive(Debug, Default, Serialize)]
@@ -106,60 +108,71 @@ fn compare_keyed<T: Serialize>(
 }
 
 /// Compares one installation as replayed with what the tables hold for it.
-fn compare_installation(tx: &Tx<'_>, replayed: &InstallationState) -> Result<Option<String>> {
+fn compare_installation(replayed: &InstallationState, held: &Held) -> Option<String> {
     use crate::store::{CycleRow, Installation, ItemRow, TaskRow, TicketRow};
     let id = replayed.installation.id.as_str();
-    let Some(inst) = tx.installation(id)? else {
-        return Ok(Some(format!("installation {id} is in the ledger but missing from the table")));
+    let Some(inst) = &held.installation else {
+        return Some(format!("installation {id} is in the ledger but missing from the table"));
     };
     let of = format!(" of {id}");
     let of = of.as_str();
     let r = replayed;
-    let checks: [&dyn Fn() -> Result<Option<String>>; 7] = [
-        &|| {
-            let one = std::slice::from_ref(&r.installation);
-            Ok(compare(
-                "installation",
-                "",
-                |i: &Installation| i.id.clone(),
-                std::slice::from_ref(&inst),
-                one,
-            ))
-        },
-        &|| Ok(compare("task", of, |t: &TaskRow| t.key.clone(), &tx.tasks(id)?, &r.tasks)),
-        &|| {
+    let one = std::slice::from_ref;
+    compare("installation", "", |i: &Installation| i.id.clone(), one(inst), one(&r.installation))
+        .or_else(|| compare("task", of, |t: &TaskRow| t.key.clone(), &held.tasks, &r.tasks))
+        .or_else(|| {
             let key = |i: &ItemRow| format!("{}/{}", i.task, i.item);
-            Ok(compare("checklist item", of, key, &tx.items(id, None)?, &r.items))
-        },
-        &|| Ok(compare_in_order("handover", of, &tx.handovers(id)?, &r.handovers)),
-        &|| Ok(compare_in_order("backup", of, &tx.backups_recorded(id)?, &r.backups)),
-        &|| {
+            compare("checklist item", of, key, &held.items, &r.items)
+        })
+        .or_else(|| compare_in_order("handover", of, &held.handovers, &r.handovers))
+        .or_else(|| compare_in_order("backup", of, &held.backups, &r.backups))
+        .or_else(|| {
             let key = |c: &CycleRow| c.number.to_string();
-            Ok(compare("update cycle", of, key, &tx.cycles(id)?, &r.cycles))
-        },
-        &|| {
+            compare("update cycle", of, key, &held.cycles, &r.cycles)
+        })
+        .or_else(|| {
             let key = |t: &TicketRow| t.reference.clone();
-            Ok(compare("ticket", of, key, &tx.tickets(id)?, &r.tickets))
-        },
-    ];
-    // The first disagreement, and no query after it.
-    for check in checks {
-        if let Some(found) = check()? {
-            return Ok(Some(found));
-        }
-    }
-    Ok(None)
+            compare("ticket", of, key, &held.tickets, &r.tickets)
+        })
 }
 
-/// Replays the whole ledger (people and read marks first, then each
-/// installation in turn) and compares every record it leaves with every
-/// column of the state tables, so a state forged with plain SQL is found
-/// like a forged event. Returns the first disagreement.
-fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
+/// The first event found that does not verify, by id.
+fn note_broken(broken: &mut Option<(i64, String)>, id: i64, why: String) {
+    if broken.as_ref().is_none_or(|(first, _)| id < *first) {
+        *broken = Some((id, why));
+    }
+}
+
+/// One pass over the ledger that both verifies every event's hash and
+/// replays it: people and read marks first (the events that name no
+/// installation), then each installation in turn, compared with every
+/// column of the state tables as it ends, so a state forged with plain SQL
+/// is found like a forged event. That each event follows the one before it
+/// is checked in SQL. Returns what the chain shows, and the first
+/// disagreement of the state (which counts only where the chain verifies).
+fn ledger_and_state(tx: &Tx<'_>) -> Result<(ChainReport, Option<String>)> {
     let matrix = tx.matrix()?;
+    let mut broken = tx.chain_links()?;
     let mut problem: Option<String> = None;
     let mut global = Global::default();
-    tx.each_global_event(|e| {
+    let read = |stored: std::result::Result<Stored, (i64, String)>,
+                broken: &mut Option<(i64, String)>|
+     -> Result<Option<Event>> {
+        match stored {
+            Err((id, why)) => {
+                note_broken(broken, id, why);
+                Ok(None)
+            }
+            Ok(stored) => {
+                if let Some(why) = stored.content_problem()? {
+                    note_broken(broken, stored.event.id, why.to_string());
+                }
+                Ok(Some(stored.event))
+            }
+        }
+    };
+    tx.each_stored_event(true, |stored| {
+        let Some(e) = read(stored, &mut broken)? else { return Ok(()) };
         if problem.is_none() {
             let applied = change_of(&e).and_then(|c| match c {
                 Some(change) => global.apply(&e, &change),
@@ -171,84 +184,93 @@ fn state_disagreement(tx: &Tx<'_>) -> Result<Option<String>> {
         }
         Ok(())
     })?;
-    if problem.is_some() {
-        return Ok(problem);
+    if problem.is_none() {
+        let people: Vec<_> = global.people.values().cloned().collect();
+        let key = |p: &crate::store::Person| p.handle.clone();
+        problem = compare("person", "", key, &tx.persons()?, &people);
     }
-    let people: Vec<_> = global.people.values().cloned().collect();
-    if let Some(p) =
-        compare("person", "", |p: &crate::store::Person| p.handle.clone(), &tx.persons()?, &people)
-    {
-        return Ok(Some(p));
+    if problem.is_none() {
+        let marks: Vec<ReadMark> = global
+            .read_marks
+            .iter()
+            .map(|((handle, event), at)| ReadMark {
+                handle: handle.clone(),
+                event: *event,
+                read_at: at.clone(),
+            })
+            .collect();
+        let key = |m: &ReadMark| format!("{}/{}", m.handle, m.event);
+        problem = compare("read mark", "", key, &tx.read_marks()?, &marks);
     }
-    let marks: Vec<ReadMark> = global
-        .read_marks
-        .iter()
-        .map(|((handle, event), at)| ReadMark {
-            handle: handle.clone(),
-            event: *event,
-            read_at: at.clone(),
-        })
-        .collect();
-    let key = |m: &ReadMark| format!("{}/{}", m.handle, m.event);
-    if let Some(p) = compare("read mark", "", key, &tx.read_marks()?, &marks) {
-        return Ok(Some(p));
-    }
-    let mut unseen: BTreeSet<String> = tx.installations()?.into_iter().map(|i| i.id).collect();
-    let mut current: Option<(String, InstallationReplay<'_>)> = None;
-    let finish = |done: Option<(String, InstallationReplay<'_>)>,
-                  unseen: &mut BTreeSet<String>|
-     -> Result<Option<String>> {
-        let Some((id, replay)) = done else { return Ok(None) };
-        unseen.remove(&id);
-        match replay.state {
-            None => Ok(Some(format!("installation {id} has events but none that added it"))),
-            Some(mut state) => {
-                if let Some(baseline) = &global.baseline {
-                    state.patch(baseline);
+    let no_events =
+        |id: String| format!("installation {id} is in the tables, but no event added it");
+    let baseline = global.baseline.take();
+    tx.with_state_tables(|tables| {
+        let mut current: Option<(String, InstallationReplay<'_>)> = None;
+        let mut finish =
+            |done: Option<(String, InstallationReplay<'_>)>| -> Result<Option<String>> {
+                let Some((id, replay)) = done else { return Ok(None) };
+                let (held, skipped) = tables.take(&id)?;
+                if let Some(skipped) = skipped {
+                    return Ok(Some(no_events(skipped)));
                 }
-                compare_installation(tx, &state)
+                Ok(match replay.state {
+                    None => Some(format!("installation {id} has events but none that added it")),
+                    Some(mut state) => {
+                        if let Some(baseline) = &baseline {
+                            state.patch(baseline);
+                        }
+                        compare_installation(&state, &held)
+                    }
+                })
+            };
+        tx.each_stored_event(false, |stored| {
+            let Some(e) = read(stored, &mut broken)? else { return Ok(()) };
+            if problem.is_some() {
+                return Ok(());
             }
-        }
-    };
-    tx.each_event(None, |e| {
-        if problem.is_some() {
-            return Ok(());
-        }
-        let id = e.installation.clone().unwrap_or_default();
-        if current.as_ref().is_none_or(|(cur, _)| *cur != id) {
-            problem = finish(current.take(), &mut unseen)?;
-            current = Some((id, InstallationReplay::new(matrix)));
-        }
-        if let Some((_, replay)) = current.as_mut() {
-            let applied = change_of(&e).and_then(|c| replay.apply(&e, c.as_ref()));
-            if let Err(why) = applied {
-                problem = Some(format!("audit event {} cannot be replayed: {why}", e.id));
+            let id = e.installation.as_deref().unwrap_or_default();
+            if current.as_ref().is_none_or(|(cur, _)| cur != id) {
+                problem = finish(current.take())?;
+                current = Some((id.to_string(), InstallationReplay::new(matrix)));
             }
+            if let Some((_, replay)) = current.as_mut() {
+                let applied = change_of(&e).and_then(|c| replay.apply(&e, c.as_ref()));
+                if let Err(why) = applied {
+                    problem = Some(format!("audit event {} cannot be replayed: {why}", e.id));
+                }
+            }
+            Ok(())
+        })?;
+        if problem.is_none() {
+            problem = finish(current.take())?;
+        }
+        if problem.is_none() {
+            problem = tables.rest()?.map(no_events);
         }
         Ok(())
     })?;
-    if problem.is_none() {
-        problem = finish(current.take(), &mut unseen)?;
-    }
-    if problem.is_none()
-        && let Some(id) = unseen.first()
-    {
-        problem = Some(format!("installation {id} is in the table, but no event added it"));
-    }
-    Ok(problem)
+    let (events, head) = tx.chain_head_summary()?;
+    let chain = match broken {
+        None => ChainReport { events, head, broken: None },
+        Some((id, why)) => ChainReport {
+            events: u64::try_from(id - 1).unwrap_or_default(),
+            head: None,
+            broken: Some((id, why)),
+        },
+    };
+    Ok((chain, problem))
 }
 
 /// Runs every check; the view says whether the database is sound, and if
 /// not, what the first problem is.
 pub fn check(store: &mut Store) -> Result<CheckView> {
     let sqlite = store.sqlite_checks()?;
-    let chain = store.read(|tx| tx.verify_chain())?;
     let template = store.template_disagreement()?;
-    let state = if chain.broken.is_none() && template.is_none() {
-        store.read(state_disagreement)?
-    } else {
-        None
-    };
+    let (chain, state) = store.read(ledger_and_state)?;
+    // The state is compared only with a ledger that verifies and a template
+    // as pinned: otherwise the replay itself proves nothing.
+    let state = state.filter(|_| chain.broken.is_none() && template.is_none());
     let state_agrees = chain.broken.is_none() && template.is_none() && state.is_none();
     let problem = if sqlite.integrity != "ok" {
         Some(format!("SQLite's integrity check failed: {}", sqlite.integrity))

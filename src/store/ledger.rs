@@ -163,6 +163,30 @@ pub(super) fn upgrade_to_typed(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// An event as stored, with the hashes that chain it.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub event: Event,
+    pub prev_hash: Option<String>,
+    pub hash: Option<String>,
+}
+
+impl Stored {
+    /// Why the event's content does not match its own hash, if it does not
+    /// (whether it follows the event before it is [`Tx::chain_links`]'s).
+    pub fn content_problem(&self) -> Result<Option<&'static str>> {
+        Ok(match (&self.prev_hash, &self.hash) {
+            (_, None) => Some("it has no hash"),
+            (prev, Some(hash)) => {
+                let prev = prev.as_deref().unwrap_or_default();
+                (event_hash(prev, &self.event)? != *hash).then_some(
+                    "its content does not match its hash (it was changed after it was written)",
+                )
+            }
+        })
+    }
+}
+
 /// What `db check` found in the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ChainReport {
@@ -193,60 +217,84 @@ impl Tx<'_> {
         })
     }
 
-    /// Walks the whole chain, oldest first, stopping at the first event
-    /// that does not verify.
-    pub fn verify_chain(&self) -> Result<ChainReport> {
-        let mut report = ChainReport { events: 0, head: None, broken: None };
-        let mut prev = GENESIS.to_string();
-        let mut typed_seen = false;
-        let mut stmt = self
+    /// The first event that does not follow the one before it: its
+    /// `prev_hash` is not the hash of the event numbered one less (or, for
+    /// the first, the genesis), or it claims the first release's format after
+    /// a typed event. Checked in SQL, so the events themselves can be read
+    /// in any order.
+    pub fn chain_links(&self) -> Result<Option<(i64, String)>> {
+        let unlinked: Option<i64> = self
             .tx
-            .prepare(&format!("SELECT {EVENT_COLUMNS}, prev_hash, hash FROM event ORDER BY id"))?;
-        let mut rows = stmt.query([])?;
-        while let Some(r) = rows.next()? {
-            let event = match event_row(r) {
-                Ok(event) => event,
-                Err(err) => {
-                    let id: i64 = r.get(0)?;
-                    report.broken =
-                        Some((id, format!("it holds a value raci does not know ({err})")));
-                    return Ok(report);
-                }
-            };
-            let stored_prev: Option<String> = r.get(15)?;
-            let stored: Option<String> = r.get(16)?;
-            let problem = if stored_prev.as_deref() != Some(prev.as_str()) {
-                Some(
-                    "it does not follow the event before it (an event was deleted, inserted or reordered)",
-                )
-            } else if typed_seen && event.format == 1 {
-                Some("it claims the first release's format after the ledger was upgraded")
-            } else if stored.as_deref() != Some(event_hash(&prev, &event)?.as_str()) {
-                Some("its content does not match its hash (it was changed after it was written)")
-            } else {
-                None
-            };
-            if let Some(why) = problem {
-                report.broken = Some((event.id, why.to_string()));
-                return Ok(report);
-            }
-            typed_seen |= event.format != 1;
-            report.events += 1;
-            prev = stored.unwrap_or_default();
-            report.head = Some((event.id, prev.clone()));
+            .prepare(
+                "SELECT e.id FROM event e LEFT JOIN event p ON p.id = e.id - 1
+                 WHERE e.prev_hash IS NOT CASE
+                     WHEN p.id IS NOT NULL THEN p.hash
+                     WHEN e.id = (SELECT min(id) FROM event) THEN ?1
+                 END
+                 ORDER BY e.id LIMIT 1",
+            )?
+            .query_row([GENESIS], |r| r.get(0))
+            .optional()?;
+        let late_legacy: Option<i64> = self.tx.query_row(
+            "SELECT min(id) FROM event
+             WHERE format = 1 AND id > (SELECT min(id) FROM event WHERE format <> 1)",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut found = unlinked.map(|id| {
+            (id, "it does not follow the event before it (an event was deleted, inserted or reordered)".to_string())
+        });
+        if let Some(id) = late_legacy
+            && found.as_ref().is_none_or(|(first, _)| id < *first)
+        {
+            found = Some((
+                id,
+                "it claims the first release's format after the ledger was upgraded".into(),
+            ));
         }
-        Ok(report)
+        Ok(found)
     }
 
-    /// Every event that names no installation (people, read marks, the
-    /// upgrade), oldest first, handed to `f` one at a time.
-    pub fn each_global_event(&self, mut f: impl FnMut(Event) -> Result<()>) -> Result<()> {
+    /// How many events there are, and the last one's id and hash.
+    pub fn chain_head_summary(&self) -> Result<(u64, Option<(i64, String)>)> {
+        let count: i64 = self.tx.query_row("SELECT count(*) FROM event", [], |r| r.get(0))?;
+        let head: Option<(i64, Option<String>)> = self
+            .tx
+            .query_row("SELECT id, hash FROM event ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        Ok((
+            u64::try_from(count).unwrap_or_default(),
+            head.and_then(|(id, hash)| hash.map(|h| (id, h))),
+        ))
+    }
+
+    /// Every event with the hashes that chain it, handed to `f` one at a
+    /// time: those that name no installation (`global`), by id; or every
+    /// installation's, grouped by installation and by id within each. A row
+    /// raci cannot read (a value it does not know) comes as `Err((id, why))`.
+    pub fn each_stored_event(
+        &self,
+        global: bool,
+        mut f: impl FnMut(std::result::Result<Stored, (i64, String)>) -> Result<()>,
+    ) -> Result<()> {
+        let scope = match global {
+            true => "installation_id IS NULL ORDER BY id",
+            false => "installation_id IS NOT NULL ORDER BY installation_id, id",
+        };
         let mut stmt = self.tx.prepare(&format!(
-            "SELECT {EVENT_COLUMNS} FROM event WHERE installation_id IS NULL ORDER BY id"
+            "SELECT {EVENT_COLUMNS}, prev_hash, hash FROM event WHERE {scope}"
         ))?;
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
-            f(event_row(r)?)?;
+            let stored = match event_row(r) {
+                Ok(event) => Ok(Stored { event, prev_hash: r.get(15)?, hash: r.get(16)? }),
+                Err(err) => {
+                    Err((r.get(0)?, format!("it holds a value raci does not know ({err})")))
+                }
+            };
+            f(stored)?;
         }
         Ok(())
     }

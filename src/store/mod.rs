@@ -8,6 +8,7 @@ mod onboarding;
 mod operations;
 mod reports;
 mod sql_types;
+pub mod state;
 
 pub(crate) use onboarding::event_row;
 pub use onboarding::{Event, HandoverRow, Installation, ItemRow, Person, TaskRow};

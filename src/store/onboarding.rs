@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 
 const PERSON_COLUMNS: &str =
     "handle, name, email, party, role, subscriber, login, created_at, admin, active";
-const INSTALLATION_COLUMNS: &str = "id, subscriber, appliance_id, created_at, retired";
+pub(super) const INSTALLATION_COLUMNS: &str = "id, subscriber, appliance_id, created_at, retired";
 pub(crate) const EVENT_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, format, data";
 
 impl Tx<'_> {
@@ -195,17 +195,7 @@ impl Tx<'_> {
              WHERE c.installation_id = ?1 AND (?2 IS NULL OR c.task_key = ?2)
              ORDER BY d.position, c.position",
         )?;
-        let rows = stmt.query_map(params![installation, task], |r| {
-            Ok(ItemRow {
-                task: r.get(0)?,
-                item: r.get(1)?,
-                position: r.get(2)?,
-                owner: r.get(3)?,
-                checked_by: r.get(4)?,
-                checked_at: r.get(5)?,
-                note: r.get(6)?,
-            })
-        })?;
+        let rows = stmt.query_map(params![installation, task], item_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -319,7 +309,7 @@ fn person_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Person> {
     })
 }
 
-fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Installation> {
+pub(super) fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Installation> {
     Ok(Installation {
         id: r.get(0)?,
         subscriber: r.get(1)?,
@@ -329,7 +319,19 @@ fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Installation> {
     })
 }
 
-fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
+pub(super) fn item_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ItemRow> {
+    Ok(ItemRow {
+        task: r.get(0)?,
+        item: r.get(1)?,
+        position: r.get(2)?,
+        owner: r.get(3)?,
+        checked_by: r.get(4)?,
+        checked_at: r.get(5)?,
+        note: r.get(6)?,
+    })
+}
+
+pub(super) fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
     Ok(TaskRow {
         key: r.get(0)?,
         status: Status { state: r.get::<_, TaskState>(1)?, blocked_from: r.get(2)? },

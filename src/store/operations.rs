@@ -7,10 +7,11 @@ use crate::domain::operations::TicketState;
 pub use crate::domain::records::{BackupRow, CycleRow, TicketRow};
 use crate::error::{Error, Result};
 
-const CYCLE_COLUMNS: &str = "installation_id, number, version, state, snapshot, access, failures,
+pub(super) const CYCLE_COLUMNS: &str =
+    "installation_id, number, version, state, snapshot, access, failures,
     started_by, started_at, since, signed_off_at";
 
-fn cycle_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CycleRow> {
+pub(super) fn cycle_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CycleRow> {
     Ok(CycleRow {
         installation: r.get(0)?,
         number: r.get(1)?,
@@ -26,10 +27,10 @@ fn cycle_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CycleRow> {
     })
 }
 
-const TICKET_COLUMNS: &str =
+pub(super) const TICKET_COLUMNS: &str =
     "installation_id, ref, severity, environment, summary, state, opened_by, opened_at, since";
 
-fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
+pub(super) fn ticket_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TicketRow> {
     Ok(TicketRow {
         installation: r.get(0)?,
         reference: r.get(1)?,

@@ -109,6 +109,18 @@ fn db_check_names_a_forged_row_in_every_state_table() {
         ),
         ("UPDATE person SET admin = 1 WHERE handle = 'sam'", "person sam: admin"),
         (
+            "INSERT INTO installation (id, subscriber, created_at) VALUES ('aaa-ghost', 'Acme', '2026-11-02T09:00:00Z')",
+            "installation aaa-ghost is in the tables, but no event added it",
+        ),
+        (
+            "INSERT INTO installation (id, subscriber, created_at) VALUES ('zzz-ghost', 'Acme', '2026-11-02T09:00:00Z')",
+            "installation zzz-ghost is in the tables, but no event added it",
+        ),
+        (
+            "INSERT INTO ticket VALUES ('globex-prod', 'T-9', 'low', 'development', 'x', 'open', 'gina', '2026-11-02T09:00:00Z', '2026-11-02T09:00:00Z')",
+            "ticket T-9 of globex-prod is in the table, but no event made it",
+        ),
+        (
             "UPDATE installation SET appliance_id = 'appliance99' WHERE id = 'acme-prod'",
             "installation acme-prod: appliance_id",
         ),
