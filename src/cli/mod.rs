@@ -72,12 +72,22 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
             db.display()
         )));
     }
+    let existed = crate::store::database_at(&db);
     let mut store = Store::open_with_timeout(&db, missing, busy_timeout()?)?;
     if let Command::Db(command) = &cli.command {
         let io = Io { format: cli.format, out };
         return db::run(command, &db, &mut store, io);
     }
-    dispatch(&cli, &ctx, &mut store, out)
+    let done = dispatch(&cli, &ctx, &mut store, out);
+    // A refused command changes nothing: not even the new, empty database
+    // it opened (a first `person add` of a subscriber's person, say).
+    if done.is_err() && !existed {
+        drop(store);
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+    }
+    done
 }
 
 /// Help and version go to stdout; every other clap error becomes one line.

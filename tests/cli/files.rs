@@ -88,6 +88,19 @@ fn init_demo_and_the_first_person_create_a_missing_database_and_its_directory() 
         assert!(db.exists(), "{args:?} created {}", db.display());
         env.command(&["installation", "list"]).env("RACI_DB", &db).output().expect("runs");
     }
+    // A refused first person leaves no database behind.
+    let db = env.dir().join("refused.db");
+    let first = ["person", "add", "ian", "--party", "subscriber", "--role", "administrator"];
+    let run: Run = env
+        .command(&[&first[..], &["--subscriber", "Acme"]].concat())
+        .env("RACI_DB", &db)
+        .output()
+        .expect("runs")
+        .into();
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    for suffix in ["", "-wal", "-shm"] {
+        assert!(!env.dir().join(format!("refused.db{suffix}")).exists(), "{suffix} left behind");
+    }
 }
 
 /// A command run by someone who may read the test's files but not write
