@@ -188,12 +188,15 @@ pub enum ReportCommand {
     /// One self-contained HTML page with all of the above
     Html {
         /// Write the page to FILE instead of stdout; to DIR/ (a path ending in `/`, or a
-        /// directory), an index page and one page per subscriber
+        /// directory), an index page and each subscriber's installations in pages of 500
         #[arg(long, value_name = "FILE|DIR/")]
         output: Option<PathBuf>,
         /// Only this subscriber's installations
         #[arg(long, value_name = "NAME")]
         subscriber: Option<Text>,
+        /// Installations per page of a site written to DIR/ (for tests and trials)
+        #[arg(long, value_name = "N", default_value_t = crate::report::html::PAGE_SIZE, hide = true, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+        page_size: usize,
     },
 }
 

@@ -48,7 +48,7 @@ pub(super) fn report(
                 }
             }
         }
-        ReportCommand::Html { output: file, subscriber } => {
+        ReportCommand::Html { output: file, subscriber, page_size } => {
             let subscriber = subscriber.as_ref().map(|s| s.as_str());
             if let Some(dir) = file
                 .as_ref()
@@ -59,9 +59,9 @@ pub(super) fn report(
                         "--subscriber makes one page; --output DIR/ writes a page for every subscriber, so give a FILE with --subscriber",
                     ));
                 }
-                let files = report::html::write_site(store, ctx, dir)?;
+                let files = report::html::write_site(store, ctx, dir, *page_size)?;
                 return io.lines(&format!(
-                    "wrote the report ({files} files: index.html and a page per subscriber) to {}\n",
+                    "wrote the report ({files} files: index.html and the subscribers' pages) to {}\n",
                     dir.display()
                 ));
             }

@@ -189,12 +189,22 @@ impl Tx<'_> {
 
     /// An installation's checklist items, optionally of one task, in order.
     pub fn items(&self, installation: &str, task: Option<&str>) -> Result<Vec<ItemRow>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT c.task_key, c.item, c.position, c.owner, c.checked_by, c.checked_at, c.note
-             FROM checklist_item c JOIN template_task d ON d.key = c.task_key
-             WHERE c.installation_id = ?1 AND (?2 IS NULL OR c.task_key = ?2)
-             ORDER BY d.position, c.position",
-        )?;
+        // Two statements: `?2 IS NULL OR task_key = ?2` would hide the task
+        // from the planner, reading every item of the installation to check one.
+        let mut stmt = self.tx.prepare_cached(match task {
+            Some(_) => {
+                "SELECT c.task_key, c.item, c.position, c.owner, c.checked_by, c.checked_at, c.note
+                 FROM checklist_item c
+                 WHERE c.installation_id = ?1 AND c.task_key = ?2
+                 ORDER BY c.position"
+            }
+            None => {
+                "SELECT c.task_key, c.item, c.position, c.owner, c.checked_by, c.checked_at, c.note
+                 FROM checklist_item c JOIN template_task d ON d.key = c.task_key
+                 WHERE c.installation_id = ?1 AND ?2 IS NULL
+                 ORDER BY d.position, c.position"
+            }
+        })?;
         let rows = stmt.query_map(params![installation, task], item_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

@@ -95,7 +95,11 @@ fn the_html_report_as_a_site_has_a_page_per_subscriber() {
     }
     assert!(!acme.contains("globex-prod") && globex.contains("globex-prod"));
     let one = env.ok(&["report", "html", "--subscriber", "Globex"]);
-    assert_eq!(one, globex, "--subscriber gives the same page");
+    let grid = |page: &str| {
+        page.lines().filter(|l| l.contains("class=\"installation\"")).collect::<Vec<_>>().join("\n")
+    };
+    assert_eq!(grid(&one), grid(&globex), "--subscriber gives the same installations");
+    assert!(globex.contains("<a href=\"index.html\">"), "a site's page links back to the index");
     env.refused(&["report", "html", "--subscriber", "Globex", "--output", "x/"], 2);
     // A subscriber's person gets a site of their own subscriber only.
     let own = env.dir().join("own");
@@ -107,4 +111,58 @@ fn the_html_report_as_a_site_has_a_page_per_subscriber() {
         return;
     };
     assert!(dom.contains("<a href=\"0001-acme.html\">ACME</a>"), "{dom}");
+}
+
+/// A subscriber with more installations than a page holds is split into
+/// pages (a hidden `--page-size`; 500 by default): the index links every
+/// page with its range, each page links its neighbours, and every
+/// installation is on exactly one page with its own moves and clocks.
+#[test]
+fn the_html_site_splits_a_large_subscriber_into_linked_pages() {
+    let env = TestEnv::with_people_and_installations();
+    for n in 1..=4 {
+        let id = format!("acme-{n}");
+        env.ok(&["installation", "add", &id, "--subscriber", "Acme", "--as", "carol"]);
+    }
+    env.ok(&["task", "start", "acme-3", "infrastructure", "--as", "ian"]);
+    let dir = env.dir().join("site");
+    let site = format!("{}/", dir.display());
+    let note = env.ok(&["report", "html", "--output", &site, "--page-size", "2"]);
+    // Acme's five installations in three pages, Globex's one, the index.
+    assert!(note.contains("5 files"), "{note}");
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).expect(name);
+    let index = read("index.html");
+    let pages = ["0001-acme-01.html", "0001-acme-02.html", "0001-acme-03.html", "0002-globex.html"];
+    for page in pages {
+        assert!(index.contains(&format!("href=\"{page}\"")), "{page} linked from the index");
+    }
+    assert!(index.contains("Acme (2 of 3)"), "{index}");
+    assert!(index.contains("<td>acme-3</td><td>acme-4</td>"), "the second page's range");
+    let mut seen = Vec::new();
+    for page in pages {
+        let html = read(page);
+        for line in html.lines().filter(|l| l.contains("<td class=\"installation\">")) {
+            let id =
+                line.split("<td class=\"installation\">").nth(1).and_then(|r| r.split('<').next());
+            seen.push(id.expect("an ID").to_string());
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, ["acme-1", "acme-2", "acme-3", "acme-4", "acme-prod", "globex-prod"]);
+    let second = read("0001-acme-02.html");
+    assert!(second.contains("page 2 of 3"), "{second}");
+    assert!(second.contains("href=\"0001-acme-01.html\" rel=\"prev\""));
+    assert!(second.contains("href=\"0001-acme-03.html\" rel=\"next\""));
+    // acme-3's started task is a move on its own page and no other.
+    assert!(second.contains("<td>acme-3</td><td>Acme</td><td>infrastructure</td>"));
+    assert!(!read("0001-acme-01.html").contains("<td>acme-3</td>"));
+    assert!(!read("0001-acme-03.html").contains("rel=\"next\""));
+    env.refused(&["report", "html", "--output", &site, "--page-size", "0"], 2);
+
+    let Some(dom) = dump_dom(&dir.join("0001-acme-02.html"), &env.dir().join("chromium-profile"))
+    else {
+        return;
+    };
+    assert!(dom.contains("<td class=\"installation\">acme-4</td>"), "{dom}");
+    assert!(dom.contains("<a href=\"index.html\">all subscribers</a>"), "{dom}");
 }
