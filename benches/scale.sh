@@ -50,11 +50,11 @@ median3() {
     SECONDS_=$(printf '%s\n' "$a" "$b" "$c" | sort -g | sed -n 2p)
 }
 # demo_sampled N: builds the demo database like `measure`, and also samples
-# the process's resident memory twice a second while the database file still
-# grows, so BUILD_KB_ is the build's own peak (the whole run's peak includes
+# the process's resident memory twice a second, keeping the samples after
+# which the database file still grew, so BUILD_KB_ is the build's own peak (the whole run's peak includes
 # printing the outstanding report, which the table and JSON writers own).
 demo_sampled() {
-    local out=$WORK/time.txt rss size last=-1 child pid
+    local out=$WORK/time.txt rss size last=-1 prev=0 child pid
     BUILD_KB_=0 STATUS_=ok
     /usr/bin/time -o "$out" -f '%e %M' timeout "$LIMIT" \
         "$RACI" --db "$DB" demo --installations "$1" --format json >/dev/null 2>"$WORK/stderr.txt" &
@@ -68,8 +68,10 @@ demo_sampled() {
         if [ -n "$pid" ] && [ -r "/proc/$pid/status" ]; then
             rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
             size=$(stat -c %s "$DB" "$DB-wal" 2>/dev/null | awk '{s += $1} END {print s + 0}')
-            if [ "$size" != "$last" ] && [ "${rss:-0}" -gt "$BUILD_KB_" ]; then BUILD_KB_=$rss; fi
-            last=$size
+            # A sample counts once the file has grown after it: the build
+            # was still writing, the report not yet begun.
+            if [ "$size" != "$last" ] && [ "${prev:-0}" -gt "$BUILD_KB_" ]; then BUILD_KB_=$prev; fi
+            last=$size prev=$rss
         fi
         sleep 0.5
     done

@@ -161,11 +161,21 @@ pub fn demo(
     count: usize,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<usize> {
+    in_batches(store, ctx, count, BATCH, progress)
+}
+
+fn in_batches(
+    store: &mut Store,
+    ctx: &Context,
+    count: usize,
+    batch: usize,
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<usize> {
     let now = ctx.now;
     let mut added = 0;
     let mut first = 0;
     loop {
-        let end = (first + BATCH).min(count);
+        let end = (first + batch.max(1)).min(count);
         added += store.write(|tx| {
             if first == 0 {
                 people(tx, ctx)?;
@@ -464,4 +474,49 @@ fn installation_history(
         return Err(Error::storage("the demo's history ran past now; this is a bug in the demo"));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count(store: &mut Store) -> usize {
+        store.read(|tx| Ok(tx.installations()?.len())).expect("reads")
+    }
+
+    fn events(store: &mut Store) -> Vec<crate::store::Event> {
+        store
+            .read(|tx| {
+                let mut all = Vec::new();
+                for i in tx.installations()? {
+                    all.extend(tx.events(&i.id)?);
+                }
+                Ok(all)
+            })
+            .expect("reads")
+    }
+
+    /// A run stopped in its second batch keeps the first; running it again
+    /// adds the rest, and the ledger is the one an uninterrupted run writes.
+    #[test]
+    fn an_interrupted_demo_keeps_its_committed_batches_and_a_second_run_completes_it() {
+        let ctx = Context {
+            now: "2026-11-20T09:00:00Z".parse().expect("a time"),
+            acting: None,
+            os_user: None,
+        };
+        let mut store = Store::open_in_memory().expect("store");
+        let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            in_batches(&mut store, &ctx, 7, 3, &mut |done, _| {
+                assert!(done < 5, "interrupted in the second batch");
+            })
+        }));
+        assert!(stopped.is_err());
+        assert_eq!(count(&mut store), 3, "the first batch committed, the second did not");
+        assert_eq!(in_batches(&mut store, &ctx, 7, 3, &mut |_, _| {}).expect("demo"), 4);
+        assert_eq!(in_batches(&mut store, &ctx, 7, 3, &mut |_, _| {}).expect("demo"), 0);
+        let mut whole = Store::open_in_memory().expect("store");
+        assert_eq!(demo(&mut whole, &ctx, 7, &mut |_, _| {}).expect("demo"), 7);
+        assert_eq!(events(&mut store), events(&mut whole));
+    }
 }
