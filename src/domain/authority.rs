@@ -222,6 +222,11 @@ pub fn sees(viewer: Option<&Person>, subscriber: &str) -> bool {
     }
 }
 
+/// Whether `viewer` sees the installations of every subscriber.
+pub fn sees_every_subscriber(viewer: Option<&Person>) -> bool {
+    viewer.is_none_or(|p| matches!(Org::of(p), Org::Vendor))
+}
+
 /// Whether `viewer` sees a person: a subscriber's person sees the vendor's
 /// people and their own subscriber's.
 pub fn sees_person(viewer: Option<&Person>, person: &Person) -> bool {

@@ -210,7 +210,7 @@ pub fn write_site(store: &mut Store, ctx: &Context, dir: &Path, page_size: usize
                 .flat_map(|(k, p)| p.iter().map(move |id| (id.as_str(), k)))
                 .collect();
             let mut bodies: Vec<Body> = pages.iter().map(|_| Body::default()).collect();
-            let visible = Visible(ids.iter().cloned().collect::<HashSet<_>>());
+            let visible = Visible::Only(ids.iter().cloned().collect::<HashSet<_>>());
             for r in outstanding_in(tx, ctx, &visible, None, None)? {
                 if let Some(&k) = page_of.get(r.installation.as_str()) {
                     bodies[k].outstanding.push(r);

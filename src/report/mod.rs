@@ -7,7 +7,7 @@ pub mod html;
 
 use chrono::{Duration, NaiveDate};
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
 use crate::app::{Context, viewer, visible_installation};
@@ -34,27 +34,35 @@ fn check_installation(tx: &Tx<'_>, ctx: &Context, installation: Option<&Id>) -> 
 }
 
 /// The installations a report covers: those the reader sees, of one
-/// subscriber when asked, never a retired one.
-pub struct Visible(HashSet<String>);
+/// subscriber when asked, never a retired one. Kept as the smaller set: for
+/// a reader who sees every subscriber, the few it leaves out.
+pub enum Visible {
+    Only(HashSet<String>),
+    AllBut(HashSet<String>),
+}
 
 impl Visible {
     pub fn load(tx: &Tx<'_>, ctx: &Context, subscriber: Option<&str>) -> Result<Visible> {
         let viewer = viewer(tx, ctx)?;
+        let sees_all = subscriber.is_none() && authority::sees_every_subscriber(viewer.as_ref());
         let mut ids = HashSet::new();
         tx.each_installation(|i| {
-            if !i.retired
+            let covered = !i.retired
                 && authority::sees(viewer.as_ref(), &i.subscriber)
-                && subscriber.is_none_or(|s| rules::same_subscriber(s, &i.subscriber))
-            {
+                && subscriber.is_none_or(|s| rules::same_subscriber(s, &i.subscriber));
+            if covered != sees_all {
                 ids.insert(i.id);
             }
             Ok(())
         })?;
-        Ok(Visible(ids))
+        Ok(if sees_all { Visible::AllBut(ids) } else { Visible::Only(ids) })
     }
 
     pub fn has(&self, installation: &str) -> bool {
-        self.0.contains(installation)
+        match self {
+            Visible::Only(ids) => ids.contains(installation),
+            Visible::AllBut(ids) => !ids.contains(installation),
+        }
     }
 }
 
@@ -134,12 +142,20 @@ pub fn outstanding_each(
     let wanted = |p: Party| party.is_none_or(|want| want == p);
     let position = |task: &str| matrix.tasks.iter().position(|t| t.key == task);
     let mut moves: Vec<Move> = Vec::new();
+    // A program has few subscribers and many installations: one copy of each name.
+    let mut names: HashMap<String, Rc<str>> = HashMap::new();
+    let mut intern = |name: &str| -> Rc<str> {
+        match names.get(name) {
+            Some(rc) => rc.clone(),
+            None => names.entry(name.to_string()).or_insert_with(|| name.into()).clone(),
+        }
+    };
     tx.each_installation_tasks(only, |installation, subscriber, tasks| {
         if !visible.has(installation) {
             return Ok(());
         }
         let (installation, subscriber): (Rc<str>, Rc<str>) =
-            (installation.into(), subscriber.into());
+            (installation.into(), intern(subscriber));
         let find = |key: &str| tasks.iter().find(|t| t.key == key);
         for t in tasks {
             let Some(task) = position(&t.key) else {
@@ -197,7 +213,7 @@ pub fn outstanding_each(
             overdue: update_overdue.contains(&c.installation),
             since: c.since.into(),
             installation: c.installation.into(),
-            subscriber: subscriber.into(),
+            subscriber: intern(&subscriber),
             task,
             state: c.state.as_str(),
             party: owner,
@@ -220,7 +236,7 @@ pub fn outstanding_each(
         moves.push(Move {
             since: k.since.into(),
             installation: k.installation.into(),
-            subscriber: subscriber.into(),
+            subscriber: intern(&subscriber),
             task,
             state: k.state.as_str(),
             party: owner,
