@@ -313,24 +313,4 @@ impl Tx<'_> {
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
-
-    /// An installation's handovers, in the order recorded.
-    pub fn handovers(&self, installation: &str) -> Result<Vec<super::HandoverRow>> {
-        let mut stmt = self.tx.prepare_cached(
-            "SELECT installation_id, held_on, minutes, attendees, topics, recorded_by, recorded_at
-             FROM handover WHERE installation_id = ?1 ORDER BY id",
-        )?;
-        let rows = stmt.query_map([installation], |r| {
-            Ok(super::HandoverRow {
-                installation: r.get(0)?,
-                held_on: r.get(1)?,
-                minutes: r.get(2)?,
-                attendees: r.get(3)?,
-                topics: r.get(4)?,
-                recorded_by: r.get(5)?,
-                recorded_at: r.get(6)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
 }

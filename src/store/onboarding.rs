@@ -187,6 +187,15 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// An installation's handovers, in the order recorded.
+    pub fn handovers(&self, installation: &str) -> Result<Vec<HandoverRow>> {
+        let mut stmt = self.tx.prepare_cached(&format!(
+            "SELECT {HANDOVER_COLUMNS} FROM handover WHERE installation_id = ?1 ORDER BY id"
+        ))?;
+        let rows = stmt.query_map([installation], handover_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// An installation's checklist items, optionally of one task, in order.
     pub fn items(&self, installation: &str, task: Option<&str>) -> Result<Vec<ItemRow>> {
         // Two statements: `?2 IS NULL OR task_key = ?2` would hide the task
@@ -326,6 +335,21 @@ pub(super) fn installation_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Instal
         appliance_id: r.get(2)?,
         created_at: r.get(3)?,
         retired: r.get(4)?,
+    })
+}
+
+pub(super) const HANDOVER_COLUMNS: &str =
+    "installation_id, held_on, minutes, attendees, topics, recorded_by, recorded_at";
+
+pub(super) fn handover_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<HandoverRow> {
+    Ok(HandoverRow {
+        installation: r.get(0)?,
+        held_on: r.get(1)?,
+        minutes: r.get(2)?,
+        attendees: r.get(3)?,
+        topics: r.get(4)?,
+        recorded_by: r.get(5)?,
+        recorded_at: r.get(6)?,
     })
 }
 

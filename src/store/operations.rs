@@ -27,6 +27,18 @@ pub(super) fn cycle_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<CycleRow> {
     })
 }
 
+pub(super) const BACKUP_COLUMNS: &str = "installation_id, taken_on, note, recorded_by, recorded_at";
+
+pub(super) fn backup_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<BackupRow> {
+    Ok(BackupRow {
+        installation: r.get(0)?,
+        taken_on: r.get(1)?,
+        note: r.get(2)?,
+        recorded_by: r.get(3)?,
+        recorded_at: r.get(4)?,
+    })
+}
+
 pub(super) const TICKET_COLUMNS: &str =
     "installation_id, ref, severity, environment, summary, state, opened_by, opened_at, since";
 
@@ -118,31 +130,13 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// An installation's backups, in the order recorded.
-    pub fn backups_recorded(&self, installation: &str) -> Result<Vec<BackupRow>> {
-        self.backups_ordered(installation, "id")
-    }
-
     /// An installation's backups, newest first.
     pub fn backups(&self, installation: &str) -> Result<Vec<BackupRow>> {
-        self.backups_ordered(installation, "taken_on DESC, id DESC")
-    }
-
-    /// `order` is one of this module's constants, never input.
-    fn backups_ordered(&self, installation: &str, order: &str) -> Result<Vec<BackupRow>> {
         let mut stmt = self.tx.prepare_cached(&format!(
-            "SELECT installation_id, taken_on, note, recorded_by, recorded_at FROM backup_record
-             WHERE installation_id = ?1 ORDER BY {order}"
+            "SELECT {BACKUP_COLUMNS} FROM backup_record WHERE installation_id = ?1
+             ORDER BY taken_on DESC, id DESC"
         ))?;
-        let rows = stmt.query_map([installation], |r| {
-            Ok(BackupRow {
-                installation: r.get(0)?,
-                taken_on: r.get(1)?,
-                note: r.get(2)?,
-                recorded_by: r.get(3)?,
-                recorded_at: r.get(4)?,
-            })
-        })?;
+        let rows = stmt.query_map([installation], backup_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

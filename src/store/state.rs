@@ -6,8 +6,12 @@
 use rusqlite::{Row, Rows};
 
 use super::Tx;
-use super::onboarding::{INSTALLATION_COLUMNS, installation_row, item_row, task_row};
-use super::operations::{CYCLE_COLUMNS, TICKET_COLUMNS, cycle_row, ticket_row};
+use super::onboarding::{
+    HANDOVER_COLUMNS, INSTALLATION_COLUMNS, handover_row, installation_row, item_row, task_row,
+};
+use super::operations::{
+    BACKUP_COLUMNS, CYCLE_COLUMNS, TICKET_COLUMNS, backup_row, cycle_row, ticket_row,
+};
 use crate::domain::records::{
     BackupRow, CycleRow, HandoverRow, Installation, ItemRow, TaskRow, TicketRow,
 };
@@ -136,14 +140,12 @@ impl Tx<'_> {
             "SELECT task_key, item, position, owner, checked_by, checked_at, note, installation_id
              FROM checklist_item ORDER BY installation_id",
         )?;
-        let mut handovers = self.tx.prepare(
-            "SELECT installation_id, held_on, minutes, attendees, topics, recorded_by, recorded_at
-             FROM handover ORDER BY installation_id, id",
-        )?;
-        let mut backups = self.tx.prepare(
-            "SELECT installation_id, taken_on, note, recorded_by, recorded_at
-             FROM backup_record ORDER BY installation_id, id",
-        )?;
+        let mut handovers = self.tx.prepare(&format!(
+            "SELECT {HANDOVER_COLUMNS} FROM handover ORDER BY installation_id, id"
+        ))?;
+        let mut backups = self.tx.prepare(&format!(
+            "SELECT {BACKUP_COLUMNS} FROM backup_record ORDER BY installation_id, id"
+        ))?;
         let mut cycles = self.tx.prepare(&format!(
             "SELECT {CYCLE_COLUMNS} FROM update_cycle ORDER BY installation_id, number"
         ))?;
@@ -157,30 +159,10 @@ impl Tx<'_> {
             tasks: Grouped::new(tasks.query([])?, |r| Ok((r.get(5)?, task_row(r)?))),
             items: Grouped::new(items.query([])?, |r| Ok((r.get(7)?, item_row(r)?))),
             handovers: Grouped::new(handovers.query([])?, |r| {
-                Ok((
-                    r.get(0)?,
-                    HandoverRow {
-                        installation: r.get(0)?,
-                        held_on: r.get(1)?,
-                        minutes: r.get(2)?,
-                        attendees: r.get(3)?,
-                        topics: r.get(4)?,
-                        recorded_by: r.get(5)?,
-                        recorded_at: r.get(6)?,
-                    },
-                ))
+                handover_row(r).map(|h| (h.installation.clone(), h))
             }),
             backups: Grouped::new(backups.query([])?, |r| {
-                Ok((
-                    r.get(0)?,
-                    BackupRow {
-                        installation: r.get(0)?,
-                        taken_on: r.get(1)?,
-                        note: r.get(2)?,
-                        recorded_by: r.get(3)?,
-                        recorded_at: r.get(4)?,
-                    },
-                ))
+                backup_row(r).map(|b| (b.installation.clone(), b))
             }),
             cycles: Grouped::new(cycles.query([])?, |r| {
                 cycle_row(r).map(|c| (c.installation.clone(), c))
