@@ -36,15 +36,33 @@ impl Kind {
 #[error("{message}")]
 pub struct Error {
     pub kind: Kind,
+    /// What happened, in words any front end can show.
     pub message: String,
+    /// What to type instead, for the command line only (a web page or an
+    /// API client shows the message without it).
+    pub hint: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl fmt::Display) -> Self {
-        Error { kind, message: message.to_string() }
+        Error { kind, message: message.to_string(), hint: None }
     }
+    /// The same error, with a hint for the command line.
+    pub fn hint(mut self, hint: impl fmt::Display) -> Self {
+        self.hint = Some(hint.to_string());
+        self
+    }
+
+    /// The message and, after it, the hint: the command line's one line.
+    pub fn line(&self) -> String {
+        match &self.hint {
+            Some(hint) => format!("{}; {hint}", self.message),
+            None => self.message.clone(),
+        }
+    }
+
     pub fn bad_input(message: impl fmt::Display) -> Self {
         Self::new(Kind::BadInput, message)
     }

@@ -10,7 +10,7 @@ fn main() -> ExitCode {
         Err(e) => {
             // One line, whatever the input was: control characters are escaped.
             let message: String = e
-                .message
+                .line()
                 .chars()
                 .map(|c| match raci::domain::values::is_forbidden(c) {
                     true => c.escape_default().to_string(),

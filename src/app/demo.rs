@@ -278,9 +278,10 @@ fn people(tx: &Tx<'_>, ctx: &Context) -> Result<()> {
             tx.persons()?.into_iter().find(|p| !sample.iter().any(|s| s.0 == p.handle))
     {
         return Err(Error::bad_input(format!(
-            "the database has people of its own (such as {}), so the demo needs to know which vendor administrator adds its people; pass --as HANDLE",
+            "the database has people of its own (such as {}), so the demo needs to know which vendor administrator adds its people",
             other.handle
-        )));
+        ))
+        .hint("pass --as HANDLE"));
     }
     let as_person = |who: &str| -> Result<Context> {
         Ok(Context { now: ctx.now, acting: Some(id(who)?), os_user: None })

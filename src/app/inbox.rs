@@ -76,9 +76,10 @@ pub fn ack(store: &mut Store, ctx: &Context, ids: &[i64]) -> Result<Vec<Event>> 
         for id in ids {
             if !inbox.iter().any(|r| r.event.id == *id) {
                 return Err(Error::not_found(format!(
-                    "event {id} is not in {}'s inbox; `raci inbox` lists it",
+                    "event {id} is not in {}'s inbox",
                     person.handle
-                )));
+                ))
+                .hint("`raci inbox` lists it"));
             }
         }
         // Only what is not read yet: marking a read event again changes

@@ -52,9 +52,8 @@ pub(crate) fn day_of(stamp: &str) -> Option<NaiveDate> {
 /// The acting person, required: every write but administration needs one.
 fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
     let Some(handle) = &ctx.acting else {
-        return Err(Error::bad_input(
-            "this command needs to know who is acting; pass --as HANDLE or set RACI_AS",
-        ));
+        return Err(Error::bad_input("this command needs to know who is acting")
+            .hint("pass --as HANDLE or set RACI_AS"));
     };
     let person = acting_person(tx, ctx, handle.as_str())?;
     authority::may_act(&person)?;
@@ -104,9 +103,8 @@ fn find_person(tx: &Tx<'_>, handle: &str) -> Result<Person> {
 
 /// The answer for a person who does not exist, or is hidden from the actor.
 fn no_person(handle: &str) -> Error {
-    Error::not_found(format!(
-        "no person {handle:?}; `raci person list` shows who exists, `raci person add` adds one"
-    ))
+    Error::not_found(format!("no person {handle:?}"))
+        .hint("`raci person list` shows who exists, `raci person add` adds one")
 }
 
 /// An installation `viewer` may see; another subscriber's is answered as one

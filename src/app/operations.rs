@@ -121,10 +121,8 @@ pub fn cycle_action_in(
 ) -> Result<Vec<Event>> {
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
     let cycle = tx.cycle(&inst.id, number)?.ok_or_else(|| {
-        Error::not_found(format!(
-            "no update cycle {number} on {}; `raci update list {}` shows its cycles",
-            inst.id, inst.id
-        ))
+        Error::not_found(format!("no update cycle {number} on {}", inst.id))
+            .hint(format!("`raci update list {}` shows its cycles", inst.id))
     })?;
     let row = authorize(tx, Operation::Cycle(action), &actor)?;
     let before = operations::Cycle {
@@ -315,10 +313,8 @@ fn find_ticket(tx: &Tx<'_>, inst: &Installation, reference: &Id) -> Result<Ticke
         None => tx.ticket_like(&inst.id, reference.as_str())?,
     };
     found.ok_or_else(|| {
-        Error::not_found(format!(
-            "no ticket {reference} on {}; `raci ticket list {}` shows its tickets",
-            inst.id, inst.id
-        ))
+        Error::not_found(format!("no ticket {reference} on {}", inst.id))
+            .hint(format!("`raci ticket list {}` shows its tickets", inst.id))
     })
 }
 

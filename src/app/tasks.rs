@@ -32,10 +32,8 @@ pub struct TaskStep {
 
 fn load_task(tx: &Tx<'_>, installation: &str, def: &TaskDef) -> Result<TaskRow> {
     tx.task(installation, &def.key)?.ok_or_else(|| {
-        Error::storage(format!(
-            "installation {installation} has no row for task {}; run `raci db check`",
-            def.key
-        ))
+        Error::storage(format!("installation {installation} has no row for task {}", def.key))
+            .hint("run `raci db check`")
     })
 }
 
@@ -65,7 +63,7 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
     let inst = writable_installation(tx, &person, step.installation.as_str())?;
     let matrix = tx.matrix()?;
     let def = find_def(matrix, &step.task)?;
-    rules::refuse_recurring(def, &format!("`raci task {}`", step.verb))?;
+    rules::refuse_recurring(def, step.verb.as_str())?;
     rules::authorize(step.verb, def, &actor)?;
     let row = load_task(tx, &inst.id, def)?;
     let facts = Facts {

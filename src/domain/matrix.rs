@@ -103,10 +103,11 @@ impl TaskDef {
     }
 
     /// Where a recurring row's work is done instead of `raci task`.
-    pub fn recurring_command(&self) -> &'static str {
-        match self.key.as_str() {
-            "support-tickets" | "issue-resolution" => "raci ticket",
-            _ => "raci update",
+    /// Where a recurring row's work is done, and the command for it.
+    pub fn recurring_work(&self) -> (&'static str, &'static str) {
+        match self.kind {
+            RowKind::Tickets | RowKind::Resolution => ("support tickets", "raci ticket"),
+            _ => ("update cycles", "raci update"),
         }
     }
 

@@ -176,13 +176,14 @@ pub fn compare_subscribers(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// The recurring rows take no task verbs: their work is cycles and tickets.
-pub fn refuse_recurring(def: &TaskDef, what: &str) -> Result<()> {
+pub fn refuse_recurring(def: &TaskDef, verb: &str) -> Result<()> {
     if def.recurring {
+        let (work, command) = def.recurring_work();
         return Err(Error::conflict(format!(
-            "{task} is recurring and has no one-shot state, so {what} does not apply; use `{cmd}` for its work",
+            "{task} is recurring and has no one-shot state, so {verb} does not apply to it; its work is done in {work}",
             task = def.key,
-            cmd = def.recurring_command(),
-        )));
+        ))
+        .hint(format!("use `{command}`")));
     }
     Ok(())
 }
@@ -214,7 +215,7 @@ fn conflict_state(verb: Verb, def: &TaskDef, state: TaskState, needs: &str) -> E
 
 /// The state a verb moves a task to, or why the task's state refuses it.
 pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> Result<Status> {
-    refuse_recurring(def, &format!("`raci task {verb}`"))?;
+    refuse_recurring(def, verb.as_str())?;
     let waivable = || match facts.waivable.as_slice() {
         [] => "no task".to_string(),
         some => some.join(", "),
@@ -258,10 +259,11 @@ pub fn transition(verb: Verb, def: &TaskDef, current: Status, facts: &Facts) -> 
             }
             if !facts.unchecked_items.is_empty() {
                 return Err(Error::conflict(format!(
-                    "cannot submit {task}: checklist items not checked: {items}; check them with `raci checklist check`",
+                    "cannot submit {task}: checklist items not checked: {items}",
                     task = def.key,
                     items = facts.unchecked_items.join(", "),
-                )));
+                ))
+                .hint("check them with `raci checklist check`"));
             }
             to(TaskState::Submitted)
         }

@@ -210,9 +210,8 @@ impl Tx<'_> {
             None => (0, GENESIS.to_string()),
             Some((id, Some(hash))) => (id, hash),
             Some((id, None)) => {
-                return Err(Error::storage(format!(
-                    "audit event {id} has no hash; run `raci db check`"
-                )));
+                return Err(Error::storage(format!("audit event {id} has no hash"))
+                    .hint("run `raci db check`"));
             }
         })
     }
