@@ -306,15 +306,14 @@ const DISPENSABLE: &[&str] = &[
     "accountable",
     "responsible",
     "subscriber",
-    "cycle",
-    "ticket",
     "severity",
     "role",
     "due",
 ];
 
 /// Columns that name things: never cut short, since a cut name names nothing.
-const NAMES: &[&str] = &["installation", "id", "handle", "task", "ticket", "item", "key", "actor"];
+const NAMES: &[&str] =
+    &["installation", "id", "handle", "task", "cycle", "ticket", "item", "key", "actor"];
 
 /// The narrowest a long text column is cut to before columns are given up.
 const MIN_TEXT: usize = 12;

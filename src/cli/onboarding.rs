@@ -162,11 +162,13 @@ pub(super) fn status(id: &Id, ctx: &Context, store: &mut Store, io: Io<'_>) -> R
             output::rows(format, &status.tasks, out)?;
             if !status.cycles.is_empty() {
                 output::lines("open update cycles\n", out)?;
-                output::rows(format, &status.cycles, out)?;
+                // The title names the installation; the cycle number and
+                // the ticket reference name the rows.
+                output::rows_giving_up(format, &status.cycles, &["installation"], out)?;
             }
             if !status.tickets.is_empty() {
                 output::lines("open tickets\n", out)?;
-                output::rows(format, &status.tickets, out)?;
+                output::rows_giving_up(format, &status.tickets, &["installation"], out)?;
             }
             Ok(())
         }

@@ -142,7 +142,9 @@ pub struct InboxRow {
 
 impl Tx<'_> {
     /// Events on `tasks` (their keys), of one subscriber's installations or
-    /// of all, with whether `handle` has read each: unread first, newest first.
+    /// of all, with whether `handle` has read each: unread first, newest
+    /// first (by when the event happened; a history recorded after the fact
+    /// has older times than its ids suggest).
     pub fn inbox(
         &self,
         handle: &str,
@@ -164,7 +166,7 @@ impl Tx<'_> {
              WHERE e.task IN (SELECT value FROM json_each(?2)) AND i.retired = 0
                AND (?3 IS NULL OR i.subscriber = ?3 COLLATE raci_fold)
                AND (NOT ?4 OR r.event_id IS NULL)
-             ORDER BY read, e.id DESC
+             ORDER BY read, e.at DESC, e.id DESC
              LIMIT ?5",
         )?;
         let limit = limit.map_or(-1, i64::from);
