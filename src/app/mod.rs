@@ -135,13 +135,13 @@ fn find_def<'m>(matrix: &'m Matrix, key: &str) -> Result<&'m TaskDef> {
 
 /// An installation's times never go backwards: refuses a write whose clock
 /// is earlier than that installation's last event.
-fn refuse_going_back(tx: &Tx<'_>, installation: &str, now: DateTime<Utc>) -> Result<()> {
-    let Some(last) = tx.last_event_at(installation)? else {
+fn refuse_going_back(installation: &str, last: Option<&str>, now: DateTime<Utc>) -> Result<()> {
+    let Some(last) = last else {
         return Ok(());
     };
-    let earlier = match DateTime::parse_from_rfc3339(&last) {
+    let earlier = match DateTime::parse_from_rfc3339(last) {
         Ok(t) => now < t.with_timezone(&Utc),
-        Err(_) => stamp(now) < last,
+        Err(_) => stamp(now).as_str() < last,
     };
     if earlier {
         return Err(Error::conflict(format!(
@@ -189,15 +189,15 @@ impl<'a> Recorder<'a> {
         };
         fill(&mut event);
         // Every use case refuses a retired installation early; this is the
-        // backstop, so that no write can slip past.
+        // backstop, so that no write can slip past. And an installation's
+        // history never goes back in time. One look-up answers both.
         if let Some(id) = installation
-            && !matches!(change, Some(Change::InstallationUnretired))
-            && let Some(inst) = tx.installation(id)?
+            && let Some((retired, last)) = tx.installation_write_facts(id)?
         {
-            authority::may_write_to(&inst.id, inst.retired)?;
-        }
-        if let Some(id) = installation {
-            refuse_going_back(tx, id, self.ctx.now)?;
+            if !matches!(change, Some(Change::InstallationUnretired)) {
+                authority::may_write_to(id, retired)?;
+            }
+            refuse_going_back(id, last.as_deref(), self.ctx.now)?;
         }
         event.id = tx.record(&event, change.as_ref())?;
         self.recorded.push(event);

@@ -169,6 +169,11 @@ pub fn same_subscriber(a: &str, b: &str) -> bool {
 /// behind [`same_subscriber`]).
 pub fn compare_subscribers(a: &str, b: &str) -> std::cmp::Ordering {
     use unicode_normalization::UnicodeNormalization;
+    // Most names are ASCII, where full folding is lowercasing.
+    if a.is_ascii() && b.is_ascii() {
+        let fold = |s: &str| s.bytes().map(|c| c.to_ascii_lowercase()).collect::<Vec<u8>>();
+        return fold(a).cmp(&fold(b));
+    }
     // Canonically equivalent spellings (a precomposed "é" and "e" with a
     // combining accent) are one name; then case is folded.
     let (a, b): (String, String) = (a.nfc().collect(), b.nfc().collect());

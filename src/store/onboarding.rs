@@ -292,14 +292,20 @@ impl Tx<'_> {
         Ok(e.id)
     }
 
-    /// The time of an installation's last event.
-    pub fn last_event_at(&self, installation: &str) -> Result<Option<String>> {
+    /// What every write to an installation checks first: whether it is
+    /// retired, and when its last event was recorded.
+    pub fn installation_write_facts(
+        &self,
+        installation: &str,
+    ) -> Result<Option<(bool, Option<String>)>> {
         Ok(self
             .tx
             .prepare_cached(
-                "SELECT at FROM event WHERE installation_id = ?1 ORDER BY id DESC LIMIT 1",
+                "SELECT i.retired,
+                        (SELECT at FROM event WHERE installation_id = i.id ORDER BY id DESC LIMIT 1)
+                 FROM installation i WHERE i.id = ?1",
             )?
-            .query_row([installation], |r| r.get(0))
+            .query_row([installation], |r| Ok((r.get(0)?, r.get(1)?)))
             .optional()?)
     }
 
