@@ -148,12 +148,7 @@ pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Ev
     let matrix = tx.matrix()?;
     let def = find_def(matrix, &step.task)?;
     let row = load_task(tx, &inst.id, def)?;
-    let checked: Vec<String> = tx
-        .items(&inst.id, Some(&def.key))?
-        .into_iter()
-        .filter(|i| i.checked_by.is_some())
-        .map(|i| i.item)
-        .collect();
+    let checked = tx.checked_items(&inst.id, &def.key)?;
     let mut chosen: Vec<&ItemDef> = Vec::new();
     if step.all {
         chosen = def

@@ -292,6 +292,16 @@ impl Tx<'_> {
         Ok(e.id)
     }
 
+    /// The keys of a task's checked items.
+    pub fn checked_items(&self, installation: &str, task: &str) -> Result<Vec<String>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT item FROM checklist_item
+             WHERE installation_id = ?1 AND task_key = ?2 AND checked_by IS NOT NULL",
+        )?;
+        let rows = stmt.query_map([installation, task], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// What every write to an installation checks first: whether it is
     /// retired, and when its last event was recorded.
     pub fn installation_write_facts(
