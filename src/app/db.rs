@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::domain::ledger::change_of;
+use crate::domain::ledger::{change_of, display_agrees};
 use crate::domain::records::ReadMark;
 use crate::domain::replay::{Global, InstallationReplay, InstallationState};
 use crate::error::{Error, Result};
@@ -235,7 +235,12 @@ fn ledger_and_state(tx: &Tx<'_>) -> Result<(ChainReport, Option<String>)> {
                 current = Some((id.to_string(), InstallationReplay::new(matrix)));
             }
             if let Some((_, replay)) = current.as_mut() {
-                let applied = change_of(&e).and_then(|c| replay.apply(&e, c.as_ref()));
+                let applied = change_of(&e).and_then(|c| {
+                    if let Some(change) = &c {
+                        display_agrees(&e, change)?;
+                    }
+                    replay.apply(&e, c.as_ref())
+                });
                 if let Err(why) = applied {
                     problem = Some(format!("audit event {} cannot be replayed: {why}", e.id));
                 }

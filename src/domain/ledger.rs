@@ -165,6 +165,45 @@ pub fn change_of(e: &Event) -> Result<Option<Change>, String> {
     }
 }
 
+/// Whether an event's columns for people (`task`, `to`, `cycle`, `ticket`,
+/// `action`) say what its typed change says: `log` shows the columns, the
+/// replay applies the change, and the two must not tell different stories.
+pub fn display_agrees(e: &Event, change: &Change) -> Result<(), String> {
+    let expect = |column: &str, shown: Option<&str>, said: &str| {
+        if shown == Some(said) {
+            Ok(())
+        } else {
+            Err(format!(
+                "its {column} column says {} but its change says {said}",
+                shown.unwrap_or("nothing")
+            ))
+        }
+    };
+    let number = |n: &i64| n.to_string();
+    let cycle = e.cycle.map(|n| n.to_string());
+    match change {
+        Change::TaskMoved { task, state, .. } => {
+            expect("task", e.task.as_deref(), task)?;
+            expect("to", e.to.as_deref(), state.as_str())
+        }
+        Change::TaskDue { task, .. } | Change::ItemSet { task, .. } => {
+            expect("task", e.task.as_deref(), task)
+        }
+        Change::CycleStarted { number: n, .. } => expect("cycle", cycle.as_deref(), &number(n)),
+        Change::CycleMoved { number: n, action, state } => {
+            expect("cycle", cycle.as_deref(), &number(n))?;
+            expect("action", Some(e.action.as_str()), action)?;
+            expect("to", e.to.as_deref(), state.as_str())
+        }
+        Change::TicketOpened { reference, .. } => expect("ticket", e.ticket.as_deref(), reference),
+        Change::TicketMoved { reference, state } => {
+            expect("ticket", e.ticket.as_deref(), reference)?;
+            expect("to", e.to.as_deref(), state.as_str())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// The first release's actions that changed no state.
 const CHANGED_NOTHING: [&str; 3] = ["comment", "ticket-comment", "inbox-ack"];
 
@@ -277,5 +316,67 @@ pub fn legacy_change(e: &Event) -> Option<Change> {
                 Some(Change::TaskMoved { task: task()?, state, blocked_from })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn moved(task: &str, to: &str) -> Event {
+        Event {
+            installation: Some("acme".into()),
+            action: "start".into(),
+            task: Some(task.into()),
+            to: Some(to.into()),
+            format: 2,
+            ..Event::default()
+        }
+    }
+
+    #[test]
+    fn an_events_columns_must_say_what_its_change_says() {
+        let change = Change::TaskMoved {
+            task: "deployment".into(),
+            state: TaskState::InProgress,
+            blocked_from: None,
+        };
+        assert!(display_agrees(&moved("deployment", "in_progress"), &change).is_ok());
+        let shown_elsewhere = display_agrees(&moved("infrastructure", "in_progress"), &change);
+        assert!(shown_elsewhere.is_err_and(|why| why.contains("task column")));
+        let other_state = display_agrees(&moved("deployment", "signed_off"), &change);
+        assert!(other_state.is_err_and(|why| why.contains("to column says signed_off")));
+        let cycle = Change::CycleMoved {
+            number: 2,
+            action: "dev-updated".into(),
+            state: CycleState::TestingDev,
+        };
+        let e = Event {
+            action: "dev-updated".into(),
+            cycle: Some(1),
+            to: Some("testing_dev".into()),
+            ..Event::default()
+        };
+        assert!(display_agrees(&e, &cycle).is_err_and(|why| why.contains("cycle column says 1")));
+        assert!(display_agrees(&Event { cycle: Some(2), ..e }, &cycle).is_ok());
+    }
+
+    /// Every event the first release wrote reads back as a change its
+    /// columns agree with, by construction.
+    #[test]
+    fn a_first_release_event_agrees_with_the_change_read_from_it() {
+        let mut e = moved("deployment", "blocked");
+        e.format = 1;
+        e.from = Some("in_progress".into());
+        let change = legacy_change(&e).expect("a change");
+        assert_eq!(
+            change,
+            Change::TaskMoved {
+                task: "deployment".into(),
+                state: TaskState::Blocked,
+                blocked_from: Some(TaskState::InProgress)
+            }
+        );
+        assert!(display_agrees(&e, &change).is_ok());
     }
 }
