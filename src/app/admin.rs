@@ -268,8 +268,7 @@ pub fn reactivate_person(store: &mut Store, ctx: &Context, handle: &Id) -> Resul
 fn need_admin((actor, target): (Option<Person>, Person)) -> Result<(Person, Person)> {
     match actor {
         Some(actor) => Ok((actor, target)),
-        None => Err(Error::bad_input("this command needs to know who is acting")
-            .hint("pass --as HANDLE or set RACI_AS")),
+        None => Err(super::nobody_acting()),
     }
 }
 

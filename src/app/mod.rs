@@ -49,11 +49,16 @@ pub(crate) fn day_of(stamp: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(stamp.get(..10)?, "%Y-%m-%d").ok()
 }
 
+/// The refusal of a write that names no acting person.
+fn nobody_acting() -> Error {
+    Error::bad_input("this command needs to know who is acting")
+        .hint("pass --as HANDLE or set RACI_AS")
+}
+
 /// The acting person, required: every write but administration needs one.
 fn acting(tx: &Tx<'_>, ctx: &Context) -> Result<(Person, Actor)> {
     let Some(handle) = &ctx.acting else {
-        return Err(Error::bad_input("this command needs to know who is acting")
-            .hint("pass --as HANDLE or set RACI_AS"));
+        return Err(nobody_acting());
     };
     let person = acting_person(tx, ctx, handle.as_str())?;
     authority::may_act(&person)?;

@@ -328,29 +328,7 @@ impl Operation {
 /// one, the role) comes from the template's letters.
 pub fn authorize_operation(op: Operation, rows: &OperationRows<'_>, actor: &Actor) -> Result<()> {
     let (row, parties, why) = op.owners(rows);
-    let refuse = |who: String| {
-        Err(Error::not_permitted(format!(
-            "{action} is for the {who} ({why} on {task}); {handle} is {party} {role}",
-            action = op.name(),
-            task = row.key,
-            handle = actor.handle,
-            party = actor.party,
-            role = actor.role,
-        )))
-    };
-    if !parties.contains(&actor.party) {
-        let who = match parties.as_slice() {
-            [] => "nobody".to_string(),
-            many => many.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(" or "),
-        };
-        return refuse(who);
-    }
-    match row.role_rule {
-        Some((party, role)) if party == actor.party && role != actor.role => {
-            refuse(format!("{party}'s {role}"))
-        }
-        _ => Ok(()),
-    }
+    super::rules::require(op.name(), &parties, why, row, actor)
 }
 
 #[cfg(test)]

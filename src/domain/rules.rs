@@ -138,7 +138,13 @@ fn require_party(
 }
 
 /// [`require_party`], and for the party the matrix names a role for, that role.
-fn require(action: &str, parties: &[Party], why: &str, def: &TaskDef, actor: &Actor) -> Result<()> {
+pub(super) fn require(
+    action: &str,
+    parties: &[Party],
+    why: &str,
+    def: &TaskDef,
+    actor: &Actor,
+) -> Result<()> {
     require_party(action, parties, why, def, actor)?;
     require_role(action, def, actor)
 }

@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate};
 use std::collections::{HashMap, HashSet};
 use std::rc::Rc;
 
-use crate::app::{Context, viewer, visible_installation};
+use crate::app::{Context, day_of, viewer, visible_installation};
 use crate::domain::authority;
 use crate::domain::matrix::Matrix;
 use crate::domain::rules;
@@ -72,10 +72,6 @@ pub struct Filter<'a> {
     pub party: Option<Party>,
     pub subscriber: Option<&'a str>,
     pub installation: Option<&'a Id>,
-}
-
-fn day(text: &str) -> Option<NaiveDate> {
-    NaiveDate::parse_from_str(text.get(..10)?, "%Y-%m-%d").ok()
 }
 
 /// Every move owed, by the party given or by both, oldest first, handed to
@@ -284,7 +280,7 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context, visible: &Visible) -> Result<Vec<O
     let mut rows = Vec::new();
     for (installation, task, due) in tx.past_due(&today.format("%Y-%m-%d").to_string())? {
         rows.push(OverdueView {
-            days_overdue: day(&due).map_or(0, |d| (today - d).num_days()),
+            days_overdue: day_of(&due).map_or(0, |d| (today - d).num_days()),
             installation,
             task,
             due,
@@ -304,7 +300,8 @@ pub fn overdue_in(tx: &Tx<'_>, ctx: &Context, visible: &Visible) -> Result<Vec<O
 fn update_overdue(tx: &Tx<'_>, today: NaiveDate) -> Result<Vec<OverdueView>> {
     let mut rows = Vec::new();
     tx.each_handed_over(|op| {
-        let Some(reference) = op.last_cycle.as_deref().or(op.handed_over.as_deref()).and_then(day)
+        let Some(reference) =
+            op.last_cycle.as_deref().or(op.handed_over.as_deref()).and_then(day_of)
         else {
             return Ok(());
         };
@@ -338,8 +335,8 @@ pub fn stale_backups(
             if !visible.has(&op.installation) {
                 return Ok(());
             }
-            let last = op.last_backup.as_deref().and_then(day);
-            let handed_over = op.handed_over.as_deref().and_then(day);
+            let last = op.last_backup.as_deref().and_then(day_of);
+            let handed_over = op.handed_over.as_deref().and_then(day_of);
             let none_since_handover = match (last, handed_over) {
                 (None, _) => true,
                 (Some(l), Some(h)) => l < h,

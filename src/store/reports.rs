@@ -75,19 +75,8 @@ impl Tx<'_> {
     /// Installations whose handover meeting has been recorded, whatever the
     /// handover task's state is now: what the 90-day update rule and the
     /// backup report look at. `handed_over` is the day the last meeting
-    /// recorded was held; a cancelled cycle never counts.
-    /// [`Tx::each_handed_over`], collected.
-    pub fn handed_over(&self) -> Result<Vec<OperatingRow>> {
-        let mut all = Vec::new();
-        self.each_handed_over(|r| {
-            all.push(r);
-            Ok(())
-        })?;
-        Ok(all)
-    }
-
-    /// Installations whose handover meeting has been recorded, by ID, handed
-    /// to `f` one at a time.
+    /// recorded was held; a cancelled cycle never counts. By ID, handed to
+    /// `f` one at a time.
     pub fn each_handed_over(&self, mut f: impl FnMut(OperatingRow) -> Result<()>) -> Result<()> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT i.id, i.subscriber,
