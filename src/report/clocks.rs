@@ -43,6 +43,19 @@ impl Clock {
     }
 }
 
+impl Clock {
+    /// An installation's clock as the report prints it.
+    pub fn view(self, installation: String) -> crate::view::ClockInstallationView {
+        crate::view::ClockInstallationView {
+            installation,
+            vendor_seconds: self.vendor,
+            subscriber_seconds: self.subscriber,
+            blocked_seconds: self.blocked,
+            vendor_share: self.vendor_share(),
+        }
+    }
+}
+
 /// The clocks of one installation, kept while its events replay.
 pub struct Replay<'m> {
     matrix: &'m Matrix,

@@ -305,11 +305,5 @@ fn clock(tx: &Tx<'_>, ctx: &Context, id: &str) -> Result<Option<ClockInstallatio
         replay.apply(e);
     }
     let (_, union) = replay.finish(ctx.now);
-    Ok(Some(ClockInstallationView {
-        installation: id.to_string(),
-        vendor_seconds: union.vendor,
-        subscriber_seconds: union.subscriber,
-        blocked_seconds: union.blocked,
-        vendor_share: union.vendor_share(),
-    }))
+    Ok(Some(union.view(id.to_string())))
 }

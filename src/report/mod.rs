@@ -398,16 +398,7 @@ pub fn clocks_in(
                 blocked_seconds: c.blocked,
             })
             .collect();
-        each(
-            tasks,
-            ClockInstallationView {
-                installation: id,
-                vendor_seconds: union.vendor,
-                subscriber_seconds: union.subscriber,
-                blocked_seconds: union.blocked,
-                vendor_share: union.vendor_share(),
-            },
-        )
+        each(tasks, union.view(id))
     };
     tx.each_event(installation.map(Id::as_str), |e| {
         let id = e.installation.as_deref().unwrap_or_default();
