@@ -24,6 +24,7 @@ fn ctx(acting: Option<&str>) -> Context {
         now: Utc.with_ymd_and_hms(2026, 11, 27, 9, 0, 0).single().expect("a time"),
         acting: acting.map(|a| a.parse().expect("handle")),
         os_user: None,
+        ..Context::default()
     }
 }
 

@@ -16,6 +16,13 @@ pub enum Kind {
     Conflict,
     /// The database is unreadable, corrupt, locked or too new (exit 6).
     Storage,
+    /// No credential, or one that is invalid, expired or revoked, or whose
+    /// person was deactivated (HTTP 401, exit 3).
+    Unauthenticated,
+    /// A request body over the limit (HTTP 413, exit 2).
+    TooLarge,
+    /// Too many failed sign-ins; wait for the window to pass (HTTP 429, exit 3).
+    TooManyRequests,
 }
 
 impl Kind {
@@ -26,7 +33,56 @@ impl Kind {
             Kind::NotFound => 4,
             Kind::Conflict => 5,
             Kind::Storage => 6,
+            Kind::Unauthenticated => 3,
+            Kind::TooLarge => 2,
+            Kind::TooManyRequests => 3,
         }
+    }
+
+    /// The HTTP status of a refusal of this kind.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Kind::BadInput => 400,
+            Kind::Unauthenticated => 401,
+            Kind::NotPermitted => 403,
+            Kind::NotFound => 404,
+            Kind::Conflict => 409,
+            Kind::TooLarge => 413,
+            Kind::TooManyRequests => 429,
+            Kind::Storage => 503,
+        }
+    }
+
+    /// The kind's name in the API's JSON errors.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::BadInput => "bad_input",
+            Kind::Unauthenticated => "unauthenticated",
+            Kind::NotPermitted => "not_permitted",
+            Kind::NotFound => "not_found",
+            Kind::Conflict => "conflict",
+            Kind::TooLarge => "too_large",
+            Kind::TooManyRequests => "too_many_requests",
+            Kind::Storage => "storage",
+        }
+    }
+
+    /// The kind an API error names, and failing that, its status.
+    pub fn from_api(name: &str, status: u16) -> Kind {
+        const ALL: [Kind; 8] = [
+            Kind::BadInput,
+            Kind::Unauthenticated,
+            Kind::NotPermitted,
+            Kind::NotFound,
+            Kind::Conflict,
+            Kind::TooLarge,
+            Kind::TooManyRequests,
+            Kind::Storage,
+        ];
+        ALL.into_iter()
+            .find(|k| k.as_str() == name)
+            .or_else(|| ALL.into_iter().find(|k| k.http_status() == status))
+            .unwrap_or(Kind::Storage)
     }
 }
 
@@ -77,6 +133,9 @@ impl Error {
     }
     pub fn storage(message: impl fmt::Display) -> Self {
         Self::new(Kind::Storage, message)
+    }
+    pub fn unauthenticated(message: impl fmt::Display) -> Self {
+        Self::new(Kind::Unauthenticated, message)
     }
 }
 

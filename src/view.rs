@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
-use crate::domain::{Letter, Party, Role, TaskState};
+use crate::domain::{Channel, Letter, Party, Role, TaskState};
 use crate::store::{BackupRow, CycleRow, Event, Installation, Person, TicketRow};
 
 #[derive(Debug, Default, Serialize)]
@@ -125,6 +125,10 @@ pub struct EventView {
     pub note: Option<String>,
     pub cycle: Option<i64>,
     pub ticket: Option<String>,
+    /// `cli`, `api` or `web`: how the event came.
+    pub channel: Channel,
+    /// The token that carried an API event (a session's, for the pages).
+    pub token_id: Option<String>,
 }
 
 impl From<Event> for EventView {
@@ -143,6 +147,8 @@ impl From<Event> for EventView {
             note: e.note,
             cycle: e.cycle,
             ticket: e.ticket,
+            channel: e.channel,
+            token_id: e.token_id,
         }
     }
 }

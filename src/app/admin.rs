@@ -469,7 +469,7 @@ mod tests {
     #[test]
     fn add_person_in_validates_its_request() {
         let mut store = Store::open_in_memory().expect("store");
-        let ctx = Context { now: chrono::Utc::now(), acting: None, os_user: None };
+        let ctx = Context { now: chrono::Utc::now(), acting: None, os_user: None, ..Context::default() };
         let vendor_with_subscriber = NewPerson {
             handle: "v".parse().expect("id"),
             party: Party::Vendor,

@@ -72,7 +72,7 @@ impl History<'_, '_> {
     }
 
     fn ctx(&self, who: &str) -> Result<Context> {
-        Ok(Context { now: self.now, acting: Some(id(who)?), os_user: None })
+        Ok(Context { now: self.now, acting: Some(id(who)?), os_user: None, ..Context::default() })
     }
 
     fn task(&mut self, who: &str, task: &str, verb: Verb, note: Option<&str>) -> Result<()> {
@@ -284,7 +284,7 @@ fn people(tx: &Tx<'_>, ctx: &Context) -> Result<()> {
         .hint("pass --as HANDLE"));
     }
     let as_person = |who: &str| -> Result<Context> {
-        Ok(Context { now: ctx.now, acting: Some(id(who)?), os_user: None })
+        Ok(Context { now: ctx.now, acting: Some(id(who)?), os_user: None, ..Context::default() })
     };
     for (handle, party, role, name, subscriber, admin) in sample {
         // The vendor's administrator of the demo comes first, through the
@@ -353,7 +353,7 @@ fn installation_history(
         subscriber: text(name)?,
         appliance_id: Some(text(&format!("appliance{}", 100 + i))?),
     };
-    add_installation_in(tx, &Context { now: start, acting: Some(id(CSE)?), os_user: None }, &new)?;
+    add_installation_in(tx, &Context { now: start, acting: Some(id(CSE)?), os_user: None, ..Context::default() }, &new)?;
     if stage == 0 {
         return Ok(());
     }
@@ -505,6 +505,7 @@ mod tests {
             now: "2026-11-20T09:00:00Z".parse().expect("a time"),
             acting: None,
             os_user: None,
+            ..Context::default()
         };
         let mut store = Store::open_in_memory().expect("store");
         let stopped = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {

@@ -11,7 +11,7 @@ pub mod tasks;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
-use crate::domain::authority;
+use crate::domain::{Channel, authority};
 use crate::domain::ledger::Change;
 use crate::domain::matrix::{Matrix, TaskDef};
 use crate::domain::rules::Actor;
@@ -20,16 +20,25 @@ use crate::error::{Error, Result};
 use crate::store::{Event, Installation, Person, Tx};
 
 /// What every command knows before it starts: the time and who acts.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Context {
     pub now: DateTime<Utc>,
     pub acting: Option<Id>,
     /// The operating-system account this process runs as (from its real user
-    /// ID), which a person bound with `--login` must match.
+    /// ID), which a person bound with `--login` must match on the command line.
     pub os_user: Option<String>,
+    /// How the command came, and for the API and the pages, the token or
+    /// session that proved who `acting` is.
+    pub channel: Channel,
+    pub token_id: Option<String>,
 }
 
 impl Context {
+    /// A command of the local command line.
+    pub fn cli(now: DateTime<Utc>, acting: Option<Id>, os_user: Option<String>) -> Context {
+        Context { now, acting, os_user, channel: Channel::Cli, token_id: None }
+    }
+
     /// The time as stored: RFC 3339 in UTC, whole seconds.
     pub fn stamp(&self) -> String {
         stamp(self.now)
@@ -88,10 +97,12 @@ pub(crate) fn viewer(tx: &Tx<'_>, ctx: &Context) -> Result<Option<Person>> {
     ctx.acting.as_ref().map(|h| find_person(tx, h.as_str())).transpose()
 }
 
-/// The person acting, who must be this process's OS account if bound to one.
+/// The person acting. On the command line, a person bound to an OS account
+/// acts only from it; over the API or the pages their credential proved them.
 fn acting_person(tx: &Tx<'_>, ctx: &Context, handle: &str) -> Result<Person> {
     let person = find_person(tx, handle)?;
-    if let Some(login) = &person.login
+    if ctx.channel == Channel::Cli
+        && let Some(login) = &person.login
         && ctx.os_user.as_deref() != Some(login.as_str())
     {
         return Err(Error::not_permitted(format!(
@@ -190,6 +201,8 @@ impl<'a> Recorder<'a> {
             action: action.to_string(),
             format: crate::store::ledger::FORMAT,
             data: change.as_ref().map(Change::to_json),
+            channel: self.ctx.channel,
+            token_id: self.ctx.token_id.clone(),
             ..Event::default()
         };
         fill(&mut event);

@@ -37,6 +37,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         acting: cli.acting.clone(),
         // Only a person bound with --login needs it; reads skip the lookup.
         os_user: cli.acting.as_ref().and_then(|_| os_user()),
+        ..Context::default()
     };
     // These need no database.
     match &cli.command {
@@ -210,7 +211,7 @@ fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) ->
         Command::Log { id } => output::rows_giving_up(
             io.format,
             &reads::log(store, ctx, id.as_str())?,
-            &["installation", "role", "party", "from", "id"],
+            &["token_id", "channel", "installation", "role", "party", "from", "id"],
             io.out,
         ),
         Command::Update(command) => operations::update(command, ctx, store, io),

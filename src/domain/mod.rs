@@ -64,6 +64,22 @@ macro_rules! names {
 pub(crate) use names;
 
 names!(
+    /// How an event came: the local command line, the API (the remote CLI
+    /// included) or the web pages.
+    Channel, "channel" {
+        Cli => "cli",
+        Api => "api",
+        Web => "web",
+    }
+);
+
+impl Default for Channel {
+    fn default() -> Self {
+        Channel::Cli
+    }
+}
+
+names!(
     /// The two sides of every installation.
     Party, "party" {
         Vendor => "vendor",

@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::operations::{CycleState, Environment, Severity, TicketState};
 use super::rules::Status;
-use super::{Party, Role};
+use super::{Channel, Party, Role};
 
 /// A person as stored.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -139,4 +139,8 @@ pub struct Event {
     pub format: i64,
     /// The change as stored: JSON of a `ledger::Change`, hashed verbatim.
     pub data: Option<String>,
+    /// How the event came.
+    pub channel: Channel,
+    /// The token or session that carried an API or web event.
+    pub token_id: Option<String>,
 }

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 
 use super::onboarding::{EVENT_COLUMNS, first_release_event_row};
 use super::{Event, Tx, event_row};
+use crate::domain::Channel;
 use crate::domain::ledger::{Baseline, Change, PersonBaseline};
 use crate::error::{Error, Result};
 
@@ -19,7 +20,8 @@ pub const FORMAT: i64 = 2;
 
 /// SHA-256 over the previous hash and the event's content, as lowercase hex.
 /// Format 1 (the first release) hashed the fields it had; format 2 adds the
-/// format and the typed change, verbatim.
+/// format and the typed change, verbatim, and the channel and token of an
+/// event that did not come from the command line.
 pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
     let base = (
         e.id,
@@ -36,9 +38,14 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
         e.cycle,
         &e.ticket,
     );
+    // An event of the command line hashes as before the server existed;
+    // one that came another way hashes its channel and token too.
     let content = match e.format {
         1 => serde_json::to_string(&base),
-        _ => serde_json::to_string(&(base, e.format, &e.data)),
+        _ if e.channel == Channel::Cli && e.token_id.is_none() => {
+            serde_json::to_string(&(base, e.format, &e.data))
+        }
+        _ => serde_json::to_string(&(base, e.format, &e.data, e.channel, &e.token_id)),
     }
     .map_err(|err| Error::storage(format!("cannot encode event {}: {err}", e.id)))?;
     let mut hasher = Sha256::new();
@@ -288,7 +295,7 @@ impl Tx<'_> {
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let stored = match event_row(r) {
-                Ok(event) => Ok(Stored { event, prev_hash: r.get(15)?, hash: r.get(16)? }),
+                Ok(event) => Ok(Stored { event, prev_hash: r.get(17)?, hash: r.get(18)? }),
                 Err(err) => {
                     Err((r.get(0)?, format!("it holds a value raci does not know ({err})")))
                 }

@@ -5,7 +5,7 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Tx, ledger};
-use crate::domain::TaskState;
+use crate::domain::{Channel, TaskState};
 pub use crate::domain::records::{Event, HandoverRow, Installation, ItemRow, Person, TaskRow};
 use crate::domain::rules::Status;
 use crate::error::{Error, Result};
@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 const PERSON_COLUMNS: &str =
     "handle, name, email, party, role, subscriber, login, created_at, admin, active";
 pub(super) const INSTALLATION_COLUMNS: &str = "id, subscriber, appliance_id, created_at, retired";
-pub(crate) const EVENT_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, format, data";
+pub(crate) const EVENT_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, format, data, channel, token_id";
 
 impl Tx<'_> {
     pub fn person(&self, handle: &str) -> Result<Option<Person>> {
@@ -267,8 +267,8 @@ impl Tx<'_> {
         let hash = ledger::event_hash(&prev, &e)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash, format, data)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash, format, data, channel, token_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
             )?
             .execute(params![
                 e.installation,
@@ -287,7 +287,9 @@ impl Tx<'_> {
                 prev,
                 hash,
                 e.format,
-                e.data
+                e.data,
+                e.channel,
+                e.token_id
             ])?;
         Ok(e.id)
     }
@@ -391,7 +393,13 @@ pub(super) fn task_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TaskRow> {
 }
 
 pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
-    Ok(Event { format: r.get(13)?, data: r.get(14)?, ..first_release_event_row(r)? })
+    Ok(Event {
+        format: r.get(13)?,
+        data: r.get(14)?,
+        channel: r.get(15)?,
+        token_id: r.get(16)?,
+        ..first_release_event_row(r)?
+    })
 }
 
 /// The columns the first release wrote (`LEGACY_COLUMNS` in the ledger).
@@ -412,5 +420,7 @@ pub(crate) fn first_release_event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result
         ticket: r.get(12)?,
         format: 1,
         data: None,
+        channel: Channel::Cli,
+        token_id: None,
     })
 }

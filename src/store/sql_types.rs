@@ -5,7 +5,7 @@ use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ToSql, ToSqlOutput, 
 
 use crate::domain::matrix::RowKind;
 use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
-use crate::domain::{Party, Role, TaskState};
+use crate::domain::{Channel, Party, Role, TaskState};
 
 macro_rules! sql_name {
     ($($t:ty),+) => {$(
@@ -26,4 +26,4 @@ macro_rules! sql_name {
     )+};
 }
 
-sql_name!(Party, Role, TaskState, CycleState, TicketState, Severity, Environment, RowKind);
+sql_name!(Channel, Party, Role, TaskState, CycleState, TicketState, Severity, Environment, RowKind);

@@ -20,6 +20,7 @@ fn at(time: &str, acting: Option<&str>) -> Context {
         now: DateTime::parse_from_rfc3339(time).expect("a time").with_timezone(&Utc),
         acting: acting.map(|a| a.parse().expect("a handle")),
         os_user: None,
+        ..Context::default()
     }
 }
 
