@@ -3,13 +3,13 @@
 //! They are separate from domain and store types so the contract holds while
 //! the internals change. `Default` gives the column names of an empty list.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
 use crate::domain::{Channel, Letter, Party, Role, TaskState};
 use crate::store::{BackupRow, CycleRow, Event, Installation, Person, TicketRow};
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct StatusView {
     pub installation: String,
     /// Retired: no more changes, and out of every report.
@@ -23,7 +23,7 @@ pub struct StatusView {
     pub tickets: Vec<TicketView>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TaskView {
     pub task: String,
     pub state: Option<TaskState>,
@@ -35,7 +35,7 @@ pub struct TaskView {
     pub since: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct InstallationView {
     pub id: String,
     pub subscriber: String,
@@ -56,7 +56,7 @@ impl From<Installation> for InstallationView {
     }
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct PersonView {
     pub handle: String,
     pub name: Option<String>,
@@ -88,16 +88,21 @@ impl From<Person> for PersonView {
 }
 
 /// One row of the matrix as JSON: the seed's row with letters as arrays.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct MatrixRowView {
     pub task: String,
     pub title: String,
     pub vendor: Vec<Letter>,
     pub subscriber: Vec<Letter>,
     pub notes: String,
+    /// The vendor's name, as the seed's table heads its column.
+    pub vendor_name: String,
+    /// The seed's cells, verbatim.
+    pub vendor_cell: String,
+    pub subscriber_cell: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ItemView {
     pub task: String,
     pub item: String,
@@ -110,7 +115,7 @@ pub struct ItemView {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct EventView {
     pub id: i64,
     pub at: String,
@@ -154,7 +159,7 @@ impl From<Event> for EventView {
 }
 
 /// An update cycle, with whose move it is and what that move is.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct CycleView {
     pub installation: String,
     pub cycle: i64,
@@ -186,7 +191,7 @@ impl From<CycleRow> for CycleView {
     }
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct TicketView {
     pub installation: String,
     pub ticket: String,
@@ -218,7 +223,7 @@ impl From<TicketRow> for TicketView {
 }
 
 /// One handover meeting as recorded.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct HandoverView {
     pub held_on: String,
     pub minutes: i64,
@@ -228,7 +233,7 @@ pub struct HandoverView {
     pub recorded_at: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct AttendeeView {
     pub handle: String,
     /// `None` for a handle no longer known.
@@ -236,7 +241,7 @@ pub struct AttendeeView {
 }
 
 /// A handover meeting for a table or CSV: each attendee as `handle (party)`.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct HandoverRowView {
     pub held_on: String,
     pub minutes: i64,
@@ -266,7 +271,7 @@ impl From<HandoverView> for HandoverRowView {
     }
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct BackupView {
     pub installation: String,
     pub taken_on: String,
@@ -288,7 +293,7 @@ impl From<BackupRow> for BackupView {
 }
 
 /// One row of `report outstanding`: a move some party owes.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct OutstandingView {
     pub installation: String,
     pub subscriber: String,
@@ -307,7 +312,7 @@ pub struct OutstandingView {
     pub ticket: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct OverdueView {
     pub installation: String,
     pub task: String,
@@ -318,7 +323,7 @@ pub struct OverdueView {
     pub days_overdue: i64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct StaleBackupView {
     pub installation: String,
     pub subscriber: String,
@@ -327,7 +332,7 @@ pub struct StaleBackupView {
     pub days: i64,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ClockView {
     pub installation: String,
     pub task: String,
@@ -338,7 +343,7 @@ pub struct ClockView {
 
 /// Party clocks of one installation: each moment counted once per party
 /// (the union of the intervals in which at least one move lay with it).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ClockInstallationView {
     pub installation: String,
     pub vendor_seconds: i64,
@@ -349,7 +354,7 @@ pub struct ClockInstallationView {
 }
 
 /// Party clocks of one installation, for people (the table view).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct ClockTotalView {
     pub installation: String,
     pub vendor: String,
@@ -358,7 +363,7 @@ pub struct ClockTotalView {
     pub vendor_share: String,
 }
 
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct InboxView {
     pub id: i64,
     pub at: String,

@@ -12,7 +12,9 @@ use crate::domain::{Party, Role};
 use crate::error::{Error, Result};
 use crate::store::{Event, Person, Store, Tx};
 
-#[derive(Debug, Clone)]
+/// `person add`, and the API's `POST /people`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewPerson {
     pub handle: Id,
     pub party: Party,
@@ -23,6 +25,7 @@ pub struct NewPerson {
     /// The OS account the person must act from, if bound.
     pub login: Option<Id>,
     /// An administrator of their organisation (always so in the bootstrap).
+    #[serde(default)]
     pub admin: bool,
 }
 
@@ -265,6 +268,15 @@ pub fn reactivate_person(store: &mut Store, ctx: &Context, handle: &Id) -> Resul
 }
 
 /// Deactivating and reactivating always name an administrator, bootstrap or not.
+/// The acting administrator and the existing person they may manage.
+pub(super) fn manage_existing_admin(
+    tx: &Tx<'_>,
+    ctx: &Context,
+    handle: &str,
+) -> Result<(Person, Person)> {
+    need_admin(manage_existing(tx, ctx, handle)?)
+}
+
 fn need_admin((actor, target): (Option<Person>, Person)) -> Result<(Person, Person)> {
     match actor {
         Some(actor) => Ok((actor, target)),
@@ -279,7 +291,9 @@ fn installation_admin(tx: &Tx<'_>, ctx: &Context) -> Result<Person> {
     Ok(actor)
 }
 
-#[derive(Debug, Clone)]
+/// `installation add`, and the API's `POST /installations`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct NewInstallation {
     pub id: Id,
     pub subscriber: Text,
@@ -374,7 +388,17 @@ pub fn import_installations(
     let file = std::fs::File::open(path).map_err(|e| {
         Error::bad_input(format!("cannot read {}: {e}; expected a CSV file", path.display()))
     })?;
-    let rows = parse_import(file, path)?;
+    import_from(store, ctx, file, path)
+}
+
+/// [`import_installations`] from any reader, `path` naming it in messages.
+pub fn import_from(
+    store: &mut Store,
+    ctx: &Context,
+    input: impl std::io::Read,
+    path: &std::path::Path,
+) -> Result<usize> {
+    let rows = parse_import(input, path)?;
     store.write(|tx| {
         let actor = installation_admin(tx, ctx)?;
         let mut rec = Recorder::new(ctx, Some(&actor));
@@ -469,7 +493,8 @@ mod tests {
     #[test]
     fn add_person_in_validates_its_request() {
         let mut store = Store::open_in_memory().expect("store");
-        let ctx = Context { now: chrono::Utc::now(), acting: None, os_user: None, ..Context::default() };
+        let ctx =
+            Context { now: chrono::Utc::now(), acting: None, os_user: None, ..Context::default() };
         let vendor_with_subscriber = NewPerson {
             handle: "v".parse().expect("id"),
             party: Party::Vendor,

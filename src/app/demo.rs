@@ -353,7 +353,11 @@ fn installation_history(
         subscriber: text(name)?,
         appliance_id: Some(text(&format!("appliance{}", 100 + i))?),
     };
-    add_installation_in(tx, &Context { now: start, acting: Some(id(CSE)?), os_user: None, ..Context::default() }, &new)?;
+    add_installation_in(
+        tx,
+        &Context { now: start, acting: Some(id(CSE)?), os_user: None, ..Context::default() },
+        &new,
+    )?;
     if stage == 0 {
         return Ok(());
     }

@@ -4,6 +4,7 @@
 pub mod admin;
 pub mod db;
 pub mod demo;
+pub mod identity;
 pub mod inbox;
 pub mod operations;
 pub mod reads;
@@ -11,11 +12,11 @@ pub mod tasks;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 
-use crate::domain::{Channel, authority};
 use crate::domain::ledger::Change;
 use crate::domain::matrix::{Matrix, TaskDef};
 use crate::domain::rules::Actor;
 use crate::domain::values::Id;
+use crate::domain::{Channel, authority};
 use crate::error::{Error, Result};
 use crate::store::{Event, Installation, Person, Tx};
 

@@ -158,6 +158,9 @@ pub fn matrix_rows(matrix: &Matrix) -> Vec<MatrixRowView> {
             vendor: t.vendor.list(),
             subscriber: t.subscriber.list(),
             notes: t.notes.clone(),
+            vendor_name: matrix.vendor_name.clone(),
+            vendor_cell: t.vendor_cell.clone(),
+            subscriber_cell: t.subscriber_cell.clone(),
         })
         .collect()
 }

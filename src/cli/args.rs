@@ -37,6 +37,8 @@ Environment:
   RACI_AS               the person acting (as --as)
   RACI_NOW              an RFC 3339 time that stands in for the clock
   RACI_BUSY_TIMEOUT_MS  how long to wait for another writer (default 5000)
+  RACI_SERVER           run against this raci server (as --server)
+  RACI_TOKEN            the personal token for the server (else the one `raci login` stored)
   COLUMNS               the width tables fit (default: the terminal's, when printing to one)
   NO_COLOR              no colour in tables";
 
@@ -72,6 +74,10 @@ pub struct Cli {
     /// How reads are printed, and what writes recorded
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+
+    /// Run the command against this raci server (e.g. https://raci.example.com) instead of a local database
+    #[arg(long, global = true, env = "RACI_SERVER", hide_env_values = true, value_name = "URL")]
+    pub server: Option<String>,
 
     /// Tables: every column, nothing truncated, full timestamps (on a terminal, tables otherwise fit its width)
     #[arg(long, global = true)]
@@ -152,6 +158,60 @@ pub enum Command {
     },
     /// The man page (roff) on stdout
     Man,
+    /// Serve the API and the pages over this database
+    Serve {
+        /// Where to listen; a non-loopback address needs TLS in front
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "ADDR:PORT")]
+        listen: std::net::SocketAddr,
+        /// The certificate chain (PEM), to serve HTTPS
+        #[arg(long, requires = "tls_key", value_name = "PEM")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM)
+        #[arg(long, requires = "tls_cert", value_name = "PEM")]
+        tls_key: Option<PathBuf>,
+        /// A TLS proxy is in front: cookies are Secure, the client's address is X-Forwarded-For's last hop
+        #[arg(long)]
+        behind_proxy: bool,
+    },
+    /// Sign in to a server and store a personal token for it (mode 0600)
+    Login {
+        /// Your handle
+        #[arg(long, required_unless_present = "invite")]
+        handle: Option<Id>,
+        /// Redeem an invitation code instead: set your password, then sign in
+        #[arg(long, value_name = "CODE", conflicts_with = "handle")]
+        invite: Option<String>,
+    },
+    /// Revoke the token stored for the server, and forget it
+    Logout,
+    /// The acting person
+    Whoami,
+    /// Personal tokens for the API
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a token, printed once
+    Create {
+        /// What it is for
+        #[arg(long)]
+        name: Option<Text>,
+        /// Days until it expires [default: 90]
+        #[arg(long, value_name = "N")]
+        expires_days: Option<u32>,
+        /// It may read, never change
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// Your tokens in force
+    List,
+    /// Revoke a token by its ID
+    Revoke {
+        /// The token's ID, as `token list` shows it
+        id: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -281,6 +341,11 @@ pub enum PersonCommand {
         /// Why (required; kept in the audit log)
         #[arg(long)]
         reason: Text,
+    },
+    /// A one-time code (valid 72 hours) for the person to set their password
+    Invite {
+        /// Their handle
+        handle: Id,
     },
     /// Reactivate a deactivated person
     Reactivate {

@@ -5,7 +5,9 @@ mod args;
 mod db;
 mod onboarding;
 mod operations;
+mod remote;
 mod reports;
+mod server;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -32,15 +34,17 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         Err(e) => return clap_outcome(e, out),
     };
     output::set_layout(layout(cli.wide));
-    let ctx = Context {
-        now: now()?,
-        acting: cli.acting.clone(),
-        // Only a person bound with --login needs it; reads skip the lookup.
-        os_user: cli.acting.as_ref().and_then(|_| os_user()),
-        ..Context::default()
-    };
     // These need no database.
     match &cli.command {
+        Command::Serve { listen, tls_cert, tls_key, behind_proxy } => {
+            let db = db_path(cli.db.clone())?;
+            return server::serve(
+                *listen,
+                db,
+                tls_cert.as_ref().zip(tls_key.as_ref()),
+                *behind_proxy,
+            );
+        }
         Command::Completions { shell } => {
             let mut text = Vec::new();
             clap_complete::generate(
@@ -60,6 +64,24 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         }
         _ => {}
     }
+    // Against a server, every command but those of the database itself.
+    if let Some(url) = &cli.server
+        && !matches!(cli.command, Command::Init | Command::Demo { .. } | Command::Db(_))
+    {
+        return server::remote(&cli, url, out);
+    }
+    if matches!(cli.command, Command::Login { .. } | Command::Logout) {
+        return Err(Error::bad_input(
+            "login and logout are for a server; pass --server URL or set RACI_SERVER",
+        ));
+    }
+    let ctx = Context {
+        now: now()?,
+        acting: cli.acting.clone(),
+        // Only a person bound with --login needs it; reads skip the lookup.
+        os_user: cli.acting.as_ref().and_then(|_| os_user()),
+        ..Context::default()
+    };
     let db = db_path(cli.db.clone())?;
     let missing = match &cli.command {
         Command::Init | Command::Demo { .. } | Command::Person(PersonCommand::Add { .. }) => {
@@ -79,7 +101,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         let io = Io { format: cli.format, out };
         return db::run(command, &db, &mut store, io);
     }
-    let done = dispatch(&cli, &ctx, &mut store, out);
+    let done = dispatch(&cli, &ctx, &mut Backend::Local(&mut store), out);
     // A refused command changes nothing: not even the new, empty database
     // it opened (a first `person add` of a subscriber's person, say).
     if done.is_err() && !existed {
@@ -192,37 +214,111 @@ fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
     }
 }
 
-fn dispatch(cli: &Cli, ctx: &Context, store: &mut Store, out: &mut dyn Write) -> Result<()> {
+/// Where a command's data comes from: the local database, or a server
+/// that runs the same use case and answers the same views.
+pub(super) enum Backend<'a> {
+    Local(&'a mut Store),
+    Remote(&'a remote::Remote),
+}
+
+impl Backend<'_> {
+    /// A read: locally the use case, remotely `GET path`.
+    pub(super) fn read<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        local: impl FnOnce(&mut Store) -> Result<T>,
+    ) -> Result<T> {
+        match self {
+            Backend::Local(store) => local(store),
+            Backend::Remote(r) => r.get(path),
+        }
+    }
+
+    /// A read handed over row by row: locally as the use case finds them,
+    /// remotely as the answer holds them.
+    pub(super) fn each<T: serde::de::DeserializeOwned>(
+        &mut self,
+        path: &str,
+        local: impl FnOnce(&mut Store, &mut dyn FnMut(T) -> Result<()>) -> Result<()>,
+        row: &mut dyn FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Backend::Local(store) => local(store, row),
+            Backend::Remote(r) => r.get::<Vec<T>>(path)?.into_iter().try_for_each(row),
+        }
+    }
+
+    /// A write: locally the use case, remotely `POST path` with `body`;
+    /// either way the events it recorded.
+    pub(super) fn write(
+        &mut self,
+        path: &str,
+        body: &impl serde::Serialize,
+        local: impl FnOnce(&mut Store) -> Result<Vec<Event>>,
+    ) -> Result<Vec<EventView>> {
+        match self {
+            Backend::Local(store) => Ok(local(store)?.into_iter().map(EventView::from).collect()),
+            Backend::Remote(r) => r.post(path, body),
+        }
+    }
+
+    /// The local database, for what only runs on it.
+    pub(super) fn local(&mut self, what: &str) -> Result<&mut Store> {
+        match self {
+            Backend::Local(store) => Ok(store),
+            Backend::Remote(_) => Err(Error::bad_input(format!(
+                "{what} runs only on a local database; drop --server (and RACI_SERVER)"
+            ))),
+        }
+    }
+}
+
+/// An ID as one segment of an API path.
+pub(super) fn seg(text: impl std::fmt::Display) -> String {
+    crate::api::segment(&text.to_string())
+}
+
+fn dispatch(cli: &Cli, ctx: &Context, be: &mut Backend<'_>, out: &mut dyn Write) -> Result<()> {
     let io = Io { format: cli.format, out };
     match &cli.command {
-        Command::Init => io.lines(&format!(
-            "database ready at schema version {}\n",
-            crate::store::latest_version()
-        )),
-        Command::Matrix => onboarding::matrix(store, io),
-        Command::Person(command) => onboarding::person(command, ctx, store, io),
-        Command::Installation(command) => onboarding::installation(command, ctx, store, io),
-        Command::Status { id } => onboarding::status(id, ctx, store, io),
-        Command::Task(command) => onboarding::task(command, ctx, store, io),
-        Command::Checklist(command) => onboarding::checklist(command, ctx, store, io),
-        Command::Handover(command) => onboarding::handover(command, ctx, store, io),
+        Command::Init => {
+            be.local("init")?;
+            io.lines(&format!(
+                "database ready at schema version {}\n",
+                crate::store::latest_version()
+            ))
+        }
+        Command::Matrix => onboarding::matrix(be, io),
+        Command::Person(command) => onboarding::person(command, ctx, be, io),
+        Command::Installation(command) => onboarding::installation(command, ctx, be, io),
+        Command::Status { id } => onboarding::status(id, ctx, be, io),
+        Command::Task(command) => onboarding::task(command, ctx, be, io),
+        Command::Checklist(command) => onboarding::checklist(command, ctx, be, io),
+        Command::Handover(command) => onboarding::handover(command, ctx, be, io),
         // One installation's log: its ID and the actors' party and role are
         // what a narrow terminal can spare.
         Command::Log { id } => output::rows_giving_up(
             io.format,
-            &reads::log(store, ctx, id.as_str())?,
+            &be.read(&format!("installations/{}/log", seg(id)), |s| {
+                reads::log(s, ctx, id.as_str())
+            })?,
             &["token_id", "channel", "installation", "role", "party", "from", "id"],
             io.out,
         ),
-        Command::Update(command) => operations::update(command, ctx, store, io),
-        Command::Backups(command) => operations::backups(command, ctx, store, io),
-        Command::Ticket(command) => operations::ticket(command, ctx, store, io),
-        Command::Report(command) => reports::report(command, ctx, store, io),
+        Command::Update(command) => operations::update(command, ctx, be, io),
+        Command::Backups(command) => operations::backups(command, ctx, be, io),
+        Command::Ticket(command) => operations::ticket(command, ctx, be, io),
+        Command::Report(command) => reports::report(command, ctx, be, io),
         Command::Inbox { unread, limit, command } => {
             let only = crate::app::inbox::Only { unread: *unread, limit: *limit };
-            reports::inbox(command.as_ref(), only, ctx, store, io)
+            reports::inbox(command.as_ref(), only, ctx, be, io)
         }
-        Command::Demo { installations } => reports::demo(*installations, ctx, store, io),
+        Command::Demo { installations } => {
+            reports::demo(*installations, ctx, be.local("demo")?, io)
+        }
+        Command::Whoami => server::whoami(ctx, be, io),
+        Command::Token(command) => server::token(command, ctx, be, io),
+        Command::Login { .. } | Command::Logout | Command::Serve { .. } => Ok(()),
         Command::Completions { .. } | Command::Man | Command::Db(_) => Ok(()),
     }
 }
@@ -255,7 +351,7 @@ impl Io<'_> {
     /// What a write prints: the events it recorded, one line each for
     /// people. The change is committed by now, so failing to print it is a
     /// warning, not an error a script would retry (and so record twice).
-    pub(super) fn recorded(self, events: Vec<Event>) -> Result<()> {
+    pub(super) fn recorded(self, events: Vec<EventView>) -> Result<()> {
         if let Err(e) = print_recorded(self.format, events, self.out) {
             eprintln!("warning: the change was recorded, but printing it failed: {}", e.message);
         }
@@ -263,10 +359,9 @@ impl Io<'_> {
     }
 }
 
-fn print_recorded(format: Format, events: Vec<Event>, out: &mut dyn Write) -> Result<()> {
+fn print_recorded(format: Format, events: Vec<EventView>, out: &mut dyn Write) -> Result<()> {
     if format != Format::Table {
-        let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
-        return output::rows(format, &views, out);
+        return output::rows(format, &events, out);
     }
     if events.is_empty() {
         return output::lines("nothing changed: it already was so\n", out);

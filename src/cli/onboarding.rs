@@ -1,36 +1,32 @@
 //! The onboarding commands: the matrix, people, installations, status,
 //! task steps, checklists, the handover.
 
-use super::Io;
 use super::args::{
     ChecklistCommand, HandoverCommand, InstallationCommand, ItemArgs, PersonCommand, TaskCommand,
 };
+use super::{Backend, Io, seg};
+use crate::api::{HandoverBody, ItemsBody, NoteBody, PersonSetBody, ReasonBody, StepBody};
 use crate::app::{Context, admin, reads, tasks};
 use crate::domain::values::Id;
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
-use crate::store::Store;
-use crate::view::HandoverRowView;
+use crate::view::{HandoverRowView, HandoverView, ItemView, StatusView};
 
 /// The seed's table for people (its cells verbatim, the vendor by name);
 /// the letters as arrays for scripts.
-pub(super) fn matrix(store: &mut Store, io: Io<'_>) -> Result<()> {
-    let matrix = reads::matrix(store)?;
+pub(super) fn matrix(be: &mut Backend<'_>, io: Io<'_>) -> Result<()> {
+    let rows = be.read("matrix", |s| Ok(reads::matrix_rows(&reads::matrix(s)?)))?;
     if io.format != Format::Table {
-        return io.rows(&reads::matrix_rows(&matrix));
+        return io.rows(&rows);
     }
-    let header = [
-        "Key",
-        "PSaaS Appliance-Related Tasks or Deliverables",
-        matrix.vendor_name.as_str(),
-        "Subscriber",
-        "Notes",
-    ];
+    let vendor = rows.first().map_or("vendor", |r| r.vendor_name.as_str());
+    let header =
+        ["Key", "PSaaS Appliance-Related Tasks or Deliverables", vendor, "Subscriber", "Notes"];
     let mut table = output::TableWriter::new(header.iter().map(|h| h.to_string()).collect(), &[]);
     let mut text = String::new();
-    for t in &matrix.tasks {
+    for t in &rows {
         text.push_str(&table.text_row([
-            &t.key,
+            &t.task,
             &t.title,
             &t.vendor_cell,
             &t.subscriber_cell,
@@ -44,7 +40,7 @@ pub(super) fn matrix(store: &mut Store, io: Io<'_>) -> Result<()> {
 pub(super) fn person(
     command: &PersonCommand,
     ctx: &Context,
-    store: &mut Store,
+    be: &mut Backend<'_>,
     io: Io<'_>,
 ) -> Result<()> {
     match command {
@@ -60,7 +56,7 @@ pub(super) fn person(
                 login: login.clone(),
                 admin: *admin,
             };
-            io.recorded(admin::add_person(store, ctx, &new)?)
+            io.recorded(be.write("people", &new, |s| admin::add_person(s, ctx, &new))?)
         }
         PersonCommand::Set { handle, role, admin, name, email, login, no_login } => {
             check_login(login.as_ref())?;
@@ -72,15 +68,33 @@ pub(super) fn person(
                 email: email.clone(),
                 login: if *no_login { Some(None) } else { login.clone().map(Some) },
             };
-            io.recorded(admin::set_person(store, ctx, &req)?)
+            let body = PersonSetBody {
+                role: req.role,
+                admin: req.admin,
+                name: req.name.clone(),
+                email: req.email.clone(),
+                login: req.login.clone(),
+            };
+            let path = format!("people/{}/set", seg(handle));
+            io.recorded(be.write(&path, &body, |s| admin::set_person(s, ctx, &req))?)
         }
         PersonCommand::Deactivate { handle, reason } => {
-            io.recorded(admin::deactivate_person(store, ctx, handle, reason)?)
+            let path = format!("people/{}/deactivate", seg(handle));
+            let body = ReasonBody { reason: reason.clone() };
+            io.recorded(
+                be.write(&path, &body, |s| admin::deactivate_person(s, ctx, handle, reason))?,
+            )
         }
         PersonCommand::Reactivate { handle } => {
-            io.recorded(admin::reactivate_person(store, ctx, handle)?)
+            let path = format!("people/{}/reactivate", seg(handle));
+            io.recorded(
+                be.write(&path, &NoteBody::default(), |s| {
+                    admin::reactivate_person(s, ctx, handle)
+                })?,
+            )
         }
-        PersonCommand::List => io.rows(&reads::persons(store, ctx)?),
+        PersonCommand::Invite { handle } => super::server::invite(handle, ctx, be, io),
+        PersonCommand::List => io.rows(&be.read("people", |s| reads::persons(s, ctx))?),
     }
 }
 
@@ -105,7 +119,7 @@ struct ImportView {
 pub(super) fn installation(
     command: &InstallationCommand,
     ctx: &Context,
-    store: &mut Store,
+    be: &mut Backend<'_>,
     io: Io<'_>,
 ) -> Result<()> {
     match command {
@@ -115,10 +129,21 @@ pub(super) fn installation(
                 subscriber: subscriber.clone(),
                 appliance_id: appliance_id.clone(),
             };
-            io.recorded(admin::add_installation(store, ctx, &new)?)
+            io.recorded(be.write("installations", &new, |s| admin::add_installation(s, ctx, &new))?)
         }
         InstallationCommand::Import { file } => {
-            let imported = admin::import_installations(store, ctx, file)?;
+            let imported = match be {
+                Backend::Local(store) => admin::import_installations(store, ctx, file)?,
+                Backend::Remote(r) => {
+                    let csv = std::fs::read(file).map_err(|e| {
+                        Error::bad_input(format!(
+                            "cannot read {}: {e}; expected a CSV file",
+                            file.display()
+                        ))
+                    })?;
+                    r.post_csv::<crate::api::Imported>("installations/import", csv)?.imported
+                }
+            };
             match io.format {
                 Format::Table => io.lines(&format!(
                     "imported {imported} installation{} from {}\n",
@@ -130,21 +155,30 @@ pub(super) fn installation(
             }
         }
         InstallationCommand::Retire { id, reason } => {
-            io.recorded(admin::retire_installation(store, ctx, id, Some(reason))?)
+            let path = format!("installations/{}/retire", seg(id));
+            let body = ReasonBody { reason: reason.clone() };
+            io.recorded(
+                be.write(&path, &body, |s| admin::retire_installation(s, ctx, id, Some(reason)))?,
+            )
         }
         InstallationCommand::Unretire { id } => {
-            io.recorded(admin::retire_installation(store, ctx, id, None)?)
+            let path = format!("installations/{}/unretire", seg(id));
+            io.recorded(be.write(&path, &NoteBody::default(), |s| {
+                admin::retire_installation(s, ctx, id, None)
+            })?)
         }
         InstallationCommand::List { all } => {
-            io.stream(|row| reads::installations(store, ctx, *all, row))
+            let path = format!("installations?all={all}");
+            io.stream(|row| be.each(&path, |s, row| reads::installations(s, ctx, *all, row), row))
         }
     }
 }
 
 /// JSON gives the whole document; table and CSV give the task rows, and the
 /// table adds the open cycles and tickets.
-pub(super) fn status(id: &Id, ctx: &Context, store: &mut Store, io: Io<'_>) -> Result<()> {
-    let status = reads::status(store, ctx, id.as_str())?;
+pub(super) fn status(id: &Id, ctx: &Context, be: &mut Backend<'_>, io: Io<'_>) -> Result<()> {
+    let status: StatusView =
+        be.read(&format!("installations/{}", seg(id)), |s| reads::status(s, ctx, id.as_str()))?;
     let Io { format, out } = io;
     match format {
         Format::Json => output::json(&status, out),
@@ -178,7 +212,7 @@ pub(super) fn status(id: &Id, ctx: &Context, store: &mut Store, io: Io<'_>) -> R
 pub(super) fn task(
     command: &TaskCommand,
     ctx: &Context,
-    store: &mut Store,
+    be: &mut Backend<'_>,
     io: Io<'_>,
 ) -> Result<()> {
     let (verb, target, text, due) = command.parts();
@@ -189,23 +223,28 @@ pub(super) fn task(
         text: text.cloned(),
         due,
     };
-    io.recorded(tasks::step(store, ctx, &step)?)
+    let path = format!("installations/{}/tasks/{}/{}", seg(&target.id), seg(&target.task), verb);
+    io.recorded(
+        be.write(&path, &StepBody::of(verb, text.cloned(), due), |s| tasks::step(s, ctx, &step))?,
+    )
 }
 
 pub(super) fn checklist(
     command: &ChecklistCommand,
     ctx: &Context,
-    store: &mut Store,
+    be: &mut Backend<'_>,
     io: Io<'_>,
 ) -> Result<()> {
     let step = match command {
         ChecklistCommand::Show { id, task } => {
-            return io.rows(&reads::checklist(
-                store,
-                ctx,
-                id.as_str(),
-                task.as_ref().map(Id::as_str),
-            )?);
+            let path = match task {
+                Some(t) => format!("installations/{}/checklist?task={}", seg(id), seg(t)),
+                None => format!("installations/{}/checklist", seg(id)),
+            };
+            let rows: Vec<ItemView> = be.read(&path, |s| {
+                reads::checklist(s, ctx, id.as_str(), task.as_ref().map(Id::as_str))
+            })?;
+            return io.rows(&rows);
         }
         ChecklistCommand::Check(a) => tasks::ItemStep {
             installation: a.target.id.clone(),
@@ -224,13 +263,24 @@ pub(super) fn checklist(
             note: note.clone(),
         },
     };
-    io.recorded(tasks::set_item(store, ctx, &step)?)
+    let path = format!(
+        "installations/{}/checklist/{}/{}",
+        seg(&step.installation),
+        seg(&step.task),
+        if step.check { "check" } else { "uncheck" }
+    );
+    let body = ItemsBody {
+        items: step.items.iter().map(|i| i.parse()).collect::<Result<_>>()?,
+        all: step.all,
+        note: step.note.clone(),
+    };
+    io.recorded(be.write(&path, &body, |s| tasks::set_item(s, ctx, &step))?)
 }
 
 pub(super) fn handover(
     command: &HandoverCommand,
     ctx: &Context,
-    store: &mut Store,
+    be: &mut Backend<'_>,
     io: Io<'_>,
 ) -> Result<()> {
     let (id, held_on, minutes, attendees, topics) = match command {
@@ -238,7 +288,10 @@ pub(super) fn handover(
             (id, held_on, minutes, attendees, topics)
         }
         HandoverCommand::Show { id } => {
-            let meetings = tasks::handovers(store, ctx, id)?;
+            let meetings: Vec<HandoverView> = be
+                .read(&format!("installations/{}/handover", seg(id)), |s| {
+                    tasks::handovers(s, ctx, id)
+                })?;
             return match io.format {
                 Format::Json => output::json(&meetings, io.out),
                 _ => io.rows(&meetings.into_iter().map(HandoverRowView::from).collect::<Vec<_>>()),
@@ -252,5 +305,12 @@ pub(super) fn handover(
         attendees: attendees.clone(),
         topics: topics.clone(),
     };
-    io.recorded(tasks::record_handover(store, ctx, &req)?)
+    let body = HandoverBody {
+        held_on: *held_on,
+        minutes: *minutes,
+        attendees: attendees.clone(),
+        topics: topics.clone(),
+    };
+    let path = format!("installations/{}/handover", seg(id));
+    io.recorded(be.write(&path, &body, |s| tasks::record_handover(s, ctx, &req))?)
 }

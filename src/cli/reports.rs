@@ -2,18 +2,26 @@
 
 use std::io::IsTerminal;
 
-use super::Io;
 use super::args::{ClocksBy, InboxCommand, ReportCommand};
+use super::{Backend, Io, seg};
 use crate::app::{Context, demo as sample, inbox as inbox_app};
 use crate::error::{Error, Result};
 use crate::output::Format;
 use crate::report;
 use crate::store::Store;
+use crate::view::{ClockInstallationView, ClockView, OverdueView, StaleBackupView};
+
+/// A query string of the filters given.
+fn query(pairs: &[(&str, Option<String>)]) -> String {
+    let given: Vec<String> =
+        pairs.iter().filter_map(|(k, v)| v.as_ref().map(|v| format!("{k}={}", seg(v)))).collect();
+    if given.is_empty() { String::new() } else { format!("?{}", given.join("&")) }
+}
 
 pub(super) fn report(
     command: &ReportCommand,
     ctx: &Context,
-    store: &mut Store,
+    be: &mut Backend<'_>,
     io: Io<'_>,
 ) -> Result<()> {
     match command {
@@ -23,73 +31,139 @@ pub(super) fn report(
                 subscriber: subscriber.as_ref().map(|s| s.as_str()),
                 installation: installation.as_ref(),
             };
-            io.stream(|row| report::outstanding(store, ctx, &filter, row))
+            let path = format!(
+                "reports/outstanding{}",
+                query(&[
+                    ("party", party.map(|p| p.to_string())),
+                    ("subscriber", subscriber.as_ref().map(|s| s.to_string())),
+                    ("installation", installation.as_ref().map(|i| i.to_string())),
+                ])
+            );
+            io.stream(|row| be.each(&path, |s, row| report::outstanding(s, ctx, &filter, row), row))
         }
-        ReportCommand::Overdue => io.rows(&report::overdue(store, ctx)?),
+        ReportCommand::Overdue => {
+            let rows: Vec<OverdueView> = be.read("reports/overdue", |s| report::overdue(s, ctx))?;
+            io.rows(&rows)
+        }
         ReportCommand::StaleBackups { older_than } => {
-            io.rows(&report::stale_backups(store, ctx, *older_than)?)
+            let path = format!("reports/stale-backups?older_than={older_than}");
+            let rows: Vec<StaleBackupView> =
+                be.read(&path, |s| report::stale_backups(s, ctx, *older_than))?;
+            io.rows(&rows)
         }
         ReportCommand::Clocks { installation, by } => {
+            let filter = query(&[("installation", installation.as_ref().map(|i| i.to_string()))]);
+            let sep = if filter.is_empty() { "?" } else { "&" };
+            let by_installation = format!("reports/clocks{filter}{sep}by=installation");
             let installation = installation.as_ref();
             // People read one line per installation, its union of time.
             match (io.format, by) {
                 (Format::Table, _) => io.stream(|row| {
-                    report::clocks(store, ctx, installation, |_, union| {
-                        row(report::clock_total(&union))
-                    })
+                    be.each(
+                        &by_installation,
+                        |s, row| report::clocks(s, ctx, installation, |_, union| row(union)),
+                        &mut |union: ClockInstallationView| row(report::clock_total(&union)),
+                    )
                 }),
                 (_, ClocksBy::Task) => io.stream(|row| {
-                    report::clocks(store, ctx, installation, |tasks, _| {
-                        tasks.into_iter().try_for_each(&mut *row)
-                    })
+                    be.each(
+                        &format!("reports/clocks{filter}"),
+                        |s, row| {
+                            report::clocks(s, ctx, installation, |tasks, _| {
+                                tasks.into_iter().try_for_each(&mut *row)
+                            })
+                        },
+                        &mut |r: ClockView| row(r),
+                    )
                 }),
-                (_, ClocksBy::Installation) => {
-                    io.stream(|row| report::clocks(store, ctx, installation, |_, union| row(union)))
-                }
+                (_, ClocksBy::Installation) => io.stream(|row| {
+                    be.each(
+                        &by_installation,
+                        |s, row| report::clocks(s, ctx, installation, |_, union| row(union)),
+                        row,
+                    )
+                }),
             }
         }
         ReportCommand::Html { output: file, subscriber, page_size } => {
             let subscriber = subscriber.as_ref().map(|s| s.as_str());
-            if let Some(dir) = file
-                .as_ref()
-                .filter(|f| f.is_dir() || f.as_os_str().to_string_lossy().ends_with('/'))
-            {
-                if subscriber.is_some() {
-                    return Err(Error::bad_input(
-                        "--subscriber makes one page; --output DIR/ writes a page for every subscriber, so give a FILE with --subscriber",
-                    ));
+            let page = match be {
+                Backend::Local(store) => {
+                    return html(store, ctx, file.as_ref(), subscriber, *page_size, io);
                 }
-                let files = report::html::write_site(store, ctx, dir, *page_size)?;
-                return io.lines(&format!(
-                    "wrote the report ({files} files: index.html and the subscribers' pages) to {}\n",
-                    dir.display()
-                ));
-            }
-            let page = report::html::render(store, ctx, subscriber)?;
-            let Some(path) = file else {
-                return io.lines(&page);
+                Backend::Remote(r) => r.get_text(&format!(
+                    "reports/html{}",
+                    query(&[("subscriber", subscriber.map(str::to_string))])
+                ))?,
             };
-            std::fs::write(path, &page).map_err(|e| {
-                Error::bad_input(format!(
-                    "cannot write {}: {e}; expected a writable file path",
-                    path.display()
-                ))
-            })?;
-            io.lines(&format!("wrote the report ({} bytes) to {}\n", page.len(), path.display()))
+            write_page(page, file.as_ref(), io)
         }
     }
+}
+
+/// The HTML report of the local database: one page, or a site of pages.
+fn html(
+    store: &mut Store,
+    ctx: &Context,
+    file: Option<&std::path::PathBuf>,
+    subscriber: Option<&str>,
+    page_size: usize,
+    io: Io<'_>,
+) -> Result<()> {
+    if let Some(dir) =
+        file.as_ref().filter(|f| f.is_dir() || f.as_os_str().to_string_lossy().ends_with('/'))
+    {
+        if subscriber.is_some() {
+            return Err(Error::bad_input(
+                "--subscriber makes one page; --output DIR/ writes a page for every subscriber, so give a FILE with --subscriber",
+            ));
+        }
+        let files = report::html::write_site(store, ctx, dir, page_size)?;
+        return io.lines(&format!(
+            "wrote the report ({files} files: index.html and the subscribers' pages) to {}\n",
+            dir.display()
+        ));
+    }
+    let page = report::html::render(store, ctx, subscriber)?;
+    write_page(page, file, io)
+}
+
+/// The page to stdout, or to a file.
+fn write_page(page: String, file: Option<&std::path::PathBuf>, io: Io<'_>) -> Result<()> {
+    let Some(path) = file else {
+        return io.lines(&page);
+    };
+    std::fs::write(path, &page).map_err(|e| {
+        Error::bad_input(format!(
+            "cannot write {}: {e}; expected a writable file path",
+            path.display()
+        ))
+    })?;
+    io.lines(&format!("wrote the report ({} bytes) to {}\n", page.len(), path.display()))
 }
 
 pub(super) fn inbox(
     command: Option<&InboxCommand>,
     only: inbox_app::Only,
     ctx: &Context,
-    store: &mut Store,
+    be: &mut Backend<'_>,
     io: Io<'_>,
 ) -> Result<()> {
     match command {
-        None => io.stream(|row| inbox_app::inbox(store, ctx, only, row)),
-        Some(InboxCommand::Ack { ids }) => io.recorded(inbox_app::ack(store, ctx, ids)?),
+        None => {
+            let path = format!(
+                "inbox{}",
+                query(&[
+                    ("unread", only.unread.then(|| "true".to_string())),
+                    ("limit", only.limit.map(|l| l.to_string())),
+                ])
+            );
+            io.stream(|row| be.each(&path, |s, row| inbox_app::inbox(s, ctx, only, row), row))
+        }
+        Some(InboxCommand::Ack { ids }) => {
+            let body = crate::api::AckBody { ids: ids.clone() };
+            io.recorded(be.write("inbox/ack", &body, |s| inbox_app::ack(s, ctx, ids))?)
+        }
     }
 }
 

@@ -15,11 +15,11 @@ pub mod values;
 /// Declares a closed set of names, each with its stable spelling on the
 /// command line, in JSON and in the database.
 macro_rules! names {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+        $(#[$meta])*
         pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
         }
 
         impl $name {
@@ -66,18 +66,14 @@ pub(crate) use names;
 names!(
     /// How an event came: the local command line, the API (the remote CLI
     /// included) or the web pages.
+    #[derive(Default)]
     Channel, "channel" {
+        #[default]
         Cli => "cli",
         Api => "api",
         Web => "web",
     }
 );
-
-impl Default for Channel {
-    fn default() -> Self {
-        Channel::Cli
-    }
-}
 
 names!(
     /// The two sides of every installation.

@@ -10,6 +10,26 @@ use icu_properties::{CodePointMapData, CodePointSetData};
 
 use crate::error::Error;
 
+/// Values cross the API as their text, and are checked on the way in
+/// exactly as on the command line.
+macro_rules! as_text {
+    ($($t:ty),+) => {$(
+        impl serde::Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                text.parse().map_err(|e: Error| serde::de::Error::custom(e.message))
+            }
+        }
+    )+};
+}
+as_text!(Id, Text, Day);
+
 /// The longest handle, installation ID, ticket reference or version.
 pub const MAX_ID_LEN: usize = 64;
 /// The longest free text: a name, a note, a reason, a comment.

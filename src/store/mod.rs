@@ -3,6 +3,7 @@
 //! IMMEDIATE transaction that also appends its audit event.
 
 mod apply;
+pub mod identity;
 pub mod ledger;
 mod onboarding;
 mod operations;
@@ -159,6 +160,23 @@ impl Store {
         };
         conn.busy_timeout(timeout).map_err(|e| located(e.into()))?;
         Self::prepare(conn).map_err(located)
+    }
+
+    /// A read-only connection to a database another connection migrated:
+    /// a server's reads.
+    pub fn open_reader(path: &Path) -> Result<Store> {
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
+        conn.pragma_update(None, "query_only", true)?;
+        Self::prepare(conn)
+    }
+
+    /// Whether every write will be refused.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// A private in-memory database, for tests.

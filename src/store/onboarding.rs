@@ -5,9 +5,9 @@
 use rusqlite::{OptionalExtension, params};
 
 use super::{Tx, ledger};
-use crate::domain::{Channel, TaskState};
 pub use crate::domain::records::{Event, HandoverRow, Installation, ItemRow, Person, TaskRow};
 use crate::domain::rules::Status;
+use crate::domain::{Channel, TaskState};
 use crate::error::{Error, Result};
 
 const PERSON_COLUMNS: &str =

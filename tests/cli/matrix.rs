@@ -85,7 +85,8 @@ fn matrix_csv_joins_letters_with_plus() {
     env.ok(&["init"]);
     let csv = env.ok(&["matrix", "--format", "csv"]);
     let mut lines = csv.lines();
-    assert_eq!(lines.next(), Some("task,title,vendor,subscriber,notes"));
+    let header = lines.next().expect("a header");
+    assert!(header.starts_with("task,title,vendor,subscriber,notes"), "{header}");
     let first = lines.next().expect("first row");
     assert!(
         first.starts_with("infrastructure,\"Preparing VM Infrastructure, including:"),

@@ -1,0 +1,237 @@
+//! The API's request bodies and paths, shared by the server (which reads
+//! them) and the remote CLI (which sends them), so the two cannot drift.
+//! Every value is checked on the way in as on the command line: handles and
+//! IDs as `Id`, free text as `Text`, dates as `Day`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::operations::{Environment, Severity};
+use crate::domain::rules::{Topic, Verb};
+use crate::domain::values::{Day, Id, Text};
+use crate::domain::{Party, Role};
+
+/// The version of the API, the prefix of every route.
+pub const PREFIX: &str = "/api/v1";
+
+/// `GET /health`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// `POST /login`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub handle: String,
+    pub password: String,
+    pub token_name: Option<Text>,
+}
+
+/// `POST /invitations/{code}`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordBody {
+    pub password: String,
+}
+
+/// `POST /people/{handle}/set`: the fields given change. `login: null`
+/// unbinds; an absent `login` leaves it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PersonSetBody {
+    pub role: Option<Role>,
+    pub admin: Option<bool>,
+    pub name: Option<Text>,
+    pub email: Option<Text>,
+    #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    pub login: Option<Option<Id>>,
+}
+
+/// A present `null` as `Some(None)`, an absent field as `None`.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub(super) fn serialize<S: Serializer, T: Serialize>(
+        v: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+/// A reason (`person deactivate`, `installation retire`, `update fail` …).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonBody {
+    pub reason: Text,
+}
+
+impl StepBody {
+    /// The body of a task verb: its text under the name the verb takes.
+    pub fn of(verb: Verb, text: Option<Text>, due: Option<Day>) -> StepBody {
+        match verb {
+            Verb::Reject | Verb::Waive | Verb::Block | Verb::Reopen => {
+                StepBody { reason: text, due, ..StepBody::default() }
+            }
+            Verb::Comment => StepBody { text, due, ..StepBody::default() },
+            _ => StepBody { note: text, due, ..StepBody::default() },
+        }
+    }
+}
+
+/// An optional note.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteBody {
+    pub note: Option<Text>,
+}
+
+/// `POST /installations/{id}/tasks/{task}/{verb}`: the note, reason, text
+/// or date the verb takes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StepBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due: Option<Day>,
+}
+
+/// `POST /installations/{id}/checklist/{task}/check|uncheck`, several items
+/// at once (`items`, or `all`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemsBody {
+    #[serde(default)]
+    pub items: Vec<Id>,
+    #[serde(default)]
+    pub all: bool,
+    pub note: Option<Text>,
+}
+
+/// `POST /installations/{id}/handover`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HandoverBody {
+    pub held_on: Day,
+    pub minutes: u32,
+    pub attendees: Vec<Id>,
+    pub topics: Vec<Topic>,
+}
+
+/// `POST /installations/{id}/updates`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    pub version: Text,
+    pub note: Option<Text>,
+}
+
+/// `POST /installations/{id}/backups`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupBody {
+    pub taken_on: Day,
+    pub note: Option<Text>,
+}
+
+/// `POST /installations/{id}/tickets`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketBody {
+    #[serde(rename = "ref")]
+    pub reference: Id,
+    pub severity: Severity,
+    pub environment: Environment,
+    pub summary: Text,
+}
+
+/// `POST /installations/{id}/tickets/{ref}/{action}`: a note, reason or text.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketStepBody {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<Text>,
+}
+
+/// `POST /inbox/ack`: these events, or with none, every unread one.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AckBody {
+    #[serde(default)]
+    pub ids: Vec<i64>,
+}
+
+/// What `installation import` answers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Imported {
+    pub imported: usize,
+}
+
+/// `GET /installations`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub all: bool,
+}
+
+/// `GET /installations/{id}/checklist`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChecklistQuery {
+    pub task: Option<Id>,
+}
+
+/// `GET /inbox`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InboxQuery {
+    #[serde(default)]
+    pub unread: bool,
+    pub limit: Option<u32>,
+}
+
+/// `GET /reports/…`: the report's filters, each where it applies.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    pub party: Option<Party>,
+    pub subscriber: Option<Text>,
+    pub installation: Option<Id>,
+    pub older_than: Option<i64>,
+    /// `task` (the default) or `installation`, for clocks.
+    pub by: Option<String>,
+}
+
+/// Percent-encodes one path segment (IDs are already safe; task keys and
+/// item keys too, but a segment is never trusted to be).
+pub fn segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

@@ -1,0 +1,821 @@
+//! The JSON API: each route reads its path and body into the use case's
+//! request, runs it (writes on the writer, reads on a read connection) and
+//! answers what the CLI prints with `--format json`.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{DefaultBodyLimit, FromRequest, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use serde::de::DeserializeOwned;
+
+use super::auth::{self, Auth};
+use super::db::Db;
+use super::{ApiError, ApiResult, AppState, IMPORT_LIMIT};
+use crate::api::*;
+use crate::app::identity::{self, NewTokenView, TokenKind};
+use crate::app::inbox::Only;
+use crate::app::{Context, admin, inbox, operations, reads, tasks};
+use crate::domain::operations::{CycleAction, Step, TicketAction};
+use crate::domain::rules::Verb;
+use crate::domain::values::Id;
+use crate::error::{Error, Kind, Result};
+use crate::report;
+use crate::store::{Event, Store};
+use crate::view::EventView;
+
+pub(super) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/me", get(me))
+        .route("/tokens", get(token_list).post(token_create))
+        .route("/tokens/{id}", delete(token_revoke))
+        .route("/invitations/{code}", post(redeem))
+        .route("/matrix", get(matrix))
+        .route("/people", get(people).post(person_add))
+        .route("/people/{handle}/invite", post(person_invite))
+        .route("/people/{handle}/set", post(person_set))
+        .route("/people/{handle}/deactivate", post(person_deactivate))
+        .route("/people/{handle}/reactivate", post(person_reactivate))
+        .route("/installations", get(installations).post(installation_add))
+        .route(
+            "/installations/import",
+            post(installation_import).layer(DefaultBodyLimit::max(IMPORT_LIMIT)),
+        )
+        .route("/installations/{id}", get(status))
+        .route("/installations/{id}/retire", post(retire))
+        .route("/installations/{id}/unretire", post(unretire))
+        .route("/installations/{id}/log", get(log))
+        .route("/installations/{id}/checklist", get(checklist))
+        .route("/installations/{id}/tasks/{task}/{verb}", post(task_step))
+        .route("/installations/{id}/checklist/{task}/{action}", post(items))
+        .route("/installations/{id}/checklist/{task}/{item}/{action}", post(item))
+        .route("/installations/{id}/handover", get(handover_show).post(handover_record))
+        .route("/installations/{id}/updates", get(update_list).post(update_start))
+        .route("/installations/{id}/updates/{n}/steps/{step}", post(update_step))
+        .route("/installations/{id}/updates/{n}/{action}", post(update_action))
+        .route("/installations/{id}/backups", get(backup_list).post(backup_record))
+        .route("/installations/{id}/tickets", get(ticket_list).post(ticket_open))
+        .route("/installations/{id}/tickets/{reference}/{action}", post(ticket_action))
+        .route("/reports/outstanding", get(outstanding))
+        .route("/reports/overdue", get(overdue))
+        .route("/reports/stale-backups", get(stale_backups))
+        .route("/reports/clocks", get(clocks))
+        .route("/reports/html", get(html))
+        .route("/inbox", get(inbox_list))
+        .route("/inbox/ack", post(inbox_ack))
+}
+
+/// A JSON body, refused as the API refuses: 400 `bad_input` naming what is
+/// wrong, 413 `too_large` over the limit.
+pub(super) struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> std::result::Result<Self, ApiError> {
+        // An empty body is an empty object: every field optional or refused by name.
+        let empty = req.headers().get(header::CONTENT_LENGTH).is_some_and(|v| v.as_bytes() == b"0");
+        if empty {
+            return serde_json::from_str("{}")
+                .map(Body)
+                .map_err(|e| ApiError(Error::bad_input(format!("the body is missing: {e}"))));
+        }
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Body(v)),
+            Err(rejection) => Err(ApiError(json_refusal(&rejection))),
+        }
+    }
+}
+
+fn json_refusal(rejection: &JsonRejection) -> Error {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        return Error::new(
+            Kind::TooLarge,
+            format!("the body is over the limit of {} bytes", super::JSON_LIMIT),
+        );
+    }
+    let detail = match rejection {
+        JsonRejection::JsonDataError(e) => e.body_text(),
+        JsonRejection::JsonSyntaxError(e) => e.body_text(),
+        JsonRejection::MissingJsonContentType(_) => {
+            "expected Content-Type: application/json".to_string()
+        }
+        other => other.body_text(),
+    };
+    Error::bad_input(format!("the body is not what this route takes: {detail}"))
+}
+
+/// A query string, refused as a bad input naming what is wrong.
+pub(super) struct Q<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> axum::extract::FromRequestParts<S> for Q<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> std::result::Result<Self, ApiError> {
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(q)| Q(q)).map_err(|e| {
+            ApiError(Error::bad_input(format!(
+                "the query is not what this route takes: {}",
+                e.body_text()
+            )))
+        })
+    }
+}
+
+/// Path segments, refused as a bad input (an ID with a space, say).
+fn id(text: &str) -> Result<Id> {
+    text.parse()
+}
+
+type Json<T> = axum::Json<T>;
+
+/// Runs a read on a read connection.
+async fn read<T: Send + 'static>(
+    db: &Db,
+    ctx: Context,
+    f: impl FnOnce(&mut Store, &Context) -> Result<T> + Send + 'static,
+) -> ApiResult<Json<T>> {
+    Ok(axum::Json(db.read(move |store| f(store, &ctx)).await?))
+}
+
+/// Runs a write on the writer and answers the events it recorded.
+async fn write(
+    db: &Db,
+    ctx: Context,
+    f: impl FnOnce(&mut Store, &Context) -> Result<Vec<Event>> + Send + 'static,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let events = db.write(move |store| f(store, &ctx)).await?;
+    Ok((StatusCode::OK, axum::Json(events.into_iter().map(EventView::from).collect())))
+}
+
+/// [`write`] for a route that creates something: 201.
+async fn create(
+    db: &Db,
+    ctx: Context,
+    f: impl FnOnce(&mut Store, &Context) -> Result<Vec<Event>> + Send + 'static,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let (_, events) = write(db, ctx, f).await?;
+    Ok((StatusCode::CREATED, events))
+}
+
+async fn health() -> Json<Health> {
+    axum::Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
+}
+
+// Signing in.
+
+async fn login(
+    State(st): State<AppState>,
+    parts: axum::http::request::Parts,
+    Body(body): Body<LoginBody>,
+) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
+    let client = auth::client(&parts, st.config.behind_proxy);
+    let (made, _) =
+        sign_in(&st, &client, &body.handle, body.password, TokenKind::Personal, body.token_name)
+            .await?;
+    Ok((StatusCode::CREATED, axum::Json(made)))
+}
+
+/// Checks a password (throttled, off the executor) and signs in.
+pub(super) async fn sign_in(
+    st: &AppState,
+    client: &str,
+    handle: &str,
+    password: String,
+    kind: TokenKind,
+    name: Option<crate::domain::values::Text>,
+) -> ApiResult<(NewTokenView, Vec<Event>)> {
+    st.throttle.check(handle, client)?;
+    let wanted = handle.to_string();
+    let stored = st.db.read(move |store| identity::password_of(store, &wanted)).await;
+    let checked = Db::blocking(move || {
+        // A handle with no password is checked against a dummy hash, so the
+        // answer takes as long as for one that exists.
+        let phc = stored.unwrap_or_else(|_| DUMMY_PHC.to_string());
+        identity::verify(&password, &phc)
+    })
+    .await;
+    if let Err(e) = checked {
+        st.throttle.fail(handle, client);
+        return Err(e.into());
+    }
+    let ctx = Context {
+        now: st.now(),
+        channel: if kind == TokenKind::Session {
+            crate::domain::Channel::Web
+        } else {
+            crate::domain::Channel::Api
+        },
+        ..Context::default()
+    };
+    let handle = handle.to_string();
+    Ok(st.db.write(move |store| identity::sign_in(store, &ctx, &handle, kind, name)).await?)
+}
+
+/// An argon2id hash of a random password, checked when a handle has none.
+const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Hh1zZ1S0Ajq0GyV3JgN2c+K7W1Lsd1YfZIcdHk1cTE";
+
+async fn logout(State(st): State<AppState>, who: Auth) -> ApiResult<Json<Vec<EventView>>> {
+    let Auth { principal, ctx } = who;
+    let events = st.db.write(move |store| identity::sign_out(store, &ctx, &principal)).await?;
+    Ok(axum::Json(events.into_iter().map(EventView::from).collect()))
+}
+
+async fn me(State(st): State<AppState>, who: Auth) -> ApiResult<Json<crate::view::PersonView>> {
+    read(&st.db, who.ctx, identity::whoami).await
+}
+
+async fn token_list(
+    State(st): State<AppState>,
+    who: Auth,
+) -> ApiResult<Json<Vec<identity::TokenView>>> {
+    read(&st.db, who.ctx, identity::tokens).await
+}
+
+async fn token_create(
+    State(st): State<AppState>,
+    who: Auth,
+    Body(req): Body<identity::TokenRequest>,
+) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
+    let ctx = who.ctx;
+    let (made, _) = st.db.write(move |store| identity::create_token(store, &ctx, &req)).await?;
+    Ok((StatusCode::CREATED, axum::Json(made)))
+}
+
+async fn token_revoke(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(token): Path<String>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    write(&st.db, who.ctx, move |s, c| identity::revoke_token(s, c, &token)).await
+}
+
+async fn redeem(
+    State(st): State<AppState>,
+    Path(code): Path<String>,
+    Body(body): Body<PasswordBody>,
+) -> ApiResult<(StatusCode, Json<NewTokenView>)> {
+    let (made, _) = redeem_with(&st, code, body.password, TokenKind::Personal).await?;
+    Ok((StatusCode::CREATED, axum::Json(made)))
+}
+
+/// Redeems an invitation: the password's rules first (a refusal leaves the
+/// code valid), its hash off the executor, then one write.
+pub(super) async fn redeem_with(
+    st: &AppState,
+    code: String,
+    password: String,
+    kind: TokenKind,
+) -> ApiResult<(NewTokenView, Vec<Event>)> {
+    let now = st.now();
+    let known = code.clone();
+    st.db.read(move |store| identity::invitation_for(store, now, &known)).await?;
+    identity::check_password(&password)?;
+    let phc = Db::blocking(move || identity::hash_password(&password)).await?;
+    let ctx = Context {
+        now,
+        channel: if kind == TokenKind::Session {
+            crate::domain::Channel::Web
+        } else {
+            crate::domain::Channel::Api
+        },
+        ..Context::default()
+    };
+    Ok(st.db.write(move |store| identity::redeem(store, &ctx, &code, &phc, kind)).await?)
+}
+
+// People.
+
+async fn matrix(
+    State(st): State<AppState>,
+    who: Auth,
+) -> ApiResult<Json<Vec<crate::view::MatrixRowView>>> {
+    read(&st.db, who.ctx, |s, _| Ok(reads::matrix_rows(&reads::matrix(s)?))).await
+}
+
+async fn people(
+    State(st): State<AppState>,
+    who: Auth,
+) -> ApiResult<Json<Vec<crate::view::PersonView>>> {
+    read(&st.db, who.ctx, reads::persons).await
+}
+
+async fn person_add(
+    State(st): State<AppState>,
+    who: Auth,
+    Body(new): Body<admin::NewPerson>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    create(&st.db, who.ctx, move |s, c| admin::add_person(s, c, &new)).await
+}
+
+async fn person_invite(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    who: Auth,
+    Path(handle): Path<String>,
+) -> ApiResult<(StatusCode, Json<identity::InvitationView>)> {
+    let handle = id(&handle)?;
+    let ctx = who.ctx;
+    let (mut view, _) = st.db.write(move |store| identity::invite(store, &ctx, &handle)).await?;
+    view.url = absolute(&st, &headers, &view.url);
+    Ok((StatusCode::CREATED, axum::Json(view)))
+}
+
+/// A path made absolute with the address the client used.
+fn absolute(st: &AppState, headers: &HeaderMap, path: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| st.config.listen.to_string(), str::to_string);
+    let scheme = if st.config.secure { "https" } else { "http" };
+    format!("{scheme}://{host}{path}")
+}
+
+async fn person_set(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(handle): Path<String>,
+    Body(b): Body<PersonSetBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let req = admin::PersonChange {
+        handle: id(&handle)?,
+        role: b.role,
+        admin: b.admin,
+        name: b.name,
+        email: b.email,
+        login: b.login,
+    };
+    write(&st.db, who.ctx, move |s, c| admin::set_person(s, c, &req)).await
+}
+
+async fn person_deactivate(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(handle): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let handle = id(&handle)?;
+    write(&st.db, who.ctx, move |s, c| admin::deactivate_person(s, c, &handle, &b.reason)).await
+}
+
+async fn person_reactivate(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(handle): Path<String>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let handle = id(&handle)?;
+    write(&st.db, who.ctx, move |s, c| admin::reactivate_person(s, c, &handle)).await
+}
+
+// Installations.
+
+async fn installations(
+    State(st): State<AppState>,
+    who: Auth,
+    Q(q): Q<ListQuery>,
+) -> ApiResult<Json<Vec<crate::view::InstallationView>>> {
+    read(&st.db, who.ctx, move |s, c| {
+        let mut rows = Vec::new();
+        reads::installations(s, c, q.all, |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    })
+    .await
+}
+
+async fn installation_add(
+    State(st): State<AppState>,
+    who: Auth,
+    Body(new): Body<admin::NewInstallation>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    create(&st.db, who.ctx, move |s, c| admin::add_installation(s, c, &new)).await
+}
+
+async fn installation_import(
+    State(st): State<AppState>,
+    who: Auth,
+    body: std::result::Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> ApiResult<(StatusCode, Json<Imported>)> {
+    let body = body.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Error::new(Kind::TooLarge, format!("the CSV is over the limit of {IMPORT_LIMIT} bytes"))
+        } else {
+            Error::bad_input(format!("cannot read the CSV: {}", e.body_text()))
+        }
+    })?;
+    let ctx = who.ctx;
+    let imported = st
+        .db
+        .write(move |store| {
+            admin::import_from(store, &ctx, body.as_ref(), std::path::Path::new("the CSV"))
+        })
+        .await?;
+    Ok((StatusCode::CREATED, axum::Json(Imported { imported })))
+}
+
+async fn status(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+) -> ApiResult<Json<crate::view::StatusView>> {
+    read(&st.db, who.ctx, move |s, c| reads::status(s, c, &inst)).await
+}
+
+async fn retire(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+    Body(b): Body<ReasonBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let inst = id(&inst)?;
+    write(&st.db, who.ctx, move |s, c| admin::retire_installation(s, c, &inst, Some(&b.reason)))
+        .await
+}
+
+async fn unretire(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let inst = id(&inst)?;
+    write(&st.db, who.ctx, move |s, c| admin::retire_installation(s, c, &inst, None)).await
+}
+
+async fn log(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+) -> ApiResult<Json<Vec<EventView>>> {
+    read(&st.db, who.ctx, move |s, c| reads::log(s, c, &inst)).await
+}
+
+async fn checklist(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+    Q(q): Q<ChecklistQuery>,
+) -> ApiResult<Json<Vec<crate::view::ItemView>>> {
+    read(&st.db, who.ctx, move |s, c| {
+        reads::checklist(s, c, &inst, q.task.as_ref().map(Id::as_str))
+    })
+    .await
+}
+
+async fn task_step(
+    State(st): State<AppState>,
+    who: Auth,
+    Path((inst, task, verb)): Path<(String, String, String)>,
+    Body(b): Body<StepBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let verb: Verb = verb.parse()?;
+    let step = tasks::TaskStep {
+        installation: id(&inst)?,
+        task,
+        verb,
+        text: b.reason.or(b.text).or(b.note),
+        due: b.due,
+    };
+    write(&st.db, who.ctx, move |s, c| tasks::step(s, c, &step)).await
+}
+
+fn check_action(action: &str) -> Result<bool> {
+    match action {
+        "check" => Ok(true),
+        "uncheck" => Ok(false),
+        other => Err(Error::not_found(format!(
+            "no checklist action {other:?}; expected check or uncheck"
+        ))),
+    }
+}
+
+async fn items(
+    State(st): State<AppState>,
+    who: Auth,
+    Path((inst, task, action)): Path<(String, String, String)>,
+    Body(b): Body<ItemsBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let step = tasks::ItemStep {
+        installation: id(&inst)?,
+        task,
+        items: b.items.iter().map(Id::to_string).collect(),
+        all: b.all,
+        check: check_action(&action)?,
+        note: b.note,
+    };
+    write(&st.db, who.ctx, move |s, c| tasks::set_item(s, c, &step)).await
+}
+
+async fn item(
+    State(st): State<AppState>,
+    who: Auth,
+    Path((inst, task, item, action)): Path<(String, String, String, String)>,
+    Body(b): Body<NoteBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let step = tasks::ItemStep {
+        installation: id(&inst)?,
+        task,
+        items: vec![item],
+        all: false,
+        check: check_action(&action)?,
+        note: b.note,
+    };
+    write(&st.db, who.ctx, move |s, c| tasks::set_item(s, c, &step)).await
+}
+
+async fn handover_show(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+) -> ApiResult<Json<Vec<crate::view::HandoverView>>> {
+    let inst = id(&inst)?;
+    read(&st.db, who.ctx, move |s, c| tasks::handovers(s, c, &inst)).await
+}
+
+async fn handover_record(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+    Body(b): Body<HandoverBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let req = tasks::HandoverRecord {
+        installation: id(&inst)?,
+        held_on: b.held_on,
+        minutes: i64::from(b.minutes),
+        attendees: b.attendees,
+        topics: b.topics,
+    };
+    create(&st.db, who.ctx, move |s, c| tasks::record_handover(s, c, &req)).await
+}
+
+async fn update_list(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+) -> ApiResult<Json<Vec<crate::view::CycleView>>> {
+    let inst = id(&inst)?;
+    read(&st.db, who.ctx, move |s, c| operations::cycles(s, c, &inst)).await
+}
+
+async fn update_start(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+    Body(b): Body<UpdateBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let inst = id(&inst)?;
+    create(&st.db, who.ctx, move |s, c| {
+        operations::start_cycle(s, c, &inst, &b.version, b.note.as_ref())
+    })
+    .await
+}
+
+fn cycle_number(n: &str) -> Result<i64> {
+    n.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+        Error::bad_input(format!("update cycle {n:?} is not a cycle number; expected 1, 2, …"))
+    })
+}
+
+async fn update_step(
+    State(st): State<AppState>,
+    who: Auth,
+    Path((inst, n, step)): Path<(String, String, String)>,
+    Body(b): Body<NoteBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let inst = id(&inst)?;
+    let n = cycle_number(&n)?;
+    let step: Step = step.parse()?;
+    write(&st.db, who.ctx, move |s, c| {
+        operations::cycle_action(s, c, &inst, n, CycleAction::Step(step), b.note.as_ref())
+    })
+    .await
+}
+
+async fn update_action(
+    State(st): State<AppState>,
+    who: Auth,
+    Path((inst, n, action)): Path<(String, String, String)>,
+    Body(b): Body<TicketStepBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let inst = id(&inst)?;
+    let n = cycle_number(&n)?;
+    let (action, text) = match action.as_str() {
+        "fail" => (CycleAction::Fail, b.reason),
+        "cancel" => (CycleAction::Cancel, b.reason),
+        "signoff" => (CycleAction::Signoff, b.note),
+        other => {
+            return Err(Error::not_found(format!(
+                "no update action {other:?}; expected fail, signoff or cancel (steps are under steps/)"
+            ))
+            .into());
+        }
+    };
+    if matches!(action, CycleAction::Fail | CycleAction::Cancel) && text.is_none() {
+        return Err(Error::bad_input("this step needs a \"reason\"").into());
+    }
+    write(&st.db, who.ctx, move |s, c| {
+        operations::cycle_action(s, c, &inst, n, action, text.as_ref())
+    })
+    .await
+}
+
+async fn backup_list(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+) -> ApiResult<Json<Vec<crate::view::BackupView>>> {
+    let inst = id(&inst)?;
+    read(&st.db, who.ctx, move |s, c| operations::backups(s, c, &inst)).await
+}
+
+async fn backup_record(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+    Body(b): Body<BackupBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let inst = id(&inst)?;
+    create(&st.db, who.ctx, move |s, c| {
+        operations::record_backup(s, c, &inst, b.taken_on, b.note.as_ref())
+    })
+    .await
+}
+
+async fn ticket_list(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+) -> ApiResult<Json<Vec<crate::view::TicketView>>> {
+    let inst = id(&inst)?;
+    read(&st.db, who.ctx, move |s, c| operations::tickets(s, c, &inst)).await
+}
+
+async fn ticket_open(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(inst): Path<String>,
+    Body(b): Body<TicketBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let new = operations::NewTicket {
+        installation: id(&inst)?,
+        reference: b.reference,
+        severity: b.severity,
+        environment: b.environment,
+        summary: b.summary,
+    };
+    create(&st.db, who.ctx, move |s, c| operations::open_ticket(s, c, &new)).await
+}
+
+async fn ticket_action(
+    State(st): State<AppState>,
+    who: Auth,
+    Path((inst, reference, action)): Path<(String, String, String)>,
+    Body(b): Body<TicketStepBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let inst = id(&inst)?;
+    let reference = id(&reference)?;
+    let (action, text) = match action.as_str() {
+        "resolve" => (TicketAction::Resolve, b.note),
+        "close" => (TicketAction::Close, b.note),
+        "reopen" => (TicketAction::Reopen, b.reason),
+        "comment" => (TicketAction::Comment, b.text),
+        other => {
+            return Err(Error::not_found(format!(
+                "no ticket action {other:?}; expected resolve, close, reopen or comment"
+            ))
+            .into());
+        }
+    };
+    if matches!(action, TicketAction::Reopen | TicketAction::Comment) && text.is_none() {
+        return Err(Error::bad_input(format!(
+            "{} needs a \"{}\"",
+            action.as_str(),
+            if action == TicketAction::Reopen { "reason" } else { "text" }
+        ))
+        .into());
+    }
+    write(&st.db, who.ctx, move |s, c| {
+        operations::ticket_action(s, c, &inst, &reference, action, text.as_ref())
+    })
+    .await
+}
+
+// Reports and the inbox.
+
+async fn outstanding(
+    State(st): State<AppState>,
+    who: Auth,
+    Q(q): Q<ReportQuery>,
+) -> ApiResult<Json<Vec<crate::view::OutstandingView>>> {
+    read(&st.db, who.ctx, move |s, c| {
+        let filter = report::Filter {
+            party: q.party,
+            subscriber: q.subscriber.as_ref().map(|t| t.as_str()),
+            installation: q.installation.as_ref(),
+        };
+        let mut rows = Vec::new();
+        report::outstanding(s, c, &filter, |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    })
+    .await
+}
+
+async fn overdue(
+    State(st): State<AppState>,
+    who: Auth,
+) -> ApiResult<Json<Vec<crate::view::OverdueView>>> {
+    read(&st.db, who.ctx, report::overdue).await
+}
+
+async fn stale_backups(
+    State(st): State<AppState>,
+    who: Auth,
+    Q(q): Q<ReportQuery>,
+) -> ApiResult<Json<Vec<crate::view::StaleBackupView>>> {
+    let older_than = q.older_than.unwrap_or(7);
+    read(&st.db, who.ctx, move |s, c| report::stale_backups(s, c, older_than)).await
+}
+
+async fn clocks(
+    State(st): State<AppState>,
+    who: Auth,
+    Q(q): Q<ReportQuery>,
+) -> ApiResult<Response> {
+    let by_installation = match q.by.as_deref() {
+        None | Some("task") => false,
+        Some("installation") => true,
+        Some(other) => {
+            return Err(
+                Error::bad_input(format!("by={other:?}; expected task or installation")).into()
+            );
+        }
+    };
+    let installation = q.installation;
+    if by_installation {
+        let rows = read(&st.db, who.ctx, move |s, c| {
+            let mut rows = Vec::new();
+            report::clocks(s, c, installation.as_ref(), |_, union| {
+                rows.push(union);
+                Ok(())
+            })?;
+            Ok(rows)
+        })
+        .await?;
+        return Ok(rows.into_response());
+    }
+    let rows = read(&st.db, who.ctx, move |s, c| {
+        let mut rows = Vec::new();
+        report::clocks(s, c, installation.as_ref(), |tasks, _| {
+            rows.extend(tasks);
+            Ok(())
+        })?;
+        Ok(rows)
+    })
+    .await?;
+    Ok(rows.into_response())
+}
+
+async fn html(State(st): State<AppState>, who: Auth, Q(q): Q<ReportQuery>) -> ApiResult<Response> {
+    let page = st
+        .db
+        .read(move |store| {
+            report::html::render(store, &who.ctx, q.subscriber.as_ref().map(|t| t.as_str()))
+        })
+        .await?;
+    Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
+}
+
+async fn inbox_list(
+    State(st): State<AppState>,
+    who: Auth,
+    Q(q): Q<InboxQuery>,
+) -> ApiResult<Json<Vec<crate::view::InboxView>>> {
+    read(&st.db, who.ctx, move |s, c| {
+        let mut rows = Vec::new();
+        inbox::inbox(s, c, Only { unread: q.unread, limit: q.limit }, |r| {
+            rows.push(r);
+            Ok(())
+        })?;
+        Ok(rows)
+    })
+    .await
+}
+
+async fn inbox_ack(
+    State(st): State<AppState>,
+    who: Auth,
+    Body(b): Body<AckBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    write(&st.db, who.ctx, move |s, c| inbox::ack(s, c, &b.ids)).await
+}
