@@ -15,7 +15,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use crate::domain::ledger::Change;
 use crate::domain::matrix::{Matrix, TaskDef};
 use crate::domain::rules::Actor;
-use crate::domain::values::Id;
+use crate::domain::values::{Id, Text};
 use crate::domain::{Channel, authority};
 use crate::error::{Error, Result};
 use crate::store::{Event, Installation, Person, Tx};
@@ -57,6 +57,17 @@ pub fn stamp(t: DateTime<Utc>) -> String {
 /// The day of a stored time (or date).
 pub(crate) fn day_of(stamp: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(stamp.get(..10)?, "%Y-%m-%d").ok()
+}
+
+/// Refuses a step that needs words (a reason, a comment) but was given none;
+/// `what` names them as the API's body does.
+fn needs_text(step: &str, what: &str, given: Option<&Text>) -> Result<()> {
+    if given.is_none() {
+        return Err(
+            Error::bad_input(format!("{step} needs a {what}")).hint(format!("pass --{what} TEXT"))
+        );
+    }
+    Ok(())
 }
 
 /// The refusal of a write that names no acting person.

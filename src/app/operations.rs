@@ -119,6 +119,11 @@ pub fn cycle_action_in(
     action: CycleAction,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
+    match action {
+        CycleAction::Fail => super::needs_text("update fail", "reason", note)?,
+        CycleAction::Cancel => super::needs_text("update cancel", "reason", note)?,
+        _ => {}
+    }
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
     let cycle = tx.cycle(&inst.id, number)?.ok_or_else(|| {
         Error::not_found(format!("no update cycle {number} on {}", inst.id))
@@ -286,6 +291,11 @@ pub fn ticket_action_in(
     action: TicketAction,
     note: Option<&Text>,
 ) -> Result<Vec<Event>> {
+    match action {
+        TicketAction::Reopen => super::needs_text("ticket reopen", "reason", note)?,
+        TicketAction::Comment => super::needs_text("ticket comment", "text", note)?,
+        _ => {}
+    }
     let (person, actor, inst) = actor_on(tx, ctx, installation)?;
     let ticket = find_ticket(tx, &inst, reference)?;
     let row = authorize(tx, Operation::Ticket(action), &actor)?;

@@ -59,6 +59,16 @@ pub fn step(store: &mut Store, ctx: &Context, step: &TaskStep) -> Result<Vec<Eve
 
 /// [`step`] inside a transaction the caller holds.
 pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>> {
+    match step.verb {
+        Verb::Reject | Verb::Waive | Verb::Block | Verb::Reopen => {
+            super::needs_text(step.verb.as_str(), "reason", step.text.as_ref())?;
+        }
+        Verb::Comment => super::needs_text("comment", "text", step.text.as_ref())?,
+        Verb::Due if step.due.is_none() => {
+            return Err(Error::bad_input("due needs a date, YYYY-MM-DD"));
+        }
+        _ => {}
+    }
     let (person, actor) = acting(tx, ctx)?;
     let inst = writable_installation(tx, &person, step.installation.as_str())?;
     let matrix = tx.matrix()?;

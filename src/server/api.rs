@@ -618,9 +618,6 @@ async fn update_action(
             .into());
         }
     };
-    if matches!(action, CycleAction::Fail | CycleAction::Cancel) && text.is_none() {
-        return Err(Error::bad_input("this step needs a \"reason\"").into());
-    }
     write(&st.db, who.ctx, move |s, c| {
         operations::cycle_action(s, c, &inst, n, action, text.as_ref())
     })
@@ -694,14 +691,6 @@ async fn ticket_action(
             .into());
         }
     };
-    if matches!(action, TicketAction::Reopen | TicketAction::Comment) && text.is_none() {
-        return Err(Error::bad_input(format!(
-            "{} needs a \"{}\"",
-            action.as_str(),
-            if action == TicketAction::Reopen { "reason" } else { "text" }
-        ))
-        .into());
-    }
     write(&st.db, who.ctx, move |s, c| {
         operations::ticket_action(s, c, &inst, &reference, action, text.as_ref())
     })

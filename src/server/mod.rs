@@ -164,6 +164,11 @@ pub fn serve(config: Config) -> Result<()> {
         .build()
         .map_err(|e| Error::storage(format!("cannot start the server's runtime: {e}")))?;
     runtime.block_on(async move {
+        // Listen for the signals before saying where it listens, so a
+        // SIGTERM sent the moment it is up still stops it cleanly.
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate())?;
+        let mut int = signal(SignalKind::interrupt())?;
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .map_err(|e| Error::storage(format!("cannot listen on {listen}: {e}")))?;
@@ -173,25 +178,15 @@ pub fn serve(config: Config) -> Result<()> {
         tracing::info!(target: "raci::server", listen = %bound, "serving");
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
+            .with_graceful_shutdown(async move {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                }
+            })
             .await
             .map_err(|e| Error::storage(format!("the server stopped: {e}")))
     })
-}
-
-async fn shutdown() {
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {},
-        _ = term => {},
-    }
 }
 
 /// Whether an address may be served without TLS in front.

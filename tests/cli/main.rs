@@ -15,6 +15,7 @@ mod onboarding;
 mod operations;
 mod refusals;
 mod reliability;
+mod remote;
 mod reports;
 mod sidedoors;
 mod storage;
