@@ -39,6 +39,7 @@ Environment:
   RACI_BUSY_TIMEOUT_MS  how long to wait for another writer (default 5000)
   RACI_SERVER           run against this raci server (as --server)
   RACI_TOKEN            the personal token for the server (else the one `raci login` stored)
+  RACI_CA_CERT          a PEM file of the CA certificates a server's certificate may chain to
   COLUMNS               the width tables fit (default: the terminal's, when printing to one)
   NO_COLOR              no colour in tables";
 

@@ -42,6 +42,7 @@ impl Remote {
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
             .timeout_global(Some(Duration::from_secs(300)))
+            .tls_config(tls_config()?)
             .build()
             .into();
         Ok(Remote { base, token, agent })
@@ -109,6 +110,35 @@ impl Remote {
         let req = self.authorized(self.agent.delete(self.url(path)))?;
         parse(&answer(req.call(), &self.base)?)
     }
+}
+
+/// Which certificates a server's may chain to: Mozilla's roots, or with
+/// `RACI_CA_CERT` the PEM certificates of that file (a private CA's).
+fn tls_config() -> Result<ureq::tls::TlsConfig> {
+    use std::sync::Arc;
+    use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+    let Some(path) = std::env::var_os("RACI_CA_CERT").filter(|p| !p.is_empty()) else {
+        return Ok(TlsConfig::default());
+    };
+    let bad = |why: String| {
+        Error::bad_input(format!(
+            "RACI_CA_CERT={}: {why}; expected a PEM file of CA certificates",
+            PathBuf::from(&path).display()
+        ))
+    };
+    let pem = std::fs::read(&path).map_err(|e| bad(e.to_string()))?;
+    let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
+        .filter_map(|item| match item {
+            Ok(PemItem::Certificate(c)) => Some(Ok(c)),
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        })
+        .collect::<std::result::Result<_, _>>()
+        .map_err(|e| bad(e.to_string()))?;
+    if certs.is_empty() {
+        return Err(bad("it holds no certificate".to_string()));
+    }
+    Ok(TlsConfig::builder().root_certs(RootCerts::Specific(Arc::new(certs))).build())
 }
 
 fn parse<T: DeserializeOwned>(text: &str) -> Result<T> {

@@ -21,11 +21,6 @@ pub(super) fn serve(
     behind_proxy: bool,
 ) -> Result<()> {
     crate::server::check_listen(&listen, tls.is_some(), behind_proxy)?;
-    if tls.is_some() {
-        return Err(Error::bad_input(
-            "--tls-cert and --tls-key are not built into this raci; put a TLS proxy in front and pass --behind-proxy (see the README)",
-        ));
-    }
     let now = match std::env::var("RACI_NOW") {
         Ok(_) => Some(super::now()?),
         Err(_) => None,
@@ -34,8 +29,9 @@ pub(super) fn serve(
     crate::server::serve(crate::server::Config {
         listen,
         db,
-        secure: behind_proxy,
+        secure: behind_proxy || tls.is_some(),
         behind_proxy,
+        tls: tls.map(|(c, k)| (c.clone(), k.clone())),
         now,
     })
 }

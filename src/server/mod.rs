@@ -40,6 +40,8 @@ pub struct Config {
     pub secure: bool,
     /// Trust the last `X-Forwarded-For` hop as the client's address.
     pub behind_proxy: bool,
+    /// Serve HTTPS with this certificate chain and key (PEM files).
+    pub tls: Option<(PathBuf, PathBuf)>,
     /// A fixed clock (`RACI_NOW`), for tests and demonstrations.
     pub now: Option<DateTime<Utc>>,
 }
@@ -169,24 +171,56 @@ pub fn serve(config: Config) -> Result<()> {
         use tokio::signal::unix::{SignalKind, signal};
         let mut term = signal(SignalKind::terminate())?;
         let mut int = signal(SignalKind::interrupt())?;
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .map_err(|e| Error::storage(format!("cannot listen on {listen}: {e}")))?;
-        let bound = listener.local_addr()?;
-        // The first line on stdout says where it listens (port 0 picks one).
-        println!("raci serving on http://{bound}");
-        tracing::info!(target: "raci::server", listen = %bound, "serving");
+        let stop = async move {
+            tokio::select! {
+                _ = term.recv() => {},
+                _ = int.recv() => {},
+            }
+        };
+        let tls = state.config.tls.clone();
         let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                tokio::select! {
-                    _ = term.recv() => {},
-                    _ = int.recv() => {},
-                }
-            })
+        let Some((cert, key)) = tls else {
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .map_err(|e| Error::storage(format!("cannot listen on {listen}: {e}")))?;
+            announce("http", listener.local_addr()?);
+            return axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+                .map_err(|e| Error::storage(format!("the server stopped: {e}")));
+        };
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let tls = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key).await.map_err(
+            |e| {
+                Error::bad_input(format!(
+                    "cannot use --tls-cert {} and --tls-key {}: {e}; expected a PEM certificate chain and its private key",
+                    cert.display(),
+                    key.display()
+                ))
+            },
+        )?;
+        let listener = std::net::TcpListener::bind(listen)
+            .map_err(|e| Error::storage(format!("cannot listen on {listen}: {e}")))?;
+        listener.set_nonblocking(true)?;
+        announce("https", listener.local_addr()?);
+        let handle = axum_server::Handle::new();
+        let stopping = handle.clone();
+        tokio::spawn(async move {
+            stop.await;
+            stopping.graceful_shutdown(Some(Duration::from_secs(30)));
+        });
+        axum_server::from_tcp_rustls(listener, tls)?
+            .handle(handle)
+            .serve(app)
             .await
             .map_err(|e| Error::storage(format!("the server stopped: {e}")))
     })
+}
+
+/// The first line on stdout says where it listens (port 0 picks one).
+fn announce(scheme: &str, bound: SocketAddr) {
+    println!("raci serving on {scheme}://{bound}");
+    tracing::info!(target: "raci::server", listen = %bound, "serving");
 }
 
 /// Whether an address may be served without TLS in front.

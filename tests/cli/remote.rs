@@ -17,8 +17,14 @@ pub(crate) struct Server {
 
 impl Server {
     pub(crate) fn start(env: &TestEnv) -> Server {
+        Server::start_with(env, &[])
+    }
+
+    pub(crate) fn start_with(env: &TestEnv, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--listen", "127.0.0.1:0"];
+        args.extend(extra);
         let mut child = env
-            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .command(&args)
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -368,4 +374,37 @@ fn serve_refuses_what_it_cannot_serve_safely_and_stops_cleanly_on_sigterm() {
     nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("signal");
     let status = server.child.wait().expect("it exits");
     assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn serve_speaks_https_with_its_own_certificate() {
+    let env = TestEnv::new();
+    env.ok(PEOPLE[0]);
+    let made = env.json(&["token", "create", "--as", "carol"]);
+    let token = made["token"].as_str().expect("a token").to_string();
+    let cert =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).expect("a certificate");
+    let cert_file = env.dir().join("cert.pem");
+    let key_file = env.dir().join("key.pem");
+    std::fs::write(&cert_file, cert.cert.pem()).expect("write cert");
+    std::fs::write(&key_file, cert.signing_key.serialize_pem()).expect("write key");
+    let (c, k) = (cert_file.to_string_lossy(), key_file.to_string_lossy());
+    let server = Server::start_with(&env, &["--tls-cert", &c, "--tls-key", &k]);
+    assert!(server.url.starts_with("https://127.0.0.1:"), "{}", server.url);
+    let url = server.url.replace("127.0.0.1", "localhost");
+    let whoami = |ca: Option<&str>| {
+        let mut cmd = env.command(&["whoami", "--format", "json"]);
+        cmd.env("RACI_SERVER", &url).env("RACI_TOKEN", &token);
+        if let Some(ca) = ca {
+            cmd.env("RACI_CA_CERT", ca);
+        }
+        cmd.output().expect("raci runs")
+    };
+    // Trusting its certificate, the remote CLI works over HTTPS.
+    let out = whoami(Some(&c));
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"carol\""));
+    // Without it, the certificate is not trusted and nothing is sent: exit 6.
+    let out = whoami(None);
+    assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
 }
