@@ -118,13 +118,21 @@ fn login(
             made.id,
             path.display()
         )),
-        _ => io.rows(&[me]),
+        _ => person(me, io),
     }
 }
 
 pub(super) fn whoami(ctx: &Context, be: &mut Backend<'_>, io: Io<'_>) -> Result<()> {
     let me = be.read("me", |s| identity::whoami(s, ctx))?;
-    io.rows(&[me])
+    person(me, io)
+}
+
+/// One person: the object `GET /me` answers for scripts, a row for people.
+fn person(me: PersonView, io: Io<'_>) -> Result<()> {
+    match io.format {
+        Format::Json => output::json(&me, io.out),
+        _ => io.rows(&[me]),
+    }
 }
 
 pub(super) fn token(

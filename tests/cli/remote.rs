@@ -311,6 +311,35 @@ fn every_command_answers_the_same_locally_and_against_a_server() {
         // A write's JSON too, once: run the next write of the scenario in JSON
         // is covered by the reads of the log and the status.
     }
+    // A read's body is exactly what the CLI prints with --format json.
+    let server = remote.server.as_ref().expect("a server");
+    let token = &remote.tokens[2].1;
+    for (route, args) in [
+        ("me", vec!["whoami"]),
+        ("installations/acme-1", vec!["status", "acme-1"]),
+        ("installations", vec!["installation", "list"]),
+        ("installations/acme-1/log", vec!["log", "acme-1"]),
+        ("installations/acme-1/checklist", vec!["checklist", "show", "acme-1"]),
+        ("reports/outstanding", vec!["report", "outstanding"]),
+        ("inbox", vec!["inbox"]),
+    ] {
+        let body: serde_json::Value = ureq::get(format!("{}/api/v1/{route}", server.url))
+            .header("Authorization", format!("Bearer {token}"))
+            .call()
+            .expect("an answer")
+            .body_mut()
+            .read_json()
+            .expect("JSON");
+        let mut all = args.clone();
+        all.extend(["--format", "json"]);
+        let (code, printed, err) = local.run("ian", &all);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(
+            comparable("json", &body.to_string()),
+            comparable("json", &printed),
+            "GET /api/v1/{route} and raci {args:?}"
+        );
+    }
     // Through the API, every event says so.
     let log = remote.env.json(&["log", "acme-1"]);
     let from_api = log
