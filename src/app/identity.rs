@@ -286,11 +286,11 @@ fn issue(
     let expires_at = match (kind, req.expires_days) {
         (TokenKind::Session, _) => Some(stamp(ctx.now + Duration::hours(SESSION_IDLE_HOURS))),
         (TokenKind::Personal, Some(0)) => {
-            return Err(Error::bad_input("--expires-days 0: a token must live at least one day"));
+            return Err(Error::bad_input("a token must live at least one day, not 0"));
         }
         (TokenKind::Personal, Some(days)) if days > MAX_TOKEN_DAYS => {
             return Err(Error::bad_input(format!(
-                "--expires-days {days}: a token may live at most {MAX_TOKEN_DAYS} days"
+                "a token may live at most {MAX_TOKEN_DAYS} days, not {days}"
             )));
         }
         (TokenKind::Personal, Some(days)) => Some(stamp(ctx.now + Duration::days(i64::from(days)))),
