@@ -9,7 +9,7 @@ use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
 use crate::domain::{Channel, Letter, Party, Role, TaskState};
 use crate::store::{BackupRow, CycleRow, Event, Installation, Person, TicketRow};
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StatusView {
     pub installation: String,
     /// Retired: no more changes, and out of every report.
@@ -23,7 +23,7 @@ pub struct StatusView {
     pub tickets: Vec<TicketView>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TaskView {
     pub task: String,
     pub state: Option<TaskState>,
@@ -35,7 +35,7 @@ pub struct TaskView {
     pub since: String,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InstallationView {
     pub id: String,
     pub subscriber: String,
@@ -56,7 +56,7 @@ impl From<Installation> for InstallationView {
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct PersonView {
     pub handle: String,
     pub name: Option<String>,
@@ -88,7 +88,7 @@ impl From<Person> for PersonView {
 }
 
 /// One row of the matrix as JSON: the seed's row with letters as arrays.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct MatrixRowView {
     pub task: String,
     pub title: String,
@@ -102,7 +102,7 @@ pub struct MatrixRowView {
     pub subscriber_cell: String,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ItemView {
     pub task: String,
     pub item: String,
@@ -115,7 +115,7 @@ pub struct ItemView {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct EventView {
     pub id: i64,
     pub at: String,
@@ -159,7 +159,7 @@ impl From<Event> for EventView {
 }
 
 /// An update cycle, with whose move it is and what that move is.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct CycleView {
     pub installation: String,
     pub cycle: i64,
@@ -191,7 +191,7 @@ impl From<CycleRow> for CycleView {
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct TicketView {
     pub installation: String,
     pub ticket: String,
@@ -223,7 +223,7 @@ impl From<TicketRow> for TicketView {
 }
 
 /// One handover meeting as recorded.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HandoverView {
     pub held_on: String,
     pub minutes: i64,
@@ -233,7 +233,7 @@ pub struct HandoverView {
     pub recorded_at: String,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct AttendeeView {
     pub handle: String,
     /// `None` for a handle no longer known.
@@ -241,7 +241,7 @@ pub struct AttendeeView {
 }
 
 /// A handover meeting for a table or CSV: each attendee as `handle (party)`.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct HandoverRowView {
     pub held_on: String,
     pub minutes: i64,
@@ -271,7 +271,7 @@ impl From<HandoverView> for HandoverRowView {
     }
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct BackupView {
     pub installation: String,
     pub taken_on: String,
@@ -293,7 +293,7 @@ impl From<BackupRow> for BackupView {
 }
 
 /// One row of `report outstanding`: a move some party owes.
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OutstandingView {
     pub installation: String,
     pub subscriber: String,
@@ -312,7 +312,7 @@ pub struct OutstandingView {
     pub ticket: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct OverdueView {
     pub installation: String,
     pub task: String,
@@ -323,7 +323,7 @@ pub struct OverdueView {
     pub days_overdue: i64,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StaleBackupView {
     pub installation: String,
     pub subscriber: String,
@@ -332,7 +332,7 @@ pub struct StaleBackupView {
     pub days: i64,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ClockView {
     pub installation: String,
     pub task: String,
@@ -343,7 +343,7 @@ pub struct ClockView {
 
 /// Party clocks of one installation: each moment counted once per party
 /// (the union of the intervals in which at least one move lay with it).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ClockInstallationView {
     pub installation: String,
     pub vendor_seconds: i64,
@@ -354,7 +354,7 @@ pub struct ClockInstallationView {
 }
 
 /// Party clocks of one installation, for people (the table view).
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ClockTotalView {
     pub installation: String,
     pub vendor: String,
@@ -363,7 +363,7 @@ pub struct ClockTotalView {
     pub vendor_share: String,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct InboxView {
     pub id: i64,
     pub at: String,

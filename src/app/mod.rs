@@ -2,6 +2,7 @@
 //! its change with its audit events, all inside one transaction of the store.
 
 pub mod admin;
+pub mod board;
 pub mod db;
 pub mod demo;
 pub mod identity;

@@ -53,6 +53,46 @@ pub(super) fn open_predecessors(
     Ok(open)
 }
 
+/// What the rules need to know about a task on one installation before a
+/// step: for `verb` only what that verb needs, for `None` everything (a page
+/// offering every move).
+pub(super) fn facts(
+    tx: &Tx<'_>,
+    installation: &str,
+    def: &TaskDef,
+    verb: Option<Verb>,
+) -> Result<Facts> {
+    let wants = |v: Verb| verb.is_none_or(|w| w == v);
+    let matrix = tx.matrix()?;
+    Ok(Facts {
+        open_predecessors: if wants(Verb::Start) {
+            open_predecessors(tx, installation, def)?
+        } else {
+            Vec::new()
+        },
+        unchecked_items: if wants(Verb::Submit) {
+            tx.items(installation, Some(&def.key))?
+                .into_iter()
+                .filter(|i| i.checked_by.is_none())
+                .map(|i| i.item)
+                .collect()
+        } else {
+            Vec::new()
+        },
+        reopen_blockers: if wants(Verb::Reopen) {
+            let tasks = tx.tasks(installation)?;
+            let cycles: Vec<i64> = tx.cycles(installation)?.iter().map(|c| c.number).collect();
+            let tickets: Vec<String> =
+                tx.tickets(installation)?.into_iter().map(|t| t.reference).collect();
+            let status_of = |key: &str| tasks.iter().find(|t| t.key == key).map(|t| t.status);
+            rules::reopen_blockers(def, matrix, status_of, &cycles, &tickets)
+        } else {
+            Vec::new()
+        },
+        waivable: rules::waivable(matrix),
+    })
+}
+
 pub fn step(store: &mut Store, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>> {
     store.write(|tx| step_in(tx, ctx, step))
 }
@@ -76,33 +116,7 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
     rules::refuse_recurring(def, step.verb.as_str())?;
     rules::authorize(step.verb, def, &actor)?;
     let row = load_task(tx, &inst.id, def)?;
-    let facts = Facts {
-        open_predecessors: if step.verb == Verb::Start {
-            open_predecessors(tx, &inst.id, def)?
-        } else {
-            Vec::new()
-        },
-        unchecked_items: if step.verb == Verb::Submit {
-            tx.items(&inst.id, Some(&def.key))?
-                .into_iter()
-                .filter(|i| i.checked_by.is_none())
-                .map(|i| i.item)
-                .collect()
-        } else {
-            Vec::new()
-        },
-        reopen_blockers: if step.verb == Verb::Reopen {
-            let tasks = tx.tasks(&inst.id)?;
-            let cycles: Vec<i64> = tx.cycles(&inst.id)?.iter().map(|c| c.number).collect();
-            let tickets: Vec<String> =
-                tx.tickets(&inst.id)?.into_iter().map(|t| t.reference).collect();
-            let status_of = |key: &str| tasks.iter().find(|t| t.key == key).map(|t| t.status);
-            rules::reopen_blockers(def, matrix, status_of, &cycles, &tickets)
-        } else {
-            Vec::new()
-        },
-        waivable: rules::waivable(matrix),
-    };
+    let facts = facts(tx, &inst.id, def, Some(step.verb))?;
     let next = rules::transition(step.verb, def, row.status, &facts)?;
     let changes_state = next != row.status;
     let change = match (changes_state, step.due) {

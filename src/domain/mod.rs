@@ -6,6 +6,7 @@
 pub mod authority;
 pub mod ledger;
 pub mod matrix;
+pub mod moves;
 pub mod operations;
 pub mod records;
 pub mod replay;

@@ -1,83 +1,95 @@
-//! The pages a browser needs to get in: sign-in, an invitation's "set your
-//! password", sign-out, and a first page. Plain forms, POST then redirect,
-//! no script; every value auto-escaped by minijinja.
+//! The web pages: server-rendered HTML with plain forms, POST then redirect,
+//! no script, one stylesheet, every value auto-escaped by minijinja. A page
+//! offers exactly the moves `app::board` finds open to the signed-in person;
+//! every form goes through the same use cases as the command line and the
+//! API, so a refused one shows the same message (without the CLI's hints).
+
+use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
-use minijinja::{Environment, context};
-use serde::Deserialize;
+use minijinja::{Environment, Value, context};
+use serde::Serialize;
 
 use super::AppState;
 use super::api::{redeem_with, sign_in};
 use super::auth::{self, SESSION_COOKIE};
 use crate::app::identity::{self, NewTokenView, Principal, SESSION_IDLE_HOURS, TokenKind};
-use crate::error::Error;
+use crate::app::{Context, admin, board, inbox, operations, reads, tasks};
+use crate::domain::operations::{CycleAction, Environment as Env, Severity, Step, TicketAction};
+use crate::domain::rules::{Topic, Verb};
+use crate::domain::values::{Day, Id, Text};
+use crate::domain::{Party, Role};
+use crate::error::{Error, Result};
+use crate::report;
+use crate::store::Event;
+use crate::view::PersonView;
 
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
+        .route("/style.css", get(style))
         .route("/login", get(login_form).post(login))
         .route("/logout", post(logout))
         .route("/invite/{code}", get(invite_form).post(invite))
-        .route("/style.css", get(style))
+        .route("/installations", get(installations))
+        .route("/installations/{id}", get(installation))
+        .route("/installations/{id}/tasks/{task}/{verb}", post(task_step))
+        .route("/installations/{id}/checklist/{task}/check", post(check_items))
+        .route("/installations/{id}/checklist/{task}/{item}/uncheck", post(uncheck_item))
+        .route("/installations/{id}/handover", post(handover))
+        .route("/installations/{id}/updates", post(update_start))
+        .route("/installations/{id}/updates/{n}/steps/{step}", post(update_step))
+        .route("/installations/{id}/updates/{n}/{action}", post(update_action))
+        .route("/installations/{id}/backups", post(backup))
+        .route("/installations/{id}/tickets", post(ticket_open))
+        .route("/installations/{id}/tickets/{reference}/{action}", post(ticket_action))
+        .route("/reports/{report}", get(report_page))
+        .route("/inbox", get(inbox_page))
+        .route("/inbox/ack", post(inbox_ack))
+        .route("/admin/people", get(people).post(person_add))
+        .route("/admin/people/{handle}/{action}", post(person_action))
+        .route("/account/tokens", get(tokens).post(token_create))
+        .route("/account/tokens/{id}/revoke", post(token_revoke))
 }
 
-const LAYOUT: &str = r#"<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{ title }} · raci</title><link rel="stylesheet" href="/style.css"></head>
-<body><header><a href="/" class="brand">raci</a></header><main>
-<h1>{{ title }}</h1>
-{% if error %}<p class="error" role="alert">{{ error }}</p>{% endif %}
-{% block body %}{% endblock %}
-</main></body></html>"#;
+// Templates.
 
-const LOGIN: &str = r#"{% extends "layout" %}{% block body %}
-<form method="post" action="/login">
-<label for="handle">Handle</label><input id="handle" name="handle" autocomplete="username" required value="{{ handle }}">
-<label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
-<button type="submit">Sign in</button>
-</form>{% endblock %}"#;
-
-const INVITE: &str = r#"{% extends "layout" %}{% block body %}
-<p>Choose a password for <strong>{{ handle }}</strong>: at least {{ min }} characters.</p>
-<form method="post" action="/invite/{{ code }}">
-<label for="password">New password</label><input id="password" name="password" type="password" autocomplete="new-password" minlength="{{ min }}" required>
-<button type="submit">Set password and sign in</button>
-</form>{% endblock %}"#;
-
-const HOME: &str = r#"{% extends "layout" %}{% block body %}
-<p>Signed in as <strong>{{ person.handle }}</strong> ({{ person.party }}, {{ person.role }}{% if person.subscriber %}, {{ person.subscriber }}{% endif %}).</p>
-<form method="post" action="/logout"><input type="hidden" name="csrf" value="{{ csrf }}">
-<button type="submit">Sign out</button></form>{% endblock %}"#;
-
-const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;color:#1b1f24;background:#f6f8fa}\
-header{background:#24292f;padding:.6rem 1rem}header a{color:#fff;text-decoration:none;font-weight:600}\
-main{max-width:40rem;margin:1.5rem auto;padding:0 1rem}\
-form{display:grid;gap:.5rem;max-width:24rem}input,button{font:inherit;padding:.45rem}\
-button{background:#1f6feb;color:#fff;border:0;border-radius:4px;cursor:pointer}\
-.error{background:#ffebe9;border:1px solid #cf222e;padding:.5rem;border-radius:4px}";
-
-fn env() -> Environment<'static> {
-    let mut env = Environment::new();
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
-    for (name, text) in [("layout", LAYOUT), ("login", LOGIN), ("invite", INVITE), ("home", HOME)] {
-        if let Err(e) = env.add_template(name, text) {
-            tracing::error!("page template {name}: {e}");
+fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        env.set_auto_escape_callback(|_| minijinja::AutoEscape::Html);
+        for (name, text) in [
+            ("layout.html", include_str!("templates/layout.html")),
+            ("login.html", include_str!("templates/login.html")),
+            ("invite.html", include_str!("templates/invite.html")),
+            ("message.html", include_str!("templates/message.html")),
+            ("moves.html", include_str!("templates/moves.html")),
+            ("installations.html", include_str!("templates/installations.html")),
+            ("installation.html", include_str!("templates/installation.html")),
+            ("report.html", include_str!("templates/report.html")),
+            ("inbox.html", include_str!("templates/inbox.html")),
+            ("people.html", include_str!("templates/people.html")),
+            ("tokens.html", include_str!("templates/tokens.html")),
+        ] {
+            if let Err(e) = env.add_template(name, text) {
+                tracing::error!("page template {name}: {e}");
+            }
         }
-    }
-    env
+        env
+    })
 }
 
-fn render(status: StatusCode, name: &str, ctx: minijinja::Value) -> Response {
+fn render(status: StatusCode, name: &str, ctx: Value) -> Response {
     match env().get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
-            tracing::error!("rendering {name}: {e}");
+            tracing::error!("rendering {name}: {e:#}");
             (StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
         }
     }
@@ -88,10 +100,103 @@ fn status_of(e: &Error) -> StatusCode {
 }
 
 async fn style() -> Response {
-    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], STYLE).into_response()
+    ([(header::CONTENT_TYPE, "text/css; charset=utf-8")], include_str!("templates/style.css"))
+        .into_response()
 }
 
-/// The session cookie: HttpOnly, SameSite=Strict, Secure under TLS.
+// Sessions.
+
+/// A signed-in browser: who, their context, and the page frame's values.
+struct Page {
+    principal: Principal,
+    ctx: Context,
+    me: PersonView,
+}
+
+impl Page {
+    /// The frame every page shares, with the page's own values merged in.
+    fn with(&self, title: &str, nav: &str, values: Value) -> Value {
+        context! { title => title, nav => nav, me => self.me, csrf => self.principal.csrf, ..values }
+    }
+}
+
+/// The browser's session, or `None`.
+pub(super) async fn session(st: &AppState, parts: &Parts) -> Option<Principal> {
+    let secret = auth::cookie(parts, SESSION_COOKIE)?;
+    auth::principal(st, secret).await.ok().filter(|p| p.session)
+}
+
+/// The signed-in person, or a redirect (303) to the sign-in page.
+async fn page(st: &AppState, parts: &Parts) -> std::result::Result<Page, Response> {
+    let to_login = || Redirect::to("/login").into_response();
+    let principal = session(st, parts).await.ok_or_else(to_login)?;
+    let ctx = st.context(&principal);
+    let reader = ctx.clone();
+    let me =
+        st.db.read(move |store| identity::whoami(store, &reader)).await.map_err(|_| to_login())?;
+    Ok(Page { principal, ctx, me })
+}
+
+/// A form's fields, repeated ones kept (`item`, `topic`).
+#[derive(Debug, Default)]
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+    }
+
+    /// An optional text field: empty is absent.
+    fn text(&self, name: &str) -> Result<Option<Text>> {
+        match self.get(name).map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(t) => t.parse().map(Some),
+        }
+    }
+
+    fn required<T: std::str::FromStr<Err = Error>>(&self, name: &str) -> Result<T> {
+        match self.get(name).map(str::trim) {
+            None | Some("") => Err(Error::bad_input(format!("the form needs {name}"))),
+            Some(t) => t.parse(),
+        }
+    }
+}
+
+/// A signed-in person's form, with its CSRF token checked.
+async fn form(
+    st: &AppState,
+    parts: &Parts,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> std::result::Result<(Page, Fields), Response> {
+    let page = page(st, parts).await?;
+    let fields = Fields(fields);
+    if fields.get("csrf").is_none() || fields.get("csrf") != page.principal.csrf.as_deref() {
+        let e = Error::not_permitted(
+            "the form is stale or forged: its CSRF token does not match this session; reload the page",
+        );
+        return Err(message(&page, status_of(&e), "Refused", &e.message));
+    }
+    Ok((page, fields))
+}
+
+fn message(page: &Page, status: StatusCode, title: &str, text: &str) -> Response {
+    render(status, "message.html", page.with(title, "", context! { error => text }))
+}
+
+/// After a form: back to `to` when done; the refusal on a page when not.
+fn done(page: &Page, to: &str, outcome: Result<Vec<Event>>) -> Response {
+    match outcome {
+        Ok(_) => Redirect::to(to).into_response(),
+        Err(e) => message(page, status_of(&e), "Refused", &e.message),
+    }
+}
+
+// Signing in and out.
+
 fn session_cookie(st: &AppState, made: &NewTokenView) -> HeaderValue {
     let secure = if st.config.secure { "; Secure" } else { "" };
     let max_age = SESSION_IDLE_HOURS * 3600;
@@ -108,32 +213,11 @@ fn signed_in(st: &AppState, made: &NewTokenView) -> Response {
     res
 }
 
-/// The browser's session, or `None` (the page then redirects to sign-in).
-pub(super) async fn session(st: &AppState, parts: &Parts) -> Option<Principal> {
-    let secret = auth::cookie(parts, SESSION_COOKIE)?;
-    auth::principal(st, secret).await.ok().filter(|p| p.session)
-}
-
-async fn home(State(st): State<AppState>, parts: Parts) -> Response {
-    let Some(principal) = session(&st, &parts).await else {
-        return Redirect::to("/login").into_response();
-    };
-    let ctx = st.context(&principal);
-    match st.db.read(move |store| identity::whoami(store, &ctx)).await {
-        Ok(person) => render(
-            StatusCode::OK,
-            "home",
-            context! { title => "raci", person => person, csrf => principal.csrf },
-        ),
-        Err(_) => Redirect::to("/login").into_response(),
-    }
-}
-
 async fn login_form() -> Response {
-    render(StatusCode::OK, "login", context! { title => "Sign in", handle => "" })
+    render(StatusCode::OK, "login.html", context! { title => "Sign in", handle => "" })
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize)]
 struct LoginForm {
     handle: String,
     password: String,
@@ -145,25 +229,19 @@ async fn login(State(st): State<AppState>, parts: Parts, Form(f): Form<LoginForm
         Ok((made, _)) => signed_in(&st, &made),
         Err(e) => render(
             status_of(&e.0),
-            "login",
+            "login.html",
             context! { title => "Sign in", handle => f.handle, error => e.0.message },
         ),
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
-async fn logout(State(st): State<AppState>, parts: Parts, Form(f): Form<CsrfForm>) -> Response {
-    if let Some(principal) = session(&st, &parts).await {
-        if principal.csrf.as_deref() != Some(f.csrf.as_str()) {
-            let e =
-                Error::not_permitted("the form is stale or forged: its CSRF token does not match");
-            return (status_of(&e), e.message).into_response();
-        }
-        let ctx = st.context(&principal);
+async fn logout(
+    State(st): State<AppState>,
+    parts: Parts,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    if let Ok((page, _)) = form(&st, &parts, f).await {
+        let (ctx, principal) = (page.ctx, page.principal);
         let _ = st.db.write(move |store| identity::sign_out(store, &ctx, &principal)).await;
     }
     let mut res = Redirect::to("/login").into_response();
@@ -180,16 +258,18 @@ async fn invite_form(State(st): State<AppState>, Path(code): Path<String>) -> Re
     match st.db.read(move |store| identity::invitation_for(store, now, &known)).await {
         Ok(handle) => render(
             StatusCode::OK,
-            "invite",
+            "invite.html",
             context! { title => "Set your password", handle => handle, code => code, min => identity::MIN_PASSWORD_CHARS },
         ),
-        Err(e) => {
-            render(status_of(&e), "layout", context! { title => "Invitation", error => e.message })
-        }
+        Err(e) => render(
+            status_of(&e),
+            "message.html",
+            context! { title => "Invitation", error => e.message },
+        ),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(serde::Deserialize)]
 struct PasswordForm {
     password: String,
 }
@@ -211,9 +291,740 @@ async fn invite(
                 .unwrap_or_default();
             render(
                 status_of(&e.0),
-                "invite",
+                "invite.html",
                 context! { title => "Set your password", handle => handle, code => code, min => identity::MIN_PASSWORD_CHARS, error => e.0.message },
             )
         }
+    }
+}
+
+// Reading.
+
+async fn home(State(st): State<AppState>, parts: Parts) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let ctx = page.ctx.clone();
+    let party = page.me.party;
+    let read = st
+        .db
+        .read(move |store| {
+            let mut rows = Vec::new();
+            let filter = report::Filter { party, ..report::Filter::default() };
+            report::outstanding(store, &ctx, &filter, |r| {
+                rows.push(r);
+                Ok(())
+            })?;
+            let mut unread = 0;
+            inbox::inbox(store, &ctx, inbox::Only { unread: true, limit: None }, |_| {
+                unread += 1;
+                Ok(())
+            })?;
+            Ok((rows, unread))
+        })
+        .await;
+    match read {
+        Ok((rows, unread)) => render(
+            StatusCode::OK,
+            "moves.html",
+            page.with("My moves", "moves", context! { rows => rows, unread => unread }),
+        ),
+        Err(e) => message(&page, status_of(&e), "My moves", &e.message),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct Search {
+    #[serde(default)]
+    q: String,
+}
+
+async fn installations(
+    State(st): State<AppState>,
+    parts: Parts,
+    Query(search): Query<Search>,
+) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let ctx = page.ctx.clone();
+    let q = search.q.clone();
+    match st.db.read(move |store| board::installations(store, &ctx, &q, 200)).await {
+        Ok((rows, more)) => render(
+            StatusCode::OK,
+            "installations.html",
+            page.with(
+                "Installations",
+                "installations",
+                context! { rows => rows, more => more, q => search.q },
+            ),
+        ),
+        Err(e) => message(&page, status_of(&e), "Installations", &e.message),
+    }
+}
+
+async fn installation(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let ctx = page.ctx.clone();
+    let wanted = id.clone();
+    match st.db.read(move |store| board::installation(store, &ctx, &wanted)).await {
+        Ok(b) => render(
+            StatusCode::OK,
+            "installation.html",
+            page.with(
+                &format!("Installation {}", b.status.installation),
+                "installations",
+                context! {
+                    b => b,
+                    severities => Severity::NAMES,
+                    environments => Env::NAMES,
+                },
+            ),
+        ),
+        Err(e) => message(&page, status_of(&e), &format!("Installation {id}"), &e.message),
+    }
+}
+
+/// A report's rows as the page's table: the JSON contract's columns.
+fn rows_of<T: Serialize>(rows: Vec<T>) -> (Vec<String>, Vec<serde_json::Value>) {
+    let values: Vec<serde_json::Value> =
+        rows.iter().filter_map(|r| serde_json::to_value(r).ok()).collect();
+    let columns = values
+        .first()
+        .and_then(|v| v.as_object())
+        .map(|o| o.keys().cloned().collect())
+        .unwrap_or_default();
+    (columns, values)
+}
+
+async fn report_page(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(name): Path<String>,
+) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let ctx = page.ctx.clone();
+    let which = name.clone();
+    let read = st
+        .db
+        .read(move |store| {
+            Ok(match which.as_str() {
+                "outstanding" => {
+                    let mut rows = Vec::new();
+                    report::outstanding(store, &ctx, &report::Filter::default(), |r| {
+                        rows.push(r);
+                        Ok(())
+                    })?;
+                    ("Outstanding moves, oldest first", rows_of(rows))
+                }
+                "overdue" => ("Overdue tasks", rows_of(report::overdue(store, &ctx)?)),
+                "stale-backups" => (
+                    "Installations with no backup in 7 days",
+                    rows_of(report::stale_backups(store, &ctx, 7)?),
+                ),
+                "clocks" => {
+                    let mut rows = Vec::new();
+                    report::clocks(store, &ctx, None, |_, union| {
+                        rows.push(report::clock_total(&union));
+                        Ok(())
+                    })?;
+                    ("Whose side each installation's moves lay with", rows_of(rows))
+                }
+                other => {
+                    return Err(Error::not_found(format!(
+                        "no report {other:?}; the reports are outstanding, overdue, clocks and stale-backups"
+                    )));
+                }
+            })
+        })
+        .await;
+    match read {
+        Ok((caption, (columns, rows))) => render(
+            StatusCode::OK,
+            "report.html",
+            page.with(
+                "Reports",
+                "reports",
+                context! { report => name, caption => caption, columns => columns, rows => rows },
+            ),
+        ),
+        Err(e) => message(&page, status_of(&e), "Reports", &e.message),
+    }
+}
+
+async fn inbox_page(State(st): State<AppState>, parts: Parts) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let ctx = page.ctx.clone();
+    let read = st
+        .db
+        .read(move |store| {
+            let mut rows = Vec::new();
+            inbox::inbox(store, &ctx, inbox::Only { unread: false, limit: Some(500) }, |r| {
+                rows.push(r);
+                Ok(())
+            })?;
+            Ok(rows)
+        })
+        .await;
+    match read {
+        Ok(rows) => render(
+            StatusCode::OK,
+            "inbox.html",
+            page.with("Inbox", "inbox", context! { rows => rows }),
+        ),
+        Err(e) => message(&page, status_of(&e), "Inbox", &e.message),
+    }
+}
+
+async fn people(State(st): State<AppState>, parts: Parts) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    people_page(&st, &page, StatusCode::OK, context! {}).await
+}
+
+async fn people_page(st: &AppState, page: &Page, status: StatusCode, extra: Value) -> Response {
+    if !page.me.admin {
+        let e = Error::not_permitted(format!(
+            "{} administers nothing; people are managed by their organisation's administrators",
+            page.me.handle
+        ));
+        return message(page, status_of(&e), "People", &e.message);
+    }
+    let ctx = page.ctx.clone();
+    match st.db.read(move |store| reads::persons(store, &ctx)).await {
+        Ok(rows) => render(
+            status,
+            "people.html",
+            page.with(
+                "People",
+                "people",
+                context! {
+                    rows => rows,
+                    parties => Party::NAMES,
+                    roles => Role::NAMES,
+                    ..extra
+                },
+            ),
+        ),
+        Err(e) => message(page, status_of(&e), "People", &e.message),
+    }
+}
+
+async fn tokens(State(st): State<AppState>, parts: Parts) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    tokens_page(&st, &page, StatusCode::OK, context! {}).await
+}
+
+async fn tokens_page(st: &AppState, page: &Page, status: StatusCode, extra: Value) -> Response {
+    let ctx = page.ctx.clone();
+    match st.db.read(move |store| identity::tokens(store, &ctx)).await {
+        Ok(rows) => render(
+            status,
+            "tokens.html",
+            page.with("Personal tokens", "tokens", context! { rows => rows, ..extra }),
+        ),
+        Err(e) => message(page, status_of(&e), "Personal tokens", &e.message),
+    }
+}
+
+// Acting: each form runs the use case the CLI and the API run.
+
+/// Runs a write for a page's form on the writer.
+async fn write(
+    st: &AppState,
+    page: &Page,
+    f: impl FnOnce(&mut crate::store::Store, &Context) -> Result<Vec<Event>> + Send + 'static,
+) -> Result<Vec<Event>> {
+    let ctx = page.ctx.clone();
+    st.db.write(move |store| f(store, &ctx)).await
+}
+
+async fn task_step(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((id, task, verb)): Path<(String, String, String)>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#{task}");
+    let step = (|| {
+        let verb: Verb = verb.parse()?;
+        let text = match verb {
+            Verb::Comment => fields.text("text")?,
+            _ => fields.text("reason")?.or(fields.text("note")?),
+        };
+        let due = match verb {
+            Verb::Due => Some(fields.required::<Day>("due")?),
+            _ => None,
+        };
+        Ok(tasks::TaskStep { installation: id.parse()?, task, verb, text, due })
+    })();
+    let outcome = match step {
+        Ok(step) => write(&st, &page, move |s, c| tasks::step(s, c, &step)).await,
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn check_items(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((id, task)): Path<(String, String)>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#{task}");
+    let step = (|| {
+        let items: Vec<String> = fields.all("item").into_iter().map(str::to_string).collect();
+        if items.is_empty() {
+            return Err(Error::bad_input("choose at least one item to check"));
+        }
+        Ok(tasks::ItemStep {
+            installation: id.parse()?,
+            task,
+            items,
+            all: false,
+            check: true,
+            note: fields.text("note")?,
+        })
+    })();
+    let outcome = match step {
+        Ok(step) => write(&st, &page, move |s, c| tasks::set_item(s, c, &step)).await,
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn uncheck_item(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((id, task, item)): Path<(String, String, String)>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, _) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#{task}");
+    let outcome = match id.parse::<Id>() {
+        Ok(inst) => {
+            let step = tasks::ItemStep {
+                installation: inst,
+                task,
+                items: vec![item],
+                all: false,
+                check: false,
+                note: None,
+            };
+            write(&st, &page, move |s, c| tasks::set_item(s, c, &step)).await
+        }
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn handover(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#handover");
+    let req = (|| {
+        let minutes: i64 = fields
+            .get("minutes")
+            .and_then(|m| m.trim().parse().ok())
+            .ok_or_else(|| Error::bad_input("the handover needs its length in whole minutes"))?;
+        Ok(tasks::HandoverRecord {
+            installation: id.parse()?,
+            held_on: fields.required("held_on")?,
+            minutes,
+            attendees: fields
+                .get("attendees")
+                .unwrap_or_default()
+                .split([' ', ','])
+                .filter(|s| !s.is_empty())
+                .map(str::parse)
+                .collect::<Result<_>>()?,
+            topics: fields
+                .all("topic")
+                .into_iter()
+                .map(str::parse::<Topic>)
+                .collect::<Result<_>>()?,
+        })
+    })();
+    let outcome = match req {
+        Ok(req) => write(&st, &page, move |s, c| tasks::record_handover(s, c, &req)).await,
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn update_start(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#updates");
+    let outcome = match (id.parse::<Id>(), fields.required::<Text>("version"), fields.text("note"))
+    {
+        (Ok(inst), Ok(version), Ok(note)) => {
+            write(&st, &page, move |s, c| {
+                operations::start_cycle(s, c, &inst, &version, note.as_ref())
+            })
+            .await
+        }
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+fn cycle_number(n: &str) -> Result<i64> {
+    n.parse::<i64>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| Error::bad_input(format!("{n:?} is not an update cycle's number")))
+}
+
+async fn update_step(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((id, n, step)): Path<(String, String, String)>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#updates");
+    let parsed = (|| {
+        Ok((id.parse::<Id>()?, cycle_number(&n)?, step.parse::<Step>()?, fields.text("note")?))
+    })();
+    let outcome = match parsed {
+        Ok((inst, n, step, note)) => {
+            write(&st, &page, move |s, c| {
+                operations::cycle_action(s, c, &inst, n, CycleAction::Step(step), note.as_ref())
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn update_action(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((id, n, action)): Path<(String, String, String)>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#updates");
+    let parsed = (|| {
+        let action = match action.as_str() {
+            "fail" => CycleAction::Fail,
+            "cancel" => CycleAction::Cancel,
+            "signoff" => CycleAction::Signoff,
+            other => return Err(Error::not_found(format!("no update action {other:?}"))),
+        };
+        let text = fields.text("reason")?.or(fields.text("note")?);
+        Ok((id.parse::<Id>()?, cycle_number(&n)?, action, text))
+    })();
+    let outcome = match parsed {
+        Ok((inst, n, action, text)) => {
+            write(&st, &page, move |s, c| {
+                operations::cycle_action(s, c, &inst, n, action, text.as_ref())
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn backup(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#backups");
+    let parsed =
+        (|| Ok((id.parse::<Id>()?, fields.required::<Day>("taken_on")?, fields.text("note")?)))();
+    let outcome = match parsed {
+        Ok((inst, day, note)) => {
+            write(&st, &page, move |s, c| {
+                operations::record_backup(s, c, &inst, day, note.as_ref())
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn ticket_open(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#tickets");
+    let parsed = (|| {
+        Ok(operations::NewTicket {
+            installation: id.parse()?,
+            reference: fields.required("ref")?,
+            severity: fields.required("severity")?,
+            environment: fields.required("environment")?,
+            summary: fields.required("summary")?,
+        })
+    })();
+    let outcome = match parsed {
+        Ok(new) => write(&st, &page, move |s, c| operations::open_ticket(s, c, &new)).await,
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn ticket_action(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((id, reference, action)): Path<(String, String, String)>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let back = format!("/installations/{id}#tickets");
+    let parsed = (|| {
+        let (action, text) = match action.as_str() {
+            "resolve" => (TicketAction::Resolve, fields.text("note")?),
+            "close" => (TicketAction::Close, fields.text("note")?),
+            "reopen" => (TicketAction::Reopen, fields.text("reason")?),
+            "comment" => (TicketAction::Comment, fields.text("text")?),
+            other => return Err(Error::not_found(format!("no ticket action {other:?}"))),
+        };
+        Ok((id.parse::<Id>()?, reference.parse::<Id>()?, action, text))
+    })();
+    let outcome = match parsed {
+        Ok((inst, reference, action, text)) => {
+            write(&st, &page, move |s, c| {
+                operations::ticket_action(s, c, &inst, &reference, action, text.as_ref())
+            })
+            .await
+        }
+        Err(e) => Err(e),
+    };
+    done(&page, &back, outcome)
+}
+
+async fn inbox_ack(
+    State(st): State<AppState>,
+    parts: Parts,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let ids: Result<Vec<i64>> = fields
+        .all("id")
+        .into_iter()
+        .map(|i| i.parse().map_err(|_| Error::bad_input(format!("{i:?} is not an event's number"))))
+        .collect();
+    let outcome = match ids {
+        Ok(ids) => write(&st, &page, move |s, c| inbox::ack(s, c, &ids)).await,
+        Err(e) => Err(e),
+    };
+    done(&page, "/inbox", outcome)
+}
+
+async fn person_add(
+    State(st): State<AppState>,
+    parts: Parts,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let parsed = (|| {
+        let party: Party = fields.required("party")?;
+        Ok(admin::NewPerson {
+            handle: fields.required("handle")?,
+            party,
+            role: fields.required("role")?,
+            name: fields.text("name")?,
+            email: fields.text("email")?,
+            subscriber: if party == Party::Subscriber { fields.text("subscriber")? } else { None },
+            login: None,
+            admin: fields.get("admin") == Some("true"),
+        })
+    })();
+    let outcome = match parsed {
+        Ok(new) => write(&st, &page, move |s, c| admin::add_person(s, c, &new)).await,
+        Err(e) => Err(e),
+    };
+    match outcome {
+        Ok(_) => Redirect::to("/admin/people").into_response(),
+        Err(e) => people_page(&st, &page, status_of(&e), context! { error => e.message }).await,
+    }
+}
+
+async fn person_action(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((handle, action)): Path<(String, String)>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let handle: Id = match handle.parse() {
+        Ok(h) => h,
+        Err(e) => return message(&page, status_of(&e), "People", &e.message),
+    };
+    if action == "invite" {
+        let ctx = page.ctx.clone();
+        let who = handle.clone();
+        let invited = st.db.write(move |store| identity::invite(store, &ctx, &who)).await;
+        return match invited {
+            Ok((mut view, _)) => {
+                view.url = absolute(&st, &parts, &view.url);
+                let invitation = context! { handle => handle.as_str(), url => view.url, expires_at => view.expires_at };
+                people_page(&st, &page, StatusCode::OK, context! { invitation => invitation }).await
+            }
+            Err(e) => people_page(&st, &page, status_of(&e), context! { error => e.message }).await,
+        };
+    }
+    let outcome = match action.as_str() {
+        "deactivate" => match fields.required::<Text>("reason") {
+            Ok(reason) => {
+                write(&st, &page, move |s, c| admin::deactivate_person(s, c, &handle, &reason))
+                    .await
+            }
+            Err(e) => Err(e),
+        },
+        "reactivate" => {
+            write(&st, &page, move |s, c| admin::reactivate_person(s, c, &handle)).await
+        }
+        other => Err(Error::not_found(format!(
+            "no action {other:?} on people; expected invite, deactivate or reactivate"
+        ))),
+    };
+    match outcome {
+        Ok(_) => Redirect::to("/admin/people").into_response(),
+        Err(e) => people_page(&st, &page, status_of(&e), context! { error => e.message }).await,
+    }
+}
+
+/// A path made absolute with the address the browser used.
+fn absolute(st: &AppState, parts: &Parts, path: &str) -> String {
+    let host = parts
+        .headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| st.config.listen.to_string(), str::to_string);
+    let scheme = if st.config.secure { "https" } else { "http" };
+    format!("{scheme}://{host}{path}")
+}
+
+async fn token_create(
+    State(st): State<AppState>,
+    parts: Parts,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, fields) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let req = (|| {
+        Ok(identity::TokenRequest {
+            name: fields.text("name")?,
+            expires_days: match fields.get("expires_days").map(str::trim) {
+                None | Some("") => None,
+                Some(d) => Some(
+                    d.parse()
+                        .map_err(|_| Error::bad_input(format!("{d:?} is not a number of days")))?,
+                ),
+            },
+            read_only: fields.get("read_only") == Some("true"),
+        })
+    })();
+    let ctx = page.ctx.clone();
+    let made = match req {
+        Ok(req) => st.db.write(move |store| identity::create_token(store, &ctx, &req)).await,
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok((made, _)) => {
+            tokens_page(&st, &page, StatusCode::CREATED, context! { made => made }).await
+        }
+        Err(e) => tokens_page(&st, &page, status_of(&e), context! { error => e.message }).await,
+    }
+}
+
+async fn token_revoke(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+    f: Form<Vec<(String, String)>>,
+) -> Response {
+    let (page, _) = match form(&st, &parts, f).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let outcome = write(&st, &page, move |s, c| identity::revoke_token(s, c, &id)).await;
+    match outcome {
+        Ok(_) => Redirect::to("/account/tokens").into_response(),
+        Err(e) => tokens_page(&st, &page, status_of(&e), context! { error => e.message }).await,
     }
 }
