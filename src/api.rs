@@ -4,24 +4,26 @@
 //! IDs as `Id`, free text as `Text`, dates as `Day`.
 
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::operations::{Environment, Severity};
 use crate::domain::rules::{Topic, Verb};
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, Role};
+use crate::error::Kind;
 
 /// The version of the API, the prefix of every route.
 pub const PREFIX: &str = "/api/v1";
 
 /// `GET /health`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
     pub version: String,
 }
 
 /// `POST /login`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
     pub handle: String,
@@ -30,7 +32,7 @@ pub struct LoginBody {
 }
 
 /// `POST /invitations/{code}`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PasswordBody {
     pub password: String,
@@ -38,14 +40,16 @@ pub struct PasswordBody {
 
 /// `POST /people/{handle}/set`: the fields given change. `login: null`
 /// unbinds; an absent `login` leaves it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PersonSetBody {
     pub role: Option<Role>,
     pub admin: Option<bool>,
     pub name: Option<Text>,
     pub email: Option<Text>,
+    /// The OS account the person must act from; `null` unbinds.
     #[serde(default, with = "double_option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Id>)]
     pub login: Option<Option<Id>>,
 }
 
@@ -71,7 +75,7 @@ mod double_option {
 }
 
 /// A reason (`person deactivate`, `installation retire`, `update fail` …).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
     pub reason: Text,
@@ -91,7 +95,7 @@ impl StepBody {
 }
 
 /// An optional note.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteBody {
     pub note: Option<Text>,
@@ -99,7 +103,7 @@ pub struct NoteBody {
 
 /// `POST /installations/{id}/tasks/{task}/{verb}`: the note, reason, text
 /// or date the verb takes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StepBody {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -114,7 +118,7 @@ pub struct StepBody {
 
 /// `POST /installations/{id}/checklist/{task}/check|uncheck`, several items
 /// at once (`items`, or `all`).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ItemsBody {
     #[serde(default)]
@@ -125,7 +129,7 @@ pub struct ItemsBody {
 }
 
 /// `POST /installations/{id}/handover`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct HandoverBody {
     pub held_on: Day,
@@ -135,7 +139,7 @@ pub struct HandoverBody {
 }
 
 /// `POST /installations/{id}/updates`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateBody {
     pub version: Text,
@@ -143,7 +147,7 @@ pub struct UpdateBody {
 }
 
 /// `POST /installations/{id}/backups`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BackupBody {
     pub taken_on: Day,
@@ -151,7 +155,7 @@ pub struct BackupBody {
 }
 
 /// `POST /installations/{id}/tickets`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketBody {
     #[serde(rename = "ref")]
@@ -162,7 +166,7 @@ pub struct TicketBody {
 }
 
 /// `POST /installations/{id}/tickets/{ref}/{action}`: a note, reason or text.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TicketStepBody {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -174,52 +178,78 @@ pub struct TicketStepBody {
 }
 
 /// `POST /inbox/ack`: these events, or with none, every unread one.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AckBody {
     #[serde(default)]
     pub ids: Vec<i64>,
 }
 
+/// A refusal, with the status of its kind: `{"error": {"kind", "message"}}`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub kind: Kind,
+    /// What was refused and what would be accepted, without the CLI's hints.
+    pub message: String,
+}
+
 /// What `installation import` answers.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct Imported {
     pub imported: usize,
 }
 
 /// `GET /installations`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Retired installations too.
     #[serde(default)]
     pub all: bool,
 }
 
 /// `GET /installations/{id}/checklist`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ChecklistQuery {
+    /// Only this task's items.
     pub task: Option<Id>,
 }
 
 /// `GET /inbox`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// Only those the person has not marked read.
     #[serde(default)]
     pub unread: bool,
+    /// At most this many (unread first, newest first).
     pub limit: Option<u32>,
 }
 
 /// `GET /reports/…`: the report's filters, each where it applies.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
+    /// `outstanding`: only the moves of this party.
     pub party: Option<Party>,
+    /// `outstanding` and `html`: only this subscriber's installations.
     pub subscriber: Option<Text>,
+    /// `outstanding` and `clocks`: only this installation.
     pub installation: Option<Id>,
+    /// `stale-backups`: older than this many days (7 when absent).
     pub older_than: Option<i64>,
-    /// `task` (the default) or `installation`, for clocks.
+    /// `clocks`: `task` (the default) or `installation`.
+    #[param(pattern = "^(task|installation)$")]
     pub by: Option<String>,
 }
 

@@ -67,22 +67,51 @@ impl Kind {
         }
     }
 
+    /// Every kind, in the order of their HTTP statuses.
+    pub const ALL: [Kind; 8] = [
+        Kind::BadInput,
+        Kind::Unauthenticated,
+        Kind::NotPermitted,
+        Kind::NotFound,
+        Kind::Conflict,
+        Kind::TooLarge,
+        Kind::TooManyRequests,
+        Kind::Storage,
+    ];
+
     /// The kind an API error names, and failing that, its status.
     pub fn from_api(name: &str, status: u16) -> Kind {
-        const ALL: [Kind; 8] = [
-            Kind::BadInput,
-            Kind::Unauthenticated,
-            Kind::NotPermitted,
-            Kind::NotFound,
-            Kind::Conflict,
-            Kind::TooLarge,
-            Kind::TooManyRequests,
-            Kind::Storage,
-        ];
-        ALL.into_iter()
+        Kind::ALL
+            .into_iter()
             .find(|k| k.as_str() == name)
-            .or_else(|| ALL.into_iter().find(|k| k.http_status() == status))
+            .or_else(|| Kind::ALL.into_iter().find(|k| k.http_status() == status))
             .unwrap_or(Kind::Storage)
+    }
+}
+
+/// A kind crosses the API as its name.
+impl serde::Serialize for Kind {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl utoipa::PartialSchema for Kind {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "What was refused: bad_input 400, unauthenticated 401, not_permitted 403, not_found 404, conflict 409, too_large 413, too_many_requests 429, storage 503.",
+            ))
+            .enum_values(Some(Kind::ALL.map(Kind::as_str)))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Kind {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "ErrorKind".into()
     }
 }
 

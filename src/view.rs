@@ -4,12 +4,13 @@
 //! the internals change. `Default` gives the column names of an empty list.
 
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 use crate::domain::operations::{CycleState, Environment, Severity, TicketState};
 use crate::domain::{Channel, Letter, Party, Role, TaskState};
 use crate::store::{BackupRow, CycleRow, Event, Installation, Person, TicketRow};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct StatusView {
     pub installation: String,
     /// Retired: no more changes, and out of every report.
@@ -23,7 +24,7 @@ pub struct StatusView {
     pub tickets: Vec<TicketView>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct TaskView {
     pub task: String,
     pub state: Option<TaskState>,
@@ -35,7 +36,7 @@ pub struct TaskView {
     pub since: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct InstallationView {
     pub id: String,
     pub subscriber: String,
@@ -56,7 +57,7 @@ impl From<Installation> for InstallationView {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct PersonView {
     pub handle: String,
     pub name: Option<String>,
@@ -88,7 +89,7 @@ impl From<Person> for PersonView {
 }
 
 /// One row of the matrix as JSON: the seed's row with letters as arrays.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct MatrixRowView {
     pub task: String,
     pub title: String,
@@ -102,7 +103,7 @@ pub struct MatrixRowView {
     pub subscriber_cell: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ItemView {
     pub task: String,
     pub item: String,
@@ -115,7 +116,7 @@ pub struct ItemView {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct EventView {
     pub id: i64,
     pub at: String,
@@ -159,7 +160,7 @@ impl From<Event> for EventView {
 }
 
 /// An update cycle, with whose move it is and what that move is.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct CycleView {
     pub installation: String,
     pub cycle: i64,
@@ -191,7 +192,7 @@ impl From<CycleRow> for CycleView {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct TicketView {
     pub installation: String,
     pub ticket: String,
@@ -223,7 +224,7 @@ impl From<TicketRow> for TicketView {
 }
 
 /// One handover meeting as recorded.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct HandoverView {
     pub held_on: String,
     pub minutes: i64,
@@ -233,7 +234,7 @@ pub struct HandoverView {
     pub recorded_at: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct AttendeeView {
     pub handle: String,
     /// `None` for a handle no longer known.
@@ -241,7 +242,7 @@ pub struct AttendeeView {
 }
 
 /// A handover meeting for a table or CSV: each attendee as `handle (party)`.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct HandoverRowView {
     pub held_on: String,
     pub minutes: i64,
@@ -271,7 +272,7 @@ impl From<HandoverView> for HandoverRowView {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct BackupView {
     pub installation: String,
     pub taken_on: String,
@@ -293,7 +294,7 @@ impl From<BackupRow> for BackupView {
 }
 
 /// One row of `report outstanding`: a move some party owes.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct OutstandingView {
     pub installation: String,
     pub subscriber: String,
@@ -312,7 +313,7 @@ pub struct OutstandingView {
     pub ticket: Option<String>,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct OverdueView {
     pub installation: String,
     pub task: String,
@@ -323,7 +324,7 @@ pub struct OverdueView {
     pub days_overdue: i64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct StaleBackupView {
     pub installation: String,
     pub subscriber: String,
@@ -332,7 +333,7 @@ pub struct StaleBackupView {
     pub days: i64,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ClockView {
     pub installation: String,
     pub task: String,
@@ -343,7 +344,7 @@ pub struct ClockView {
 
 /// Party clocks of one installation: each moment counted once per party
 /// (the union of the intervals in which at least one move lay with it).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ClockInstallationView {
     pub installation: String,
     pub vendor_seconds: i64,
@@ -354,7 +355,7 @@ pub struct ClockInstallationView {
 }
 
 /// Party clocks of one installation, for people (the table view).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct ClockTotalView {
     pub installation: String,
     pub vendor: String,
@@ -363,7 +364,7 @@ pub struct ClockTotalView {
     pub vendor_share: String,
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct InboxView {
     pub id: i64,
     pub at: String,

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 use crate::store::{Event, Person, Store, Tx};
 
 /// `person add`, and the API's `POST /people`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPerson {
     pub handle: Id,
@@ -292,7 +292,7 @@ fn installation_admin(tx: &Tx<'_>, ctx: &Context) -> Result<Person> {
 }
 
 /// `installation add`, and the API's `POST /installations`.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewInstallation {
     pub id: Id,

@@ -25,7 +25,7 @@ pub const SESSION_IDLE_HOURS: i64 = 12;
 pub const MAX_TOKEN_DAYS: u32 = 3650;
 
 /// What `person invite` prints: the one-time code and where to redeem it.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InvitationView {
     pub code: String,
     pub url: String,
@@ -33,7 +33,7 @@ pub struct InvitationView {
 }
 
 /// A token just made: the secret, shown this once.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct NewTokenView {
     pub token: String,
     pub id: String,
@@ -41,7 +41,7 @@ pub struct NewTokenView {
 }
 
 /// One row of `token list`; never the secret.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: String,
     pub name: String,
@@ -65,7 +65,7 @@ impl From<TokenRow> for TokenView {
 }
 
 /// `token create`, and the API's `POST /tokens`.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     pub name: Option<Text>,

@@ -14,10 +14,12 @@ pub mod rules;
 pub mod values;
 
 /// Declares a closed set of names, each with its stable spelling on the
-/// command line, in JSON and in the database.
+/// command line, in JSON and in the database; the API's schema of one is a
+/// string enum of those spellings. (A spelling is matched as a `tt`, not a
+/// `literal`, so that utoipa's derive sees the string in `rename`.)
 macro_rules! names {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident => $text:tt),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize, ::utoipa::ToSchema)]
         $(#[$meta])*
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+

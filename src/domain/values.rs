@@ -30,6 +30,59 @@ macro_rules! as_text {
 }
 as_text!(Id, Text, Day);
 
+/// A value's schema in the API's OpenAPI document: a string, with the
+/// limits its parser checks where a schema can say them.
+fn string_schema(description: &str) -> utoipa::openapi::schema::ObjectBuilder {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    ObjectBuilder::new().schema_type(Type::String).description(Some(description))
+}
+
+type SchemaRef = utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>;
+
+impl utoipa::PartialSchema for Id {
+    fn schema() -> SchemaRef {
+        string_schema(
+            "A handle, installation ID or ticket reference: 1 to 64 ASCII letters, digits, \
+             '.', '_' or '-', starting with a letter or digit.",
+        )
+        .min_length(Some(1))
+        .max_length(Some(MAX_ID_LEN))
+        .pattern(Some(ID_PATTERN))
+        .into()
+    }
+}
+
+impl utoipa::ToSchema for Id {}
+
+impl utoipa::PartialSchema for Text {
+    fn schema() -> SchemaRef {
+        string_schema(
+            "Free text on one line: at most 2000 characters, at least one of them visible, \
+             none a control, format or invisible character; surrounding spaces are trimmed.",
+        )
+        .min_length(Some(1))
+        .max_length(Some(MAX_TEXT_LEN))
+        .into()
+    }
+}
+
+impl utoipa::ToSchema for Text {}
+
+impl utoipa::PartialSchema for Day {
+    fn schema() -> SchemaRef {
+        use utoipa::openapi::schema::{KnownFormat, SchemaFormat};
+        string_schema("A real calendar date, YYYY-MM-DD, from 2000-01-01 on.")
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)))
+            .pattern(Some(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Day {}
+
+/// [`Id`]'s rule as a regular expression, for the API's schema.
+const ID_PATTERN: &str = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$";
+
 /// The longest handle, installation ID, ticket reference or version.
 pub const MAX_ID_LEN: usize = 64;
 /// The longest free text: a name, a note, a reason, a comment.
@@ -260,6 +313,14 @@ mod properties {
                 }
                 Err(e) => prop_assert_eq!(e.kind, crate::error::Kind::BadInput),
             }
+        }
+
+        /// Every name the API's schema of an ID allows, the parser accepts.
+        #[test]
+        fn the_schema_of_an_id_allows_only_ids(
+            s in ID_PATTERN.trim_start_matches('^').trim_end_matches('$')
+        ) {
+            prop_assert!(s.parse::<Id>().is_ok(), "{:?}", s);
         }
 
         /// Free text is accepted only without control, format or ignorable

@@ -26,9 +26,12 @@ use crate::report;
 use crate::store::{Event, Store};
 use crate::view::EventView;
 
+mod openapi;
+
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
+        .route("/openapi.json", get(openapi::openapi))
         .route("/login", post(login))
         .route("/logout", post(logout))
         .route("/me", get(me))
@@ -165,12 +168,37 @@ async fn create(
     Ok((StatusCode::CREATED, events))
 }
 
+/// Whether the server is up, and its version
+///
+/// Takes no credential.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "meta",
+    responses(
+        (status = 200, description = "Up", body = Health),
+    ),
+)]
 async fn health() -> Json<Health> {
     axum::Json(Health { status: "ok".into(), version: env!("CARGO_PKG_VERSION").into() })
 }
 
 // Signing in.
 
+/// Signs in with a handle and password: a personal token
+///
+/// Takes no credential. After 5 failures for one handle, or 20 from one
+/// address, within 15 minutes, every attempt is refused (429) until the window
+/// passes, even with the right password.
+#[utoipa::path(
+    post,
+    path = "/login",
+    tag = "sign-in",
+    request_body = LoginBody,
+    responses(
+        (status = 201, description = "The token, shown this once", body = NewTokenView),
+    ),
+)]
 async fn login(
     State(st): State<AppState>,
     parts: axum::http::request::Parts,
@@ -222,16 +250,43 @@ pub(super) async fn sign_in(
 /// An argon2id hash of a random password, checked when a handle has none.
 const DUMMY_PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2Hh1zZ1S0Ajq0GyV3JgN2c+K7W1Lsd1YfZIcdHk1cTE";
 
+/// Revokes the presenting token (`raci logout`)
+#[utoipa::path(
+    post,
+    path = "/logout",
+    tag = "sign-in",
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn logout(State(st): State<AppState>, who: Auth) -> ApiResult<Json<Vec<EventView>>> {
     let Auth { principal, ctx } = who;
     let events = st.db.write(move |store| identity::sign_out(store, &ctx, &principal)).await?;
     Ok(axum::Json(events.into_iter().map(EventView::from).collect()))
 }
 
+/// The acting person, as in person list (`raci whoami`)
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "sign-in",
+    responses(
+        (status = 200, description = "The person", body = crate::view::PersonView),
+    ),
+)]
 async fn me(State(st): State<AppState>, who: Auth) -> ApiResult<Json<crate::view::PersonView>> {
     read(&st.db, who.ctx, identity::whoami).await
 }
 
+/// The acting person's tokens, never their secrets (`raci token list`)
+#[utoipa::path(
+    get,
+    path = "/tokens",
+    tag = "sign-in",
+    responses(
+        (status = 200, description = "The tokens", body = Vec<identity::TokenView>),
+    ),
+)]
 async fn token_list(
     State(st): State<AppState>,
     who: Auth,
@@ -239,6 +294,18 @@ async fn token_list(
     read(&st.db, who.ctx, identity::tokens).await
 }
 
+/// Makes a personal token (`raci token create`)
+///
+/// The body may be empty.
+#[utoipa::path(
+    post,
+    path = "/tokens",
+    tag = "sign-in",
+    request_body = Option<identity::TokenRequest>,
+    responses(
+        (status = 201, description = "The token, shown this once", body = NewTokenView),
+    ),
+)]
 async fn token_create(
     State(st): State<AppState>,
     who: Auth,
@@ -249,6 +316,18 @@ async fn token_create(
     Ok((StatusCode::CREATED, axum::Json(made)))
 }
 
+/// Revokes one of the acting person's tokens (`raci token revoke`)
+#[utoipa::path(
+    delete,
+    path = "/tokens/{id}",
+    tag = "sign-in",
+    params(
+        ("id" = String, Path, description = "The token's ID, as token list shows it"),
+    ),
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn token_revoke(
     State(st): State<AppState>,
     who: Auth,
@@ -257,6 +336,22 @@ async fn token_revoke(
     write(&st.db, who.ctx, move |s, c| identity::revoke_token(s, c, &token)).await
 }
 
+/// Redeems an invitation: sets the password and signs in
+///
+/// Takes no credential. An unknown, used or voided code answers 404; a refused
+/// password (under 12 characters) leaves the code valid.
+#[utoipa::path(
+    post,
+    path = "/invitations/{code}",
+    tag = "sign-in",
+    params(
+        ("code" = String, Path, description = "The one-time code of `raci person invite`"),
+    ),
+    request_body = PasswordBody,
+    responses(
+        (status = 201, description = "The token, shown this once", body = NewTokenView),
+    ),
+)]
 async fn redeem(
     State(st): State<AppState>,
     Path(code): Path<String>,
@@ -293,6 +388,15 @@ pub(super) async fn redeem_with(
 
 // People.
 
+/// The RACI matrix (`raci matrix`)
+#[utoipa::path(
+    get,
+    path = "/matrix",
+    tag = "people",
+    responses(
+        (status = 200, description = "Its rows", body = Vec<crate::view::MatrixRowView>),
+    ),
+)]
 async fn matrix(
     State(st): State<AppState>,
     who: Auth,
@@ -300,6 +404,19 @@ async fn matrix(
     read(&st.db, who.ctx, |s, _| Ok(reads::matrix_rows(&reads::matrix(s)?))).await
 }
 
+/// The people (`raci person list`)
+#[utoipa::path(
+    get,
+    path = "/people",
+    tag = "people",
+    responses(
+        (
+            status = 200,
+            description = "The people this person may see",
+            body = Vec<crate::view::PersonView>,
+        ),
+    ),
+)]
 async fn people(
     State(st): State<AppState>,
     who: Auth,
@@ -307,6 +424,16 @@ async fn people(
     read(&st.db, who.ctx, reads::persons).await
 }
 
+/// Adds a person (`raci person add`)
+#[utoipa::path(
+    post,
+    path = "/people",
+    tag = "people",
+    request_body = admin::NewPerson,
+    responses(
+        (status = 201, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn person_add(
     State(st): State<AppState>,
     who: Auth,
@@ -315,6 +442,24 @@ async fn person_add(
     create(&st.db, who.ctx, move |s, c| admin::add_person(s, c, &new)).await
 }
 
+/// Invites a person to set their password (`raci person invite`)
+///
+/// Valid 72 hours; a newer invitation voids the older.
+#[utoipa::path(
+    post,
+    path = "/people/{handle}/invite",
+    tag = "people",
+    params(
+        ("handle" = Id, Path, description = "The person's handle"),
+    ),
+    responses(
+        (
+            status = 201,
+            description = "The one-time code and its URL",
+            body = identity::InvitationView,
+        ),
+    ),
+)]
 async fn person_invite(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -338,6 +483,21 @@ fn absolute(st: &AppState, headers: &HeaderMap, path: &str) -> String {
     format!("{scheme}://{host}{path}")
 }
 
+/// Changes a person's role, admin flag, name, email or login
+///
+/// `raci person set`: only the fields given change.
+#[utoipa::path(
+    post,
+    path = "/people/{handle}/set",
+    tag = "people",
+    params(
+        ("handle" = Id, Path, description = "The person's handle"),
+    ),
+    request_body = PersonSetBody,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn person_set(
     State(st): State<AppState>,
     who: Auth,
@@ -355,6 +515,21 @@ async fn person_set(
     write(&st.db, who.ctx, move |s, c| admin::set_person(s, c, &req)).await
 }
 
+/// Deactivates a person (`raci person deactivate`)
+///
+/// Their tokens and sessions stop working on the next request.
+#[utoipa::path(
+    post,
+    path = "/people/{handle}/deactivate",
+    tag = "people",
+    params(
+        ("handle" = Id, Path, description = "The person's handle"),
+    ),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn person_deactivate(
     State(st): State<AppState>,
     who: Auth,
@@ -365,6 +540,18 @@ async fn person_deactivate(
     write(&st.db, who.ctx, move |s, c| admin::deactivate_person(s, c, &handle, &b.reason)).await
 }
 
+/// Reactivates a person (`raci person reactivate`)
+#[utoipa::path(
+    post,
+    path = "/people/{handle}/reactivate",
+    tag = "people",
+    params(
+        ("handle" = Id, Path, description = "The person's handle"),
+    ),
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn person_reactivate(
     State(st): State<AppState>,
     who: Auth,
@@ -376,6 +563,22 @@ async fn person_reactivate(
 
 // Installations.
 
+/// The installations (`raci installation list`)
+#[utoipa::path(
+    get,
+    path = "/installations",
+    tag = "installations",
+    params(
+        ListQuery,
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The installations this person may see",
+            body = Vec<crate::view::InstallationView>,
+        ),
+    ),
+)]
 async fn installations(
     State(st): State<AppState>,
     who: Auth,
@@ -392,6 +595,16 @@ async fn installations(
     .await
 }
 
+/// Adds an installation (`raci installation add`)
+#[utoipa::path(
+    post,
+    path = "/installations",
+    tag = "installations",
+    request_body = admin::NewInstallation,
+    responses(
+        (status = 201, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn installation_add(
     State(st): State<AppState>,
     who: Auth,
@@ -400,6 +613,22 @@ async fn installation_add(
     create(&st.db, who.ctx, move |s, c| admin::add_installation(s, c, &new)).await
 }
 
+/// Adds installations from a CSV (`raci installation import`)
+///
+/// The body is the CSV itself, up to 64 MiB; every row or none.
+#[utoipa::path(
+    post,
+    path = "/installations/import",
+    tag = "installations",
+    request_body(
+        content = String,
+        content_type = "text/csv",
+        description = "The CSV, with the columns of `raci installation import`",
+    ),
+    responses(
+        (status = 201, description = "How many were added", body = Imported),
+    ),
+)]
 async fn installation_import(
     State(st): State<AppState>,
     who: Auth,
@@ -422,6 +651,22 @@ async fn installation_import(
     Ok((StatusCode::CREATED, axum::Json(Imported { imported })))
 }
 
+/// An installation's status (`raci status`)
+#[utoipa::path(
+    get,
+    path = "/installations/{id}",
+    tag = "installations",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "Its tasks, open update cycles and open tickets",
+            body = crate::view::StatusView,
+        ),
+    ),
+)]
 async fn status(
     State(st): State<AppState>,
     who: Auth,
@@ -430,6 +675,19 @@ async fn status(
     read(&st.db, who.ctx, move |s, c| reads::status(s, c, &inst)).await
 }
 
+/// Retires an installation (`raci installation retire`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/retire",
+    tag = "installations",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    request_body = ReasonBody,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn retire(
     State(st): State<AppState>,
     who: Auth,
@@ -441,6 +699,18 @@ async fn retire(
         .await
 }
 
+/// Brings a retired installation back (`raci installation unretire`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/unretire",
+    tag = "installations",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn unretire(
     State(st): State<AppState>,
     who: Auth,
@@ -450,6 +720,18 @@ async fn unretire(
     write(&st.db, who.ctx, move |s, c| admin::retire_installation(s, c, &inst, None)).await
 }
 
+/// An installation's events (`raci log`)
+#[utoipa::path(
+    get,
+    path = "/installations/{id}/log",
+    tag = "installations",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    responses(
+        (status = 200, description = "Its events, oldest first", body = Vec<EventView>),
+    ),
+)]
 async fn log(
     State(st): State<AppState>,
     who: Auth,
@@ -458,6 +740,19 @@ async fn log(
     read(&st.db, who.ctx, move |s, c| reads::log(s, c, &inst)).await
 }
 
+/// An installation's checklist (`raci checklist show`)
+#[utoipa::path(
+    get,
+    path = "/installations/{id}/checklist",
+    tag = "tasks",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+        ChecklistQuery,
+    ),
+    responses(
+        (status = 200, description = "Its items", body = Vec<crate::view::ItemView>),
+    ),
+)]
 async fn checklist(
     State(st): State<AppState>,
     who: Auth,
@@ -470,6 +765,25 @@ async fn checklist(
     .await
 }
 
+/// Takes a step on a task (`raci task VERB`)
+///
+/// The body carries the text the verb takes: `note` (start, submit, signoff,
+/// unblock), `reason` (reject, waive, block, reopen), `text` (comment) or `due`
+/// (due); it may be empty where none is needed.
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/tasks/{task}/{verb}",
+    tag = "tasks",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+        ("task" = String, Path, description = "The task's key in the matrix"),
+        ("verb" = Verb, Path, description = "The step"),
+    ),
+    request_body = Option<StepBody>,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn task_step(
     State(st): State<AppState>,
     who: Auth,
@@ -497,6 +811,23 @@ fn check_action(action: &str) -> Result<bool> {
     }
 }
 
+/// Checks or unchecks several checklist items of one task
+///
+/// The items named in `items`, or with `all: true` every item of the task.
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/checklist/{task}/{action}",
+    tag = "tasks",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+        ("task" = String, Path, description = "The task's key in the matrix"),
+        ("action" = openapi::ItemAction, Path, description = "check or uncheck"),
+    ),
+    request_body = ItemsBody,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn items(
     State(st): State<AppState>,
     who: Auth,
@@ -514,6 +845,22 @@ async fn items(
     write(&st.db, who.ctx, move |s, c| tasks::set_item(s, c, &step)).await
 }
 
+/// Checks or unchecks one checklist item (`raci checklist check|uncheck`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/checklist/{task}/{item}/{action}",
+    tag = "tasks",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+        ("task" = String, Path, description = "The task's key in the matrix"),
+        ("item" = String, Path, description = "The item's key"),
+        ("action" = openapi::ItemAction, Path, description = "check or uncheck"),
+    ),
+    request_body = Option<NoteBody>,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn item(
     State(st): State<AppState>,
     who: Auth,
@@ -531,6 +878,22 @@ async fn item(
     write(&st.db, who.ctx, move |s, c| tasks::set_item(s, c, &step)).await
 }
 
+/// An installation's handover meetings (`raci handover show`)
+#[utoipa::path(
+    get,
+    path = "/installations/{id}/handover",
+    tag = "handover",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The meetings recorded",
+            body = Vec<crate::view::HandoverView>,
+        ),
+    ),
+)]
 async fn handover_show(
     State(st): State<AppState>,
     who: Auth,
@@ -540,6 +903,19 @@ async fn handover_show(
     read(&st.db, who.ctx, move |s, c| tasks::handovers(s, c, &inst)).await
 }
 
+/// Records the operations handover (`raci handover record`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/handover",
+    tag = "handover",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    request_body = HandoverBody,
+    responses(
+        (status = 201, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn handover_record(
     State(st): State<AppState>,
     who: Auth,
@@ -556,6 +932,18 @@ async fn handover_record(
     create(&st.db, who.ctx, move |s, c| tasks::record_handover(s, c, &req)).await
 }
 
+/// An installation's update cycles (`raci update list`)
+#[utoipa::path(
+    get,
+    path = "/installations/{id}/updates",
+    tag = "updates",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    responses(
+        (status = 200, description = "Its cycles", body = Vec<crate::view::CycleView>),
+    ),
+)]
 async fn update_list(
     State(st): State<AppState>,
     who: Auth,
@@ -565,6 +953,19 @@ async fn update_list(
     read(&st.db, who.ctx, move |s, c| operations::cycles(s, c, &inst)).await
 }
 
+/// Starts an update cycle (`raci update start`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/updates",
+    tag = "updates",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    request_body = UpdateBody,
+    responses(
+        (status = 201, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn update_start(
     State(st): State<AppState>,
     who: Auth,
@@ -584,6 +985,21 @@ fn cycle_number(n: &str) -> Result<i64> {
     })
 }
 
+/// Records a step of an update cycle (`raci update step`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/updates/{n}/steps/{step}",
+    tag = "updates",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+        ("n" = i64, Path, minimum = 1, description = "The update cycle's number, from 1"),
+        ("step" = Step, Path, description = "The step"),
+    ),
+    request_body = Option<NoteBody>,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn update_step(
     State(st): State<AppState>,
     who: Auth,
@@ -599,6 +1015,24 @@ async fn update_step(
     .await
 }
 
+/// Fails, signs off or cancels an update cycle
+///
+/// `raci update fail|signoff|cancel`: `fail` and `cancel` need a `reason`;
+/// `signoff` takes an optional `note`.
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/updates/{n}/{action}",
+    tag = "updates",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+        ("n" = i64, Path, minimum = 1, description = "The update cycle's number, from 1"),
+        ("action" = openapi::CycleEnd, Path, description = "fail, signoff or cancel"),
+    ),
+    request_body = TicketStepBody,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn update_action(
     State(st): State<AppState>,
     who: Auth,
@@ -624,6 +1058,18 @@ async fn update_action(
     .await
 }
 
+/// An installation's backups (`raci backup list`)
+#[utoipa::path(
+    get,
+    path = "/installations/{id}/backups",
+    tag = "backups",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    responses(
+        (status = 200, description = "Its backups", body = Vec<crate::view::BackupView>),
+    ),
+)]
 async fn backup_list(
     State(st): State<AppState>,
     who: Auth,
@@ -633,6 +1079,19 @@ async fn backup_list(
     read(&st.db, who.ctx, move |s, c| operations::backups(s, c, &inst)).await
 }
 
+/// Records a backup (`raci backup record`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/backups",
+    tag = "backups",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    request_body = BackupBody,
+    responses(
+        (status = 201, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn backup_record(
     State(st): State<AppState>,
     who: Auth,
@@ -646,6 +1105,18 @@ async fn backup_record(
     .await
 }
 
+/// An installation's tickets (`raci ticket list`)
+#[utoipa::path(
+    get,
+    path = "/installations/{id}/tickets",
+    tag = "tickets",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    responses(
+        (status = 200, description = "Its tickets", body = Vec<crate::view::TicketView>),
+    ),
+)]
 async fn ticket_list(
     State(st): State<AppState>,
     who: Auth,
@@ -655,6 +1126,19 @@ async fn ticket_list(
     read(&st.db, who.ctx, move |s, c| operations::tickets(s, c, &inst)).await
 }
 
+/// Opens a support ticket (`raci ticket open`)
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/tickets",
+    tag = "tickets",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+    ),
+    request_body = TicketBody,
+    responses(
+        (status = 201, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn ticket_open(
     State(st): State<AppState>,
     who: Auth,
@@ -671,6 +1155,24 @@ async fn ticket_open(
     create(&st.db, who.ctx, move |s, c| operations::open_ticket(s, c, &new)).await
 }
 
+/// Resolves, closes, reopens or comments on a ticket
+///
+/// `raci ticket resolve|close|reopen|comment`: `reopen` needs a `reason` and
+/// `comment` a `text`; `resolve` and `close` take an optional `note`.
+#[utoipa::path(
+    post,
+    path = "/installations/{id}/tickets/{reference}/{action}",
+    tag = "tickets",
+    params(
+        ("id" = Id, Path, description = "The installation's ID"),
+        ("reference" = Id, Path, description = "The ticket's reference"),
+        ("action" = openapi::TicketMove, Path, description = "resolve, close, reopen or comment"),
+    ),
+    request_body = TicketStepBody,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn ticket_action(
     State(st): State<AppState>,
     who: Auth,
@@ -699,6 +1201,22 @@ async fn ticket_action(
 
 // Reports and the inbox.
 
+/// The moves each party owes (`raci report outstanding`)
+#[utoipa::path(
+    get,
+    path = "/reports/outstanding",
+    tag = "reports",
+    params(
+        ReportQuery,
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The moves, oldest first",
+            body = Vec<crate::view::OutstandingView>,
+        ),
+    ),
+)]
 async fn outstanding(
     State(st): State<AppState>,
     who: Auth,
@@ -720,6 +1238,17 @@ async fn outstanding(
     .await
 }
 
+/// Tasks past due, and installations without a recent update
+///
+/// `raci report overdue`.
+#[utoipa::path(
+    get,
+    path = "/reports/overdue",
+    tag = "reports",
+    responses(
+        (status = 200, description = "The overdue rows", body = Vec<crate::view::OverdueView>),
+    ),
+)]
 async fn overdue(
     State(st): State<AppState>,
     who: Auth,
@@ -727,6 +1256,22 @@ async fn overdue(
     read(&st.db, who.ctx, report::overdue).await
 }
 
+/// Installations without a recent backup (`raci report stale-backups`)
+#[utoipa::path(
+    get,
+    path = "/reports/stale-backups",
+    tag = "reports",
+    params(
+        ReportQuery,
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The stale installations",
+            body = Vec<crate::view::StaleBackupView>,
+        ),
+    ),
+)]
 async fn stale_backups(
     State(st): State<AppState>,
     who: Auth,
@@ -736,6 +1281,22 @@ async fn stale_backups(
     read(&st.db, who.ctx, move |s, c| report::stale_backups(s, c, older_than)).await
 }
 
+/// Each party's time holding the move (`raci report clocks`)
+#[utoipa::path(
+    get,
+    path = "/reports/clocks",
+    tag = "reports",
+    params(
+        ReportQuery,
+    ),
+    responses(
+        (
+            status = 200,
+            description = "Per task, or with by=installation per installation",
+            body = openapi::Clocks,
+        ),
+    ),
+)]
 async fn clocks(
     State(st): State<AppState>,
     who: Auth,
@@ -775,6 +1336,23 @@ async fn clocks(
     Ok(rows.into_response())
 }
 
+/// The HTML report (`raci report html`)
+#[utoipa::path(
+    get,
+    path = "/reports/html",
+    tag = "reports",
+    params(
+        ReportQuery,
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The report, one self-contained page",
+            content_type = "text/html",
+            body = String,
+        ),
+    ),
+)]
 async fn html(State(st): State<AppState>, who: Auth, Q(q): Q<ReportQuery>) -> ApiResult<Response> {
     let page = st
         .db
@@ -785,6 +1363,22 @@ async fn html(State(st): State<AppState>, who: Auth, Q(q): Q<ReportQuery>) -> Ap
     Ok(([(header::CONTENT_TYPE, "text/html; charset=utf-8")], page).into_response())
 }
 
+/// The acting person's Informed events (`raci inbox`)
+#[utoipa::path(
+    get,
+    path = "/inbox",
+    tag = "inbox",
+    params(
+        InboxQuery,
+    ),
+    responses(
+        (
+            status = 200,
+            description = "The events, unread first, newest first",
+            body = Vec<crate::view::InboxView>,
+        ),
+    ),
+)]
 async fn inbox_list(
     State(st): State<AppState>,
     who: Auth,
@@ -801,6 +1395,18 @@ async fn inbox_list(
     .await
 }
 
+/// Marks Informed events read (`raci inbox ack`)
+///
+/// The given `ids`, or with none, every unread one. The body may be empty.
+#[utoipa::path(
+    post,
+    path = "/inbox/ack",
+    tag = "inbox",
+    request_body = Option<AckBody>,
+    responses(
+        (status = 200, description = "The events it recorded", body = Vec<EventView>),
+    ),
+)]
 async fn inbox_ack(
     State(st): State<AppState>,
     who: Auth,

@@ -90,9 +90,9 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.kind.http_status())
             .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
-        let body = serde_json::json!({
-            "error": { "kind": self.0.kind.as_str(), "message": self.0.message }
-        });
+        let body = crate::api::ErrorBody {
+            error: crate::api::ErrorDetail { kind: self.0.kind, message: self.0.message },
+        };
         (status, axum::Json(body)).into_response()
     }
 }

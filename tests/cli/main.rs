@@ -12,6 +12,7 @@ mod html;
 mod ledger;
 mod matrix;
 mod onboarding;
+mod openapi;
 mod operations;
 mod refusals;
 mod reliability;
