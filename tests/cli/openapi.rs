@@ -104,6 +104,7 @@ impl Server {
             secure: false,
             behind_proxy: false,
             now: None,
+            tls: None,
         };
         Server { app: router(AppState::new(db, config)), _env: env, rt }
     }
