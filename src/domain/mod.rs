@@ -118,12 +118,12 @@ impl Role {
 
     /// The roles of one party, for error messages.
     pub fn of(party: Party) -> String {
-        Role::ALL
-            .iter()
-            .filter(|r| r.party() == party)
-            .map(|r| r.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        Role::of_names(party).join(", ")
+    }
+
+    /// The roles of one party, by name.
+    pub fn of_names(party: Party) -> Vec<&'static str> {
+        Role::ALL.iter().filter(|r| r.party() == party).map(|r| r.as_str()).collect()
     }
 }
 

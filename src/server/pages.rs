@@ -519,6 +519,10 @@ async fn people_page(st: &AppState, page: &Page, status: StatusCode, extra: Valu
                     rows => rows,
                     parties => Party::NAMES,
                     roles => Role::NAMES,
+                    roles_of => Party::ALL
+                        .iter()
+                        .map(|p| (p.as_str(), Role::of_names(*p)))
+                        .collect::<std::collections::BTreeMap<_, _>>(),
                     ..extra
                 },
             ),
@@ -956,8 +960,22 @@ async fn person_action(
         "reactivate" => {
             write(&st, &page, move |s, c| admin::reactivate_person(s, c, &handle)).await
         }
+        "set" => match fields.required::<Role>("role") {
+            Ok(role) => {
+                let req = admin::PersonChange {
+                    handle,
+                    role: Some(role),
+                    admin: Some(fields.get("admin") == Some("true")),
+                    name: None,
+                    email: None,
+                    login: None,
+                };
+                write(&st, &page, move |s, c| admin::set_person(s, c, &req)).await
+            }
+            Err(e) => Err(e),
+        },
         other => Err(Error::not_found(format!(
-            "no action {other:?} on people; expected invite, deactivate or reactivate"
+            "no action {other:?} on people; expected invite, set, deactivate or reactivate"
         ))),
     };
     match outcome {
