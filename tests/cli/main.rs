@@ -14,6 +14,7 @@ mod matrix;
 mod onboarding;
 mod openapi;
 mod operations;
+mod pages;
 mod refusals;
 mod reliability;
 mod remote;
