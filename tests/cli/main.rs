@@ -16,6 +16,7 @@ mod operations;
 mod refusals;
 mod reliability;
 mod reports;
+mod serve;
 mod sidedoors;
 mod storage;
 mod text;
