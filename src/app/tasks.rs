@@ -30,6 +30,23 @@ pub struct TaskStep {
     pub due: Option<Day>,
 }
 
+impl TaskStep {
+    /// Refuses a step without what its verb cannot go without: a reason, a
+    /// comment's text, a date. The command line's parser demands them; an
+    /// API body may leave them out.
+    fn check(&self) -> Result<()> {
+        let needs = match self.verb {
+            Verb::Reject | Verb::Waive | Verb::Block | Verb::Reopen if self.text.is_none() => {
+                "a reason"
+            }
+            Verb::Comment if self.text.is_none() => "its text",
+            Verb::Due if self.due.is_none() => "a due date",
+            _ => return Ok(()),
+        };
+        Err(Error::bad_input(format!("{} needs {needs}", self.verb.as_str())))
+    }
+}
+
 fn load_task(tx: &Tx<'_>, installation: &str, def: &TaskDef) -> Result<TaskRow> {
     tx.task(installation, &def.key)?.ok_or_else(|| {
         Error::storage(format!("installation {installation} has no row for task {}", def.key))
@@ -59,6 +76,7 @@ pub fn step(store: &mut Store, ctx: &Context, step: &TaskStep) -> Result<Vec<Eve
 
 /// [`step`] inside a transaction the caller holds.
 pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>> {
+    step.check()?;
     let (person, actor) = acting(tx, ctx)?;
     let inst = writable_installation(tx, &person, step.installation.as_str())?;
     let matrix = tx.matrix()?;

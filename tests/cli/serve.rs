@@ -975,3 +975,36 @@ fn every_write_the_server_acknowledged_survives_its_sigkill() {
         attempted.len()
     );
 }
+
+#[test]
+fn a_step_that_needs_a_reason_text_or_date_is_refused_without_one() {
+    let env = TestEnv::with_people_and_installations();
+    let (ian, _) = token(&env, "ian", &[]);
+    let server = Server::over(&env);
+    let before = events(&env);
+    let step = |verb: &str, body: Value| {
+        server.post(
+            &format!("/api/v1/installations/acme-prod/tasks/infrastructure/{verb}"),
+            As::Bearer(&ian),
+            body,
+        )
+    };
+    for (verb, needs) in [
+        ("block", "reason"),
+        ("waive", "reason"),
+        ("reject", "reason"),
+        ("reopen", "reason"),
+        ("comment", "text"),
+        ("due", "due"),
+    ] {
+        let m = step(verb, json!({})).refused(400, "bad_input");
+        assert!(m.contains(needs), "{verb}: {m}");
+    }
+    assert_eq!(events(&env), before, "a step without what it needs was recorded");
+    // With it, they are recorded as the command line records them.
+    let blocked = step("block", json!({"reason": "waiting for DNS"})).ok(200);
+    assert_eq!(blocked[0]["note"], "waiting for DNS", "{blocked}");
+    let due = step("due", json!({"due": "2026-11-20"})).ok(200);
+    assert_eq!(due[0]["note"], "due 2026-11-20", "{due}");
+    step("unblock", json!({})).ok(200);
+}
