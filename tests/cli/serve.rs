@@ -108,11 +108,33 @@ impl Server {
     }
 
     fn send(&self, req: Request<Body>) -> Answer {
+        self.send_all(vec![req]).pop().expect("an answer")
+    }
+
+    /// Sends every request at once; the answers in the requests' order.
+    fn send_all(&self, reqs: Vec<Request<Body>>) -> Vec<Answer> {
         self.rt.block_on(async {
-            let res = self.app.clone().oneshot(req).await.expect("the router answers");
-            let (parts, body) = res.into_parts();
-            let body = axum::body::to_bytes(body, usize::MAX).await.expect("the body");
-            Answer { status: parts.status.as_u16(), headers: parts.headers, body: body.to_vec() }
+            let flights: Vec<_> = reqs
+                .into_iter()
+                .map(|req| {
+                    let app = self.app.clone();
+                    tokio::spawn(async move {
+                        let res = app.oneshot(req).await.expect("the router answers");
+                        let (parts, body) = res.into_parts();
+                        let body = axum::body::to_bytes(body, usize::MAX).await.expect("the body");
+                        Answer {
+                            status: parts.status.as_u16(),
+                            headers: parts.headers,
+                            body: body.to_vec(),
+                        }
+                    })
+                })
+                .collect();
+            let mut answers = Vec::new();
+            for flight in flights {
+                answers.push(flight.await.expect("a request in flight"));
+            }
+            answers
         })
     }
 
@@ -350,6 +372,29 @@ fn failed_sign_ins_are_throttled_even_with_the_right_password() {
     assert!(page.headers.get(header::SET_COOKIE).is_none());
     // Another handle from the same client is not.
     login("gina", PASSWORD).ok(201);
+}
+
+#[test]
+fn sign_ins_tried_all_at_once_are_throttled_after_five() {
+    let env = TestEnv::with_people_and_installations();
+    let (carol, _) = token(&env, "carol", &[]);
+    let server = Server::over(&env);
+    server.set_password(&carol, "ian", PASSWORD);
+    let guess = |i: usize| {
+        let body = json!({"handle": "ian", "password": format!("guess number {i}")});
+        Request::post("/api/v1/login")
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .expect("a request")
+    };
+    let answers = server.send_all((0..12).map(guess).collect());
+    let mut statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [[401; 5].as_slice(), &[429; 7]].concat(), "five guesses, no more");
+    let m = server
+        .post("/api/v1/login", As::Nobody, json!({"handle": "ian", "password": PASSWORD}))
+        .refused(429, "too_many_requests");
+    assert!(m.contains("15 minutes"), "{m}");
 }
 
 #[test]
