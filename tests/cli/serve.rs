@@ -944,6 +944,22 @@ fn every_write_the_server_acknowledged_survives_its_sigkill() {
         .into();
     let health = agent.get(format!("{}/api/v1/health", server.url)).call().expect("health");
     assert_eq!(health.status().as_u16(), 200);
+    // The remote CLI prints what the local one does, as the token's person.
+    let url = server.url.clone();
+    let remote = |token: &str, args: &[&str]| {
+        let mut all = vec!["--server", url.as_str()];
+        all.extend(args);
+        env.command(&all).env("RACI_TOKEN", token).output().expect("raci runs")
+    };
+    let status = remote(&carol, &["status", "acme-prod", "--format", "json"]);
+    assert_eq!(
+        String::from_utf8_lossy(&status.stdout),
+        env.ok(&["status", "acme-prod", "--format", "json"])
+    );
+    let me = remote(&carol, &["whoami", "--format", "json"]);
+    assert!(String::from_utf8_lossy(&me.stdout).contains("\"carol\""));
+    assert_eq!(remote("raci_not_a_token", &["whoami"]).status.code(), Some(3));
+    assert_eq!(remote(&carol, &["installation", "list", "--as", "ian"]).status.code(), Some(2));
 
     const THREADS: usize = 6;
     const EACH: usize = 150;
@@ -987,6 +1003,7 @@ fn every_write_the_server_acknowledged_survives_its_sigkill() {
     }
     assert_eq!(server.kill(), Some(9), "the server died of SIGKILL");
     stop.store(true, Ordering::Relaxed);
+    assert_eq!(remote(&carol, &["whoami"]).status.code(), Some(6), "an unreachable server");
     for w in workers {
         w.join().expect("a writer thread");
     }
@@ -1052,4 +1069,75 @@ fn a_step_that_needs_a_reason_text_or_date_is_refused_without_one() {
     let due = step("due", json!({"due": "2026-11-20"})).ok(200);
     assert_eq!(due[0]["note"], "due 2026-11-20", "{due}");
     step("unblock", json!({})).ok(200);
+}
+
+/// The router over `env`'s database with the clock at `now`.
+fn at(env: &mut TestEnv, now: &str) -> Server {
+    env.now = now.to_string();
+    Server::over(env)
+}
+
+#[test]
+fn tokens_sessions_and_invitations_expire_by_the_servers_clock() {
+    let mut env = TestEnv::with_people_and_installations();
+    let (carol, _) = token(&env, "carol", &["--expires-days", "30"]);
+    let (day, _) = token(&env, "ian", &["--expires-days", "1"]);
+    let server = at(&mut env, "2026-11-02T09:00:00Z");
+    server.set_password(&carol, "ian", PASSWORD);
+    let session =
+        server.form("/login", None, &[("handle", "ian"), ("password", PASSWORD)]).session();
+    let code = server.post("/api/v1/people/gina/invite", As::Bearer(&carol), json!({})).ok(201);
+    let code = code["code"].as_str().expect("code").to_string();
+    drop(server);
+
+    // Eleven hours on: the session is in use, which moves its idle expiry on.
+    let server = at(&mut env, "2026-11-02T20:00:00Z");
+    assert_eq!(server.get("/api/v1/me", As::Cookie(&session, None)).ok(200)["handle"], "ian");
+    assert_eq!(server.get("/api/v1/me", As::Bearer(&day)).ok(200)["handle"], "ian");
+    // The session's use is noted after the answer: wait for it.
+    let db = env.db();
+    let expires_at = |want: &str| {
+        let now = || -> Option<String> {
+            Connection::open(&db)
+                .expect("open")
+                .query_row("SELECT expires_at FROM token WHERE kind = 'session'", [], |r| r.get(0))
+                .expect("the session")
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while now().as_deref() != Some(want) {
+            assert!(Instant::now() < deadline, "the session expires at {:?}, not {want}", now());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    };
+    expires_at("2026-11-03T08:00:00Z");
+    drop(server);
+
+    // Thirteen hours after sign-in, two after its last use: still in.
+    let server = at(&mut env, "2026-11-02T22:00:00Z");
+    assert_eq!(server.get("/api/v1/me", As::Cookie(&session, None)).ok(200)["handle"], "ian");
+    expires_at("2026-11-03T10:00:00Z");
+    drop(server);
+
+    // A day and a bit on: the one-day token has expired.
+    let server = at(&mut env, "2026-11-03T09:30:00Z");
+    let m = server.get("/api/v1/me", As::Bearer(&day)).refused(401, "unauthenticated");
+    assert!(m.contains("expired"), "{m}");
+    drop(server);
+    // Over twelve idle hours: the session is over, and the pages ask to sign in.
+    let server = at(&mut env, "2026-11-03T10:00:01Z");
+    server.get("/api/v1/me", As::Cookie(&session, None)).refused(401, "unauthenticated");
+    let home = server.get("/", As::Cookie(&session, None));
+    assert_eq!(home.status, 303, "{}", home.text());
+    assert_eq!(home.headers.get(header::LOCATION).and_then(|v| v.to_str().ok()), Some("/login"));
+    // The invitation, 72 hours.
+    let redeem = |s: &Server| {
+        s.post(&format!("/api/v1/invitations/{code}"), As::Nobody, json!({"password": PASSWORD}))
+    };
+    drop(server);
+    let server = at(&mut env, "2026-11-05T09:00:01Z");
+    redeem(&server).refused(404, "not_found");
+    assert_eq!(server.get("/api/v1/me", As::Bearer(&carol)).ok(200)["handle"], "carol");
+    drop(server);
+    let server = at(&mut env, "2026-11-05T08:59:00Z");
+    redeem(&server).ok(201);
 }
