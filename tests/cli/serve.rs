@@ -797,6 +797,46 @@ fn every_response_carries_the_security_headers() {
 }
 
 #[test]
+fn a_write_that_times_out_is_refused_as_json_with_the_headers() {
+    let env = TestEnv::with_people_and_installations();
+    let (carol, _) = token(&env, "carol", &[]);
+    // A paused clock runs on to the server's timeout while the writer waits.
+    let paused = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .expect("a runtime");
+    let config = Config {
+        listen: "127.0.0.1:8080".parse().expect("address"),
+        db: env.db(),
+        secure: false,
+        behind_proxy: false,
+        now: Some(env.now.parse().expect("the test's clock")),
+    };
+    let app = raci::server::router(AppState::new(Db::open(&env.db(), 1).expect("open"), config));
+    let send = |rt: &tokio::runtime::Runtime, text: &str| {
+        let req = Request::post(comment("acme-prod"))
+            .header(header::AUTHORIZATION, format!("Bearer {carol}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(json!({ "text": text }).to_string()))
+            .expect("a request");
+        rt.block_on(async {
+            let (parts, body) =
+                app.clone().oneshot(req).await.expect("the router answers").into_parts();
+            let body = axum::body::to_bytes(body, usize::MAX).await.expect("the body").to_vec();
+            Answer { status: parts.status.as_u16(), headers: parts.headers, body }
+        })
+    };
+    let lock = Connection::open(env.db()).expect("open");
+    lock.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
+    let slow = send(&paused, "slow");
+    lock.execute_batch("ROLLBACK").expect("release");
+    let m = slow.refused(503, "storage");
+    assert!(m.contains("60 seconds"), "{m}");
+    assert_secure_headers("a timeout", &slow);
+}
+
+#[test]
 fn a_json_body_over_a_mebibyte_is_too_large_but_an_import_may_be() {
     let env = TestEnv::with_people_and_installations();
     let (carol, _) = token(&env, "carol", &[]);
