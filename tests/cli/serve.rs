@@ -797,7 +797,7 @@ fn every_response_carries_the_security_headers() {
 }
 
 #[test]
-fn a_write_that_times_out_is_refused_as_json_with_the_headers() {
+fn a_write_that_times_out_is_refused_with_the_headers_and_not_made_later() {
     let env = TestEnv::with_people_and_installations();
     let (carol, _) = token(&env, "carol", &[]);
     // A paused clock runs on to the server's timeout while the writer waits.
@@ -834,6 +834,20 @@ fn a_write_that_times_out_is_refused_as_json_with_the_headers() {
     let m = slow.refused(503, "storage");
     assert!(m.contains("60 seconds"), "{m}");
     assert_secure_headers("a timeout", &slow);
+    // The writer takes jobs in order: once a later write is answered, the
+    // refused one was either made or dropped. A refusal changes nothing.
+    let running =
+        tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+    send(&running, "after").ok(200);
+    let comments: Vec<String> = env
+        .json(&["log", "acme-prod"])
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "comment")
+        .filter_map(|e| e["note"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(comments, ["after"]);
 }
 
 #[test]
