@@ -91,19 +91,16 @@ enum As<'a> {
 
 impl Server {
     fn over(env: &TestEnv) -> Server {
+        Server::with(config(env))
+    }
+
+    fn with(config: Config) -> Server {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .expect("a runtime");
-        let config = Config {
-            listen: "127.0.0.1:8080".parse().expect("address"),
-            db: env.db(),
-            secure: false,
-            behind_proxy: false,
-            now: Some(env.now.parse().expect("the test's clock")),
-        };
-        let db = Db::open(&env.db(), 2).expect("the server opens the database");
+        let db = Db::open(&config.db, 2).expect("the server opens the database");
         Server { rt, app: raci::server::router(AppState::new(db, config)) }
     }
 
@@ -205,6 +202,17 @@ impl Server {
             json!({ "password": password }),
         );
         assert!(made.ok(201)["token"].as_str().is_some_and(|t| t.starts_with("raci_")));
+    }
+}
+
+/// How `raci serve` runs on loopback over `env`'s database, at its clock.
+fn config(env: &TestEnv) -> Config {
+    Config {
+        listen: "127.0.0.1:8080".parse().expect("address"),
+        db: env.db(),
+        secure: false,
+        behind_proxy: false,
+        now: Some(env.now.parse().expect("the test's clock")),
     }
 }
 
@@ -806,14 +814,8 @@ fn a_write_that_times_out_is_refused_with_the_headers_and_not_made_later() {
         .start_paused(true)
         .build()
         .expect("a runtime");
-    let config = Config {
-        listen: "127.0.0.1:8080".parse().expect("address"),
-        db: env.db(),
-        secure: false,
-        behind_proxy: false,
-        now: Some(env.now.parse().expect("the test's clock")),
-    };
-    let app = raci::server::router(AppState::new(Db::open(&env.db(), 1).expect("open"), config));
+    let db = Db::open(&env.db(), 1).expect("open");
+    let app = raci::server::router(AppState::new(db.clone(), config(&env)));
     let send = |rt: &tokio::runtime::Runtime, text: &str| {
         let req = Request::post(comment("acme-prod"))
             .header(header::AUTHORIZATION, format!("Bearer {carol}"))
@@ -827,10 +829,21 @@ fn a_write_that_times_out_is_refused_with_the_headers_and_not_made_later() {
             Answer { status: parts.status.as_u16(), headers: parts.headers, body }
         })
     };
-    let lock = Connection::open(env.db()).expect("open");
-    lock.execute_batch("BEGIN IMMEDIATE").expect("the write lock");
+    // A long write holds the writer, so the request's write waits in its queue.
+    let (started, running) = std::sync::mpsc::channel::<()>();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let long = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread().build().expect("a runtime");
+        rt.block_on(db.write(move |_| {
+            let _ = started.send(());
+            let _ = released.recv();
+            Ok(())
+        }))
+    });
+    running.recv().expect("the long write runs");
     let slow = send(&paused, "slow");
-    lock.execute_batch("ROLLBACK").expect("release");
+    release.send(()).expect("release");
+    long.join().expect("the long write").expect("its answer");
     let m = slow.refused(503, "storage");
     assert!(m.contains("60 seconds"), "{m}");
     assert_secure_headers("a timeout", &slow);
@@ -1194,4 +1207,39 @@ fn tokens_sessions_and_invitations_expire_by_the_servers_clock() {
     drop(server);
     let server = at(&mut env, "2026-11-05T08:59:00Z");
     redeem(&server).ok(201);
+}
+
+#[test]
+fn session_cookies_are_secure_behind_a_tls_proxy_and_only_there() {
+    let env = TestEnv::with_people_and_installations();
+    let (carol, _) = token(&env, "carol", &[]);
+    for (behind_proxy, handle) in [(false, "ian"), (true, "gina")] {
+        let server = Server::with(Config { secure: behind_proxy, behind_proxy, ..config(&env) });
+        let invitation =
+            server.post(&format!("/api/v1/people/{handle}/invite"), As::Bearer(&carol), json!({}));
+        let invitation = invitation.ok(201);
+        let scheme = if behind_proxy { "https://" } else { "http://" };
+        assert!(invitation["url"].as_str().is_some_and(|u| u.starts_with(scheme)), "{invitation}");
+        let code = invitation["code"].as_str().expect("code");
+        let page = server.form(&format!("/invite/{code}"), None, &[("password", PASSWORD)]);
+        page.session();
+        let cookie = page.headers.get(header::SET_COOKIE).and_then(|v| v.to_str().ok());
+        let secure = cookie.is_some_and(|c| c.split(';').any(|a| a.trim() == "Secure"));
+        assert_eq!(secure, behind_proxy, "{cookie:?}");
+    }
+}
+
+#[test]
+fn serve_refuses_an_open_address_without_tls_and_a_missing_database() {
+    let env = TestEnv::with_people_and_installations();
+    let db = env.db();
+    let db = db.to_str().expect("path");
+    let run = env.run(&["serve", "--listen", "0.0.0.0:0", "--db", db]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.starts_with("error: ") && run.stderr.contains("TLS"), "{}", run.stderr);
+    let missing = env.dir().join("missing.db");
+    let run =
+        env.run(&["serve", "--listen", "127.0.0.1:0", "--db", missing.to_str().expect("path")]);
+    assert_eq!(run.code, 6, "{}", run.stderr);
+    assert!(!missing.exists(), "serve created the database it was refused");
 }
