@@ -72,6 +72,12 @@ impl Db {
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |store| {
+            // A request that gave up while its write was queued (it timed
+            // out, or its client left) was answered with a refusal, or not
+            // at all: its write is not made behind that answer.
+            if tx.is_closed() {
+                return;
+            }
             let _ = tx.send(f(store));
         });
         self.writer.send(job).map_err(|_| gone())?;

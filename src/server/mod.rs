@@ -108,13 +108,26 @@ pub fn router(state: AppState) -> Router {
             ApiError(Error::not_found("no such page or route; the API is under /api/v1/"))
         })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(middleware::from_fn(deadline))
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn(access_log))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(60),
-        ))
         .with_state(state)
+}
+
+/// How long a request may take before it is answered 503.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A request still running after [`REQUEST_TIMEOUT`] is refused as any
+/// other storage failure, inside the layer that adds the headers.
+async fn deadline(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError(Error::storage(format!(
+            "the request took over {} seconds; the database may be busy",
+            REQUEST_TIMEOUT.as_secs()
+        )))
+        .into_response(),
+    }
 }
 
 /// Every response: a content security policy with no inline script and no

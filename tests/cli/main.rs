@@ -18,6 +18,7 @@ mod refusals;
 mod reliability;
 mod remote;
 mod reports;
+mod serve;
 mod sidedoors;
 mod storage;
 mod text;
