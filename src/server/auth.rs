@@ -104,7 +104,13 @@ impl FromRequestParts<AppState> for Auth {
                     .into());
                 }
             }
-            if principal.read_only {
+            // Signing out revokes the presenting token itself, which a
+            // read-only token may do.
+            let path = parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
+            if principal.read_only && path != "/api/v1/logout" {
                 return Err(Error::not_permitted(
                     "this token is read-only; changes need a token made without --read-only",
                 )

@@ -93,9 +93,12 @@ impl Db {
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
             let mut store = readers.lock().map_err(|_| gone())?.pop().ok_or_else(gone)?;
-            let out = f(&mut store);
+            // A bug in one read must not lose its connection to the pool.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut store)));
             readers.lock().map_err(|_| gone())?.push(store);
-            out
+            out.unwrap_or_else(|_| {
+                Err(Error::storage("a read failed inside raci; see the server's log"))
+            })
         })
         .await
         .map_err(|e| Error::storage(format!("a read stopped: {e}")))?

@@ -109,9 +109,37 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
         .layer(middleware::from_fn(deadline))
+        .layer(middleware::from_fn(wrong_method))
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn(access_log))
         .with_state(state)
+}
+
+/// A method a route does not take: 405 as the router answers it, with the
+/// API's JSON error naming the methods it does take.
+async fn wrong_method(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return res;
+    }
+    let allowed =
+        res.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = serde_json::json!({
+        "error": {
+            "kind": crate::error::Kind::BadInput.as_str(),
+            "message": if allowed.is_empty() {
+                format!("{method} is not a method of this route; /api/v1/openapi.json lists each route's methods")
+            } else {
+                format!("{method} is not a method of this route; it takes {allowed}")
+            },
+        }
+    });
+    let mut out = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&allowed) {
+        out.headers_mut().insert(header::ALLOW, v);
+    }
+    out
 }
 
 /// How long a request may take before it is answered 503.

@@ -1244,3 +1244,54 @@ fn serve_refuses_an_open_address_without_tls_and_a_missing_database() {
     assert_eq!(run.code, 6, "{}", run.stderr);
     assert!(!missing.exists(), "serve created the database it was refused");
 }
+
+#[test]
+fn loose_requests_are_refused_as_the_cli_refuses_them() {
+    let env = TestEnv::with_people_and_installations();
+    let (ian, _) = token(&env, "ian", &[]);
+    let (reader, _) = token(&env, "ian", &["--read-only"]);
+    let server = Server::over(&env);
+    let before = events(&env);
+    // A method the route does not take: 405 with the JSON error, and Allow.
+    let a = server.delete("/api/v1/installations/acme-prod", As::Bearer(&ian));
+    assert_eq!(a.status, 405, "{}", a.text());
+    assert_eq!(a.json()["error"]["kind"], "bad_input");
+    assert!(
+        a.json()["error"]["message"].as_str().is_some_and(|m| m.starts_with("DELETE is not")),
+        "{}",
+        a.text()
+    );
+    // A checklist change naming no item (the CLI demands one, or --all).
+    server
+        .post(
+            "/api/v1/installations/acme-prod/tasks/infrastructure/start",
+            As::Bearer(&ian),
+            json!({}),
+        )
+        .ok(200);
+    let changed = events(&env);
+    let m = server
+        .post(
+            "/api/v1/installations/acme-prod/checklist/infrastructure/check",
+            As::Bearer(&ian),
+            json!({}),
+        )
+        .refused(400, "bad_input");
+    assert!(m.contains("items"), "{m}");
+    server
+        .post(
+            "/api/v1/installations/acme-prod/checklist/infrastructure/check",
+            As::Bearer(&ian),
+            json!({"items": ["memory"], "all": true}),
+        )
+        .refused(400, "bad_input");
+    assert_eq!(events(&env), changed);
+    assert_eq!(changed, before + 1);
+    // A stale-backup window outside the CLI's range.
+    server
+        .get("/api/v1/reports/stale-backups?older_than=-5", As::Bearer(&ian))
+        .refused(400, "bad_input");
+    // A read-only token may still sign itself out.
+    server.post("/api/v1/logout", As::Bearer(&reader), json!({})).ok(200);
+    server.get("/api/v1/me", As::Bearer(&reader)).refused(401, "unauthenticated");
+}
