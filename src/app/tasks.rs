@@ -167,6 +167,15 @@ pub fn set_item(store: &mut Store, ctx: &Context, step: &ItemStep) -> Result<Vec
 /// [`set_item`] inside a transaction the caller holds: every item or none,
 /// one event each.
 pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Event>> {
+    match (step.all, step.items.is_empty()) {
+        (false, true) => {
+            return Err(Error::bad_input("name the items to change, or all of them"));
+        }
+        (true, false) => {
+            return Err(Error::bad_input("name the items or ask for all of them, not both"));
+        }
+        _ => {}
+    }
     let (person, actor) = acting(tx, ctx)?;
     let inst = writable_installation(tx, &person, step.installation.as_str())?;
     let matrix = tx.matrix()?;

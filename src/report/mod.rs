@@ -327,6 +327,11 @@ pub fn stale_backups(
     ctx: &Context,
     older_than: i64,
 ) -> Result<Vec<StaleBackupView>> {
+    if !(0..=36_500).contains(&older_than) {
+        return Err(crate::error::Error::bad_input(format!(
+            "older than {older_than} days: expected 0 to 36500 days"
+        )));
+    }
     store.read(|tx| {
         let today = ctx.today();
         let visible = Visible::load(tx, ctx, None)?;

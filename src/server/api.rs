@@ -220,7 +220,7 @@ pub(super) async fn sign_in(
     kind: TokenKind,
     name: Option<crate::domain::values::Text>,
 ) -> ApiResult<(NewTokenView, Vec<Event>)> {
-    st.throttle.check(handle, client)?;
+    let attempt = st.throttle.attempt(handle, client)?;
     let wanted = handle.to_string();
     let stored = st.db.read(move |store| identity::password_of(store, &wanted)).await;
     let checked = Db::blocking(move || {
@@ -230,10 +230,8 @@ pub(super) async fn sign_in(
         identity::verify(&password, &phc)
     })
     .await;
-    if let Err(e) = checked {
-        st.throttle.fail(handle, client);
-        return Err(e.into());
-    }
+    checked?;
+    st.throttle.forgive(attempt);
     let ctx = Context {
         now: st.now(),
         channel: if kind == TokenKind::Session {

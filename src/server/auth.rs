@@ -104,7 +104,13 @@ impl FromRequestParts<AppState> for Auth {
                     .into());
                 }
             }
-            if principal.read_only {
+            // Signing out revokes the presenting token itself, which a
+            // read-only token may do.
+            let path = parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or_else(|| parts.uri.path().to_string(), |u| u.path().to_string());
+            if principal.read_only && path != "/api/v1/logout" {
                 return Err(Error::not_permitted(
                     "this token is read-only; changes need a token made without --read-only",
                 )
@@ -154,16 +160,22 @@ impl Throttle {
         ]
     }
 
-    /// Refuses (429) while either limit is reached.
-    pub fn check(&self, handle: &str, client: &str) -> Result<(), Error> {
+    /// Counts a sign-in attempt as failed before its password is checked,
+    /// so attempts made all at once cannot slip past the limit; refuses
+    /// (429) while either limit is reached. A success is [`Throttle::forgive`]n.
+    pub fn attempt(&self, handle: &str, client: &str) -> Result<Attempt, Error> {
         let mut map = self.failures.lock().map_err(|_| Error::storage("the throttle failed"))?;
         let now = Instant::now();
-        for (key, limit) in Self::keys(handle, client) {
-            if let Some(times) = map.get_mut(&key) {
+        if map.len() > 100_000 {
+            map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= WINDOW));
+        }
+        let keys = Self::keys(handle, client);
+        for (key, limit) in &keys {
+            if let Some(times) = map.get_mut(key) {
                 while times.front().is_some_and(|t| now.duration_since(*t) > WINDOW) {
                     times.pop_front();
                 }
-                if times.len() >= limit {
+                if times.len() >= *limit {
                     return Err(Error::new(
                         Kind::TooManyRequests,
                         "too many failed sign-ins; wait 15 minutes before trying again",
@@ -171,17 +183,27 @@ impl Throttle {
                 }
             }
         }
-        Ok(())
+        for (key, _) in &keys {
+            map.entry(key.clone()).or_default().push_back(now);
+        }
+        Ok(Attempt { keys: keys.map(|(k, _)| k), at: now })
     }
 
-    pub fn fail(&self, handle: &str, client: &str) {
+    /// The attempt's password was right: it does not count as a failure.
+    pub fn forgive(&self, attempt: Attempt) {
         let Ok(mut map) = self.failures.lock() else { return };
-        let now = Instant::now();
-        if map.len() > 100_000 {
-            map.retain(|_, times| times.back().is_some_and(|t| now.duration_since(*t) <= WINDOW));
-        }
-        for (key, _) in Self::keys(handle, client) {
-            map.entry(key).or_default().push_back(now);
+        for key in &attempt.keys {
+            if let Some(times) = map.get_mut(key)
+                && let Some(i) = times.iter().position(|t| *t == attempt.at)
+            {
+                times.remove(i);
+            }
         }
     }
+}
+
+/// A sign-in attempt counted by the [`Throttle`] until forgiven.
+pub struct Attempt {
+    keys: [String; 2],
+    at: Instant,
 }

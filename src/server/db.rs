@@ -72,6 +72,12 @@ impl Db {
     ) -> Result<T> {
         let (tx, rx) = oneshot::channel();
         let job: Job = Box::new(move |store| {
+            // A request that gave up while its write was queued (it timed
+            // out, or its client left) was answered with a refusal, or not
+            // at all: its write is not made behind that answer.
+            if tx.is_closed() {
+                return;
+            }
             let _ = tx.send(f(store));
         });
         self.writer.send(job).map_err(|_| gone())?;
@@ -87,9 +93,12 @@ impl Db {
         let readers = Arc::clone(&self.readers);
         tokio::task::spawn_blocking(move || {
             let mut store = readers.lock().map_err(|_| gone())?.pop().ok_or_else(gone)?;
-            let out = f(&mut store);
+            // A bug in one read must not lose its connection to the pool.
+            let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(&mut store)));
             readers.lock().map_err(|_| gone())?.push(store);
-            out
+            out.unwrap_or_else(|_| {
+                Err(Error::storage("a read failed inside raci; see the server's log"))
+            })
         })
         .await
         .map_err(|e| Error::storage(format!("a read stopped: {e}")))?

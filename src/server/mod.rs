@@ -108,13 +108,54 @@ pub fn router(state: AppState) -> Router {
             ApiError(Error::not_found("no such page or route; the API is under /api/v1/"))
         })
         .layer(DefaultBodyLimit::max(JSON_LIMIT))
+        .layer(middleware::from_fn(deadline))
+        .layer(middleware::from_fn(wrong_method))
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn(access_log))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(60),
-        ))
         .with_state(state)
+}
+
+/// A method a route does not take: 405 as the router answers it, with the
+/// API's JSON error naming the methods it does take.
+async fn wrong_method(req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let res = next.run(req).await;
+    if res.status() != StatusCode::METHOD_NOT_ALLOWED {
+        return res;
+    }
+    let allowed =
+        res.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let body = serde_json::json!({
+        "error": {
+            "kind": crate::error::Kind::BadInput.as_str(),
+            "message": if allowed.is_empty() {
+                format!("{method} is not a method of this route; /api/v1/openapi.json lists each route's methods")
+            } else {
+                format!("{method} is not a method of this route; it takes {allowed}")
+            },
+        }
+    });
+    let mut out = (StatusCode::METHOD_NOT_ALLOWED, axum::Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&allowed) {
+        out.headers_mut().insert(header::ALLOW, v);
+    }
+    out
+}
+
+/// How long a request may take before it is answered 503.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A request still running after [`REQUEST_TIMEOUT`] is refused as any
+/// other storage failure, inside the layer that adds the headers.
+async fn deadline(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => ApiError(Error::storage(format!(
+            "the request took over {} seconds; the database may be busy",
+            REQUEST_TIMEOUT.as_secs()
+        )))
+        .into_response(),
+    }
 }
 
 /// Every response: a content security policy with no inline script and no

@@ -19,6 +19,7 @@ mod refusals;
 mod reliability;
 mod remote;
 mod reports;
+mod serve;
 mod sidedoors;
 mod storage;
 mod text;
