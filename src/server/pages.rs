@@ -240,7 +240,13 @@ async fn logout(
     parts: Parts,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    if let Ok((page, _)) = form(&st, &parts, f).await {
+    // Without a session there is nothing to end; a forged form (no or the
+    // wrong CSRF token) is refused and ends nothing.
+    if session(&st, &parts).await.is_some() {
+        let (page, _) = match form(&st, &parts, f).await {
+            Ok(x) => x,
+            Err(refused) => return refused,
+        };
         let (ctx, principal) = (page.ctx, page.principal);
         let _ = st.db.write(move |store| identity::sign_out(store, &ctx, &principal)).await;
     }
