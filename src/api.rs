@@ -265,3 +265,88 @@ pub fn segment(s: &str) -> String {
         })
         .collect()
 }
+
+/// The words of the routes (and the pages' forms) for the moves of update
+/// cycles, tickets and checklist items: one reading for both front ends.
+pub mod words {
+    use crate::domain::operations::{CycleAction, TicketAction};
+    use crate::domain::values::Text;
+    use crate::error::{Error, Result};
+
+    /// An update cycle's number in a path.
+    pub fn cycle_number(n: &str) -> Result<i64> {
+        n.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
+            Error::bad_input(format!("update cycle {n:?} is not a cycle number; expected 1, 2, …"))
+        })
+    }
+
+    /// `fail`, `cancel` or `signoff` (the steps are under `steps/`).
+    pub fn cycle_action(word: &str) -> Result<CycleAction> {
+        match word {
+            "fail" => Ok(CycleAction::Fail),
+            "cancel" => Ok(CycleAction::Cancel),
+            "signoff" => Ok(CycleAction::Signoff),
+            other => Err(Error::not_found(format!(
+                "no update action {other:?}; expected fail, signoff or cancel (steps are under steps/)"
+            ))),
+        }
+    }
+
+    pub fn cycle_word(action: CycleAction) -> String {
+        match action {
+            CycleAction::Fail => "fail".into(),
+            CycleAction::Cancel => "cancel".into(),
+            CycleAction::Signoff => "signoff".into(),
+            CycleAction::Step(step) => format!("steps/{step}"),
+        }
+    }
+
+    /// `resolve`, `close`, `reopen` or `comment`.
+    pub fn ticket_action(word: &str) -> Result<TicketAction> {
+        match word {
+            "resolve" => Ok(TicketAction::Resolve),
+            "close" => Ok(TicketAction::Close),
+            "reopen" => Ok(TicketAction::Reopen),
+            "comment" => Ok(TicketAction::Comment),
+            other => Err(Error::not_found(format!(
+                "no ticket action {other:?}; expected resolve, close, reopen or comment"
+            ))),
+        }
+    }
+
+    pub fn ticket_word(action: TicketAction) -> &'static str {
+        action.as_str().trim_start_matches("ticket-")
+    }
+
+    /// `check` or `uncheck`: whether it checks.
+    pub fn item_action(word: &str) -> Result<bool> {
+        match word {
+            "check" => Ok(true),
+            "uncheck" => Ok(false),
+            other => Err(Error::not_found(format!(
+                "no checklist action {other:?}; expected check or uncheck"
+            ))),
+        }
+    }
+
+    /// The words a step carries, under the name its move takes: a reason
+    /// to fail, cancel or reopen, a text to comment, else a note.
+    pub fn words_for(
+        reason_needed: bool,
+        comment: bool,
+        note: Option<Text>,
+        reason: Option<Text>,
+        text: Option<Text>,
+    ) -> Option<Text> {
+        match (reason_needed, comment) {
+            (true, _) => reason,
+            (_, true) => text,
+            _ => note,
+        }
+    }
+
+    /// Whether a cycle's move takes a reason.
+    pub fn cycle_needs_reason(action: CycleAction) -> bool {
+        matches!(action, CycleAction::Fail | CycleAction::Cancel)
+    }
+}

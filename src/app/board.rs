@@ -7,8 +7,9 @@
 use serde::Serialize;
 
 use super::{Context, acting, find_def, visible_installation};
+use crate::api::words;
 use crate::domain::moves::{self, Offer};
-use crate::domain::operations::{Cycle, CycleAction, Operation, OperationRows, TicketAction};
+use crate::domain::operations::{Cycle, Operation, OperationRows, TicketAction};
 use crate::domain::rules::{self, Verb};
 use crate::domain::{Party, TaskState};
 use crate::error::Result;
@@ -174,14 +175,9 @@ pub fn installation(store: &mut Store, ctx: &Context, id: &str) -> Result<Instal
                 .iter()
                 .filter(|o| o.yours())
                 .map(|o| Button {
-                    path: match o.action {
-                        CycleAction::Step(step) => {
-                            format!("{base}/updates/{}/steps/{step}", c.number)
-                        }
-                        other => format!("{base}/updates/{}/{}", c.number, cycle_verb(other)),
-                    },
+                    path: format!("{base}/updates/{}/{}", c.number, words::cycle_word(o.action)),
                     label: o.action.name().to_string(),
-                    needs_reason: matches!(o.action, CycleAction::Fail | CycleAction::Cancel),
+                    needs_reason: words::cycle_needs_reason(o.action),
                 })
                 .collect();
             cycles.push(CycleBoard { view, buttons, not_yours: reason_of(&offers) });
@@ -202,9 +198,9 @@ pub fn installation(store: &mut Store, ctx: &Context, id: &str) -> Result<Instal
                     path: format!(
                         "{base}/tickets/{}/{}",
                         view.ticket,
-                        o.action.as_str().trim_start_matches("ticket-")
+                        words::ticket_word(o.action)
                     ),
-                    label: o.action.as_str().trim_start_matches("ticket-").to_string(),
+                    label: words::ticket_word(o.action).to_string(),
                     needs_reason: o.action == TicketAction::Reopen,
                 })
                 .collect();
@@ -246,14 +242,6 @@ pub fn installation(store: &mut Store, ctx: &Context, id: &str) -> Result<Instal
             party: person.party,
         })
     })
-}
-
-fn cycle_verb(action: CycleAction) -> &'static str {
-    match action {
-        CycleAction::Fail => "fail",
-        CycleAction::Cancel => "cancel",
-        _ => "signoff",
-    }
 }
 
 /// One row of the installations page: where the installation stands.

@@ -2,10 +2,11 @@
 
 use super::args::{BackupsCommand, TicketCommand, UpdateCommand};
 use super::{Backend, Io, seg};
-use crate::api::{BackupBody, NoteBody, TicketBody, TicketStepBody, UpdateBody};
+use crate::api::{BackupBody, NoteBody, TicketBody, TicketStepBody, UpdateBody, words};
 use crate::app::Context;
 use crate::app::operations::{self, NewTicket};
 use crate::domain::operations::{CycleAction, TicketAction};
+use crate::domain::values::Text;
 use crate::error::Result;
 use crate::view::{BackupView, CycleView, TicketView};
 
@@ -39,21 +40,13 @@ pub(super) fn update(
             (id, cycle, CycleAction::Signoff, note.as_ref())
         }
     };
-    let base = format!("installations/{}/updates/{cycle}", seg(id));
-    let (path, body) = match action {
-        CycleAction::Step(step) => {
-            (format!("{base}/steps/{step}"), serde_json::to_value(NoteBody { note: note.cloned() }))
-        }
-        CycleAction::Fail | CycleAction::Cancel => (
-            format!("{base}/{}", if action == CycleAction::Fail { "fail" } else { "cancel" }),
-            serde_json::to_value(TicketStepBody { reason: note.cloned(), ..Default::default() }),
-        ),
-        CycleAction::Signoff => (
-            format!("{base}/signoff"),
-            serde_json::to_value(TicketStepBody { note: note.cloned(), ..Default::default() }),
-        ),
-    };
-    let body = body.map_err(|e| crate::error::Error::bad_input(e.to_string()))?;
+    let path = format!("installations/{}/updates/{cycle}/{}", seg(id), words::cycle_word(action));
+    // Steps take a note; the other moves the body a step of a ticket takes.
+    let body = match action {
+        CycleAction::Step(_) => serde_json::to_value(NoteBody { note: note.cloned() }),
+        _ => serde_json::to_value(step_body(words::cycle_needs_reason(action), false, note)),
+    }
+    .map_err(|e| crate::error::Error::bad_input(e.to_string()))?;
     io.recorded(
         be.write(&path, &body, |s| operations::cycle_action(s, ctx, id, *cycle, action, note))?,
     )
@@ -119,20 +112,20 @@ pub(super) fn ticket(
             (id, reference, TicketAction::Comment, Some(text))
         }
     };
-    let (verb, body) = match action {
-        TicketAction::Reopen => {
-            ("reopen", TicketStepBody { reason: note.cloned(), ..Default::default() })
-        }
-        TicketAction::Comment => {
-            ("comment", TicketStepBody { text: note.cloned(), ..Default::default() })
-        }
-        TicketAction::Close => {
-            ("close", TicketStepBody { note: note.cloned(), ..Default::default() })
-        }
-        _ => ("resolve", TicketStepBody { note: note.cloned(), ..Default::default() }),
-    };
+    let body = step_body(action == TicketAction::Reopen, action == TicketAction::Comment, note);
+    let verb = words::ticket_word(action);
     let path = format!("installations/{}/tickets/{}/{verb}", seg(id), seg(reference));
     io.recorded(
         be.write(&path, &body, |s| operations::ticket_action(s, ctx, id, reference, action, note))?,
     )
+}
+
+/// A step's words under the name its move takes (see `api::words::words_for`).
+fn step_body(reason: bool, comment: bool, words: Option<&Text>) -> TicketStepBody {
+    let words = words.cloned();
+    match (reason, comment) {
+        (true, _) => TicketStepBody { reason: words, ..Default::default() },
+        (_, true) => TicketStepBody { text: words, ..Default::default() },
+        _ => TicketStepBody { note: words, ..Default::default() },
+    }
 }

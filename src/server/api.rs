@@ -14,6 +14,7 @@ use serde::de::DeserializeOwned;
 use super::auth::{self, Auth};
 use super::db::Db;
 use super::{ApiError, ApiResult, AppState, IMPORT_LIMIT};
+use crate::api::words;
 use crate::api::*;
 use crate::app::identity::{self, NewTokenView, TokenKind};
 use crate::app::inbox::Only;
@@ -799,16 +800,6 @@ async fn task_step(
     write(&st.db, who.ctx, move |s, c| tasks::step(s, c, &step)).await
 }
 
-fn check_action(action: &str) -> Result<bool> {
-    match action {
-        "check" => Ok(true),
-        "uncheck" => Ok(false),
-        other => Err(Error::not_found(format!(
-            "no checklist action {other:?}; expected check or uncheck"
-        ))),
-    }
-}
-
 /// Checks or unchecks several checklist items of one task
 ///
 /// The items named in `items`, or with `all: true` every item of the task.
@@ -837,7 +828,7 @@ async fn items(
         task,
         items: b.items.iter().map(Id::to_string).collect(),
         all: b.all,
-        check: check_action(&action)?,
+        check: words::item_action(&action)?,
         note: b.note,
     };
     write(&st.db, who.ctx, move |s, c| tasks::set_item(s, c, &step)).await
@@ -870,7 +861,7 @@ async fn item(
         task,
         items: vec![item],
         all: false,
-        check: check_action(&action)?,
+        check: words::item_action(&action)?,
         note: b.note,
     };
     write(&st.db, who.ctx, move |s, c| tasks::set_item(s, c, &step)).await
@@ -977,12 +968,6 @@ async fn update_start(
     .await
 }
 
-fn cycle_number(n: &str) -> Result<i64> {
-    n.parse::<i64>().ok().filter(|n| *n >= 1).ok_or_else(|| {
-        Error::bad_input(format!("update cycle {n:?} is not a cycle number; expected 1, 2, …"))
-    })
-}
-
 /// Records a step of an update cycle (`raci update step`)
 #[utoipa::path(
     post,
@@ -1005,7 +990,7 @@ async fn update_step(
     Body(b): Body<NoteBody>,
 ) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
     let inst = id(&inst)?;
-    let n = cycle_number(&n)?;
+    let n = words::cycle_number(&n)?;
     let step: Step = step.parse()?;
     write(&st.db, who.ctx, move |s, c| {
         operations::cycle_action(s, c, &inst, n, CycleAction::Step(step), b.note.as_ref())
@@ -1038,18 +1023,9 @@ async fn update_action(
     Body(b): Body<TicketStepBody>,
 ) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
     let inst = id(&inst)?;
-    let n = cycle_number(&n)?;
-    let (action, text) = match action.as_str() {
-        "fail" => (CycleAction::Fail, b.reason),
-        "cancel" => (CycleAction::Cancel, b.reason),
-        "signoff" => (CycleAction::Signoff, b.note),
-        other => {
-            return Err(Error::not_found(format!(
-                "no update action {other:?}; expected fail, signoff or cancel (steps are under steps/)"
-            ))
-            .into());
-        }
-    };
+    let n = words::cycle_number(&n)?;
+    let action = words::cycle_action(&action)?;
+    let text = words::words_for(words::cycle_needs_reason(action), false, b.note, b.reason, b.text);
     write(&st.db, who.ctx, move |s, c| {
         operations::cycle_action(s, c, &inst, n, action, text.as_ref())
     })
@@ -1179,18 +1155,14 @@ async fn ticket_action(
 ) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
     let inst = id(&inst)?;
     let reference = id(&reference)?;
-    let (action, text) = match action.as_str() {
-        "resolve" => (TicketAction::Resolve, b.note),
-        "close" => (TicketAction::Close, b.note),
-        "reopen" => (TicketAction::Reopen, b.reason),
-        "comment" => (TicketAction::Comment, b.text),
-        other => {
-            return Err(Error::not_found(format!(
-                "no ticket action {other:?}; expected resolve, close, reopen or comment"
-            ))
-            .into());
-        }
-    };
+    let action = words::ticket_action(&action)?;
+    let text = words::words_for(
+        action == TicketAction::Reopen,
+        action == TicketAction::Comment,
+        b.note,
+        b.reason,
+        b.text,
+    );
     write(&st.db, who.ctx, move |s, c| {
         operations::ticket_action(s, c, &inst, &reference, action, text.as_ref())
     })

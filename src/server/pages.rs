@@ -18,6 +18,7 @@ use serde::Serialize;
 use super::AppState;
 use super::api::{redeem_with, sign_in};
 use super::auth::{self, SESSION_COOKIE};
+use crate::api::words;
 use crate::app::identity::{self, NewTokenView, Principal, SESSION_IDLE_HOURS, TokenKind};
 use crate::app::{Context, admin, board, inbox, operations, reads, tasks};
 use crate::domain::operations::{CycleAction, Environment as Env, Severity, Step, TicketAction};
@@ -724,13 +725,6 @@ async fn update_start(
     done(&page, &back, outcome)
 }
 
-fn cycle_number(n: &str) -> Result<i64> {
-    n.parse::<i64>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| Error::bad_input(format!("{n:?} is not an update cycle's number")))
-}
-
 async fn update_step(
     State(st): State<AppState>,
     parts: Parts,
@@ -743,7 +737,12 @@ async fn update_step(
     };
     let back = format!("/installations/{id}#updates");
     let parsed = (|| {
-        Ok((id.parse::<Id>()?, cycle_number(&n)?, step.parse::<Step>()?, fields.text("note")?))
+        Ok((
+            id.parse::<Id>()?,
+            words::cycle_number(&n)?,
+            step.parse::<Step>()?,
+            fields.text("note")?,
+        ))
     })();
     let outcome = match parsed {
         Ok((inst, n, step, note)) => {
@@ -769,14 +768,15 @@ async fn update_action(
     };
     let back = format!("/installations/{id}#updates");
     let parsed = (|| {
-        let action = match action.as_str() {
-            "fail" => CycleAction::Fail,
-            "cancel" => CycleAction::Cancel,
-            "signoff" => CycleAction::Signoff,
-            other => return Err(Error::not_found(format!("no update action {other:?}"))),
-        };
-        let text = fields.text("reason")?.or(fields.text("note")?);
-        Ok((id.parse::<Id>()?, cycle_number(&n)?, action, text))
+        let action = words::cycle_action(&action)?;
+        let text = words::words_for(
+            words::cycle_needs_reason(action),
+            false,
+            fields.text("note")?,
+            fields.text("reason")?,
+            None,
+        );
+        Ok((id.parse::<Id>()?, words::cycle_number(&n)?, action, text))
     })();
     let outcome = match parsed {
         Ok((inst, n, action, text)) => {
@@ -854,13 +854,14 @@ async fn ticket_action(
     };
     let back = format!("/installations/{id}#tickets");
     let parsed = (|| {
-        let (action, text) = match action.as_str() {
-            "resolve" => (TicketAction::Resolve, fields.text("note")?),
-            "close" => (TicketAction::Close, fields.text("note")?),
-            "reopen" => (TicketAction::Reopen, fields.text("reason")?),
-            "comment" => (TicketAction::Comment, fields.text("text")?),
-            other => return Err(Error::not_found(format!("no ticket action {other:?}"))),
-        };
+        let action = words::ticket_action(&action)?;
+        let text = words::words_for(
+            action == TicketAction::Reopen,
+            action == TicketAction::Comment,
+            fields.text("note")?,
+            fields.text("reason")?,
+            fields.text("text")?,
+        );
         Ok((id.parse::<Id>()?, reference.parse::<Id>()?, action, text))
     })();
     let outcome = match parsed {
