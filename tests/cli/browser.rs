@@ -621,7 +621,7 @@ async fn screenshots() {
     env.ok(&["demo", "--installations", "12"]);
     let server = Server::start(&env);
     let shots = [
-        ("ada.cse", "/", "my-moves.png", 760),
+        ("ada.cse", "/", "my-moves.png", 520),
         ("umbrella.infra", "/installations/umbrella-00012", "installation.png", 1300),
     ];
     let invites: Vec<String> =
