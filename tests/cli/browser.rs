@@ -460,6 +460,7 @@ async fn an_invited_engineer_completes_infrastructure_in_the_browser_and_the_rul
 
         // Globex's engineer never sees Acme.
         p.accept_invitation(&gina_invite, "gina's long password").await;
+        assert!(!p.text("main").await.contains("acme"), "{}", p.text("main").await);
         p.open("/installations").await;
         let list = p.text("main").await;
         assert!(list.contains("globex-prod") && !list.contains("acme-prod"), "{list}");
