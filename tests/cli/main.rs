@@ -5,6 +5,7 @@ mod common;
 mod contract;
 
 mod authority;
+mod browser;
 mod files;
 mod formats;
 mod help;
