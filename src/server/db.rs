@@ -1,9 +1,13 @@
 //! SQLite under a server: one writer thread owns the write connection, so
-//! writes never block the async executor and each stays one IMMEDIATE
-//! transaction; a few read-only connections serve reads, so a long report
-//! never delays a sign-off. A reply is sent only after its transaction has
-//! committed.
+//! writes never block the async executor; a few read-only connections serve
+//! reads, so a long report never delays a sign-off. The writer commits the
+//! commands that queued while it was busy together, each in its own
+//! savepoint of one IMMEDIATE transaction (so each stays all or nothing),
+//! with one commit and one sync of the log for all of them: a commit, not
+//! the work, is most of a write's time. A reply is sent only after the
+//! transaction that holds its command has committed.
 
+use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::{Arc, Mutex, mpsc};
 
@@ -12,7 +16,14 @@ use tokio::sync::{Semaphore, oneshot};
 use crate::error::{Error, Result};
 use crate::store::{IfMissing, Store};
 
-type Job = Box<dyn FnOnce(&mut Store) + Send>;
+/// A write: run on the writer, it answers with its delivery.
+type Job = Box<dyn FnOnce(&mut Store) -> Delivery + Send>;
+/// Sends a write's reply, once the transaction that holds it has committed,
+/// or with the error that kept it from committing.
+type Delivery = Box<dyn FnOnce(Option<&Error>) + Send>;
+
+/// The most commands one transaction commits together.
+const GROUP: usize = 64;
 
 /// The server's connections to its database.
 #[derive(Clone)]
@@ -51,14 +62,7 @@ impl Db {
         let (writer, jobs) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("raci-writer".into())
-            .spawn(move || {
-                for job in jobs {
-                    // A bug in one command must not stop every later write;
-                    // its transaction was rolled back when it unwound.
-                    let run = std::panic::AssertUnwindSafe(|| job(&mut store));
-                    let _ = std::panic::catch_unwind(run);
-                }
-            })
+            .spawn(move || write_all(&mut store, &jobs))
             .map_err(|e| Error::storage(format!("cannot start the writer thread: {e}")))?;
         let permits = Arc::new(Semaphore::new(pool.len()));
         Ok(Db { writer, readers: Arc::new(Mutex::new(pool)), permits })
@@ -70,10 +74,7 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let (tx, rx) = oneshot::channel();
-        let job: Job = Box::new(move |store| {
-            let _ = tx.send(f(store));
-        });
+        let (job, rx) = job(f);
         self.writer.send(job).map_err(|_| gone())?;
         rx.await.map_err(|_| gone())?
     }
@@ -102,5 +103,176 @@ impl Db {
         tokio::task::spawn_blocking(f)
             .await
             .map_err(|e| Error::storage(format!("a task stopped: {e}")))?
+    }
+}
+
+/// A write as the writer runs it, and where its reply will come.
+fn job<T: Send + 'static>(
+    f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
+) -> (Job, oneshot::Receiver<Result<T>>) {
+    let (tx, rx) = oneshot::channel();
+    let job: Job = Box::new(move |store| {
+        let out = f(store);
+        Box::new(move |failed: Option<&Error>| {
+            let out = match (out, failed) {
+                (Ok(_), Some(e)) => Err(Error::new(e.kind, &e.message)),
+                (out, _) => out,
+            };
+            let _ = tx.send(out);
+        })
+    });
+    (job, rx)
+}
+
+/// The writer: takes the next command and, with it, every command queued
+/// meanwhile (up to [`GROUP`]), and commits them in one transaction. A
+/// command alone runs in its own transaction, as on the command line.
+fn write_all(store: &mut Store, jobs: &mpsc::Receiver<Job>) {
+    let mut queue = VecDeque::new();
+    loop {
+        if queue.is_empty() {
+            match jobs.recv() {
+                Ok(job) => queue.push_back(job),
+                Err(_) => return,
+            }
+        }
+        while queue.len() < GROUP {
+            match jobs.try_recv() {
+                Ok(job) => queue.push_back(job),
+                Err(_) => break,
+            }
+        }
+        // A command alone, or every queued one when the group cannot begin
+        // (the database is locked past the busy timeout, say), runs in its
+        // own transaction and meets any cause on its own.
+        if queue.len() == 1 || store.begin_group().is_err() {
+            while let Some(job) = queue.pop_front() {
+                if let Some(deliver) = run(job, store) {
+                    deliver(None);
+                }
+            }
+            continue;
+        }
+        let mut ran = Vec::with_capacity(queue.len());
+        while let Some(job) = queue.pop_front() {
+            ran.push(run(job, store));
+            // SQLite rolled back the whole transaction: the group ends here,
+            // failing what ran; the rest go into the next group.
+            if !store.group_intact() {
+                break;
+            }
+        }
+        let failed = store.end_group().err();
+        for deliver in ran.into_iter().flatten() {
+            deliver(failed.as_ref());
+        }
+    }
+}
+
+/// Runs one command. A bug in one must not stop every later write: its
+/// transaction or savepoint was rolled back when it unwound, and its
+/// caller learns that the writer dropped its reply.
+fn run(job: Job, store: &mut Store) -> Option<Delivery> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(store))).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::Context;
+    use crate::app::admin::{NewPerson, add_person};
+    use crate::domain::{Party, Role};
+    use crate::error::Kind;
+
+    fn person(handle: &str) -> NewPerson {
+        NewPerson {
+            handle: handle.parse().expect("handle"),
+            party: Party::Vendor,
+            role: Role::SupportEngineer,
+            name: None,
+            email: None,
+            subscriber: None,
+            login: None,
+            admin: false,
+        }
+    }
+
+    fn ctx(acting: Option<&str>) -> Context {
+        Context {
+            now: chrono::Utc::now(),
+            acting: acting.map(|a| a.parse().expect("handle")),
+            ..Context::default()
+        }
+    }
+
+    /// Commands queued while the writer was busy share one transaction,
+    /// each in its own savepoint: what succeeded is recorded, a refused
+    /// command records nothing, a command that panicked loses only its own
+    /// reply, and every caller gets its own answer.
+    #[test]
+    fn queued_writes_commit_together_and_each_stays_all_or_nothing() {
+        let mut store = Store::open_in_memory().expect("store");
+        add_person(&mut store, &ctx(None), &{
+            let mut p = person("root");
+            p.role = Role::CustomerSuccessEngineer;
+            p
+        })
+        .expect("the first person");
+        let (jobs_tx, jobs_rx) = mpsc::channel();
+        let mut replies = Vec::new();
+        for handle in ["p1", "p2", "p1", "p3"] {
+            let (job, rx) = job(move |store: &mut Store| {
+                let grouped = store.group_intact();
+                add_person(store, &ctx(Some("root")), &person(handle)).map(|e| (grouped, e.len()))
+            });
+            jobs_tx.send(job).expect("queued");
+            replies.push(rx);
+        }
+        let (panics, panicked) = job(|_: &mut Store| -> Result<()> { panic!("a bug") });
+        jobs_tx.send(panics).expect("queued");
+        let (last, after) =
+            job(|store: &mut Store| add_person(store, &ctx(Some("root")), &person("p4")));
+        jobs_tx.send(last).expect("queued");
+        drop(jobs_tx);
+        write_all(&mut store, &jobs_rx);
+
+        let answers: Vec<_> =
+            replies.into_iter().map(|mut rx| rx.try_recv().expect("answered")).collect();
+        assert_eq!(answers[0].as_ref().expect("p1 added"), &(true, 1));
+        assert_eq!(answers[1].as_ref().expect("p2 added"), &(true, 1));
+        assert_eq!(answers[2].as_ref().expect_err("p1 again").kind, Kind::Conflict);
+        assert_eq!(answers[3].as_ref().expect("p3 added"), &(true, 1));
+        let mut panicked = panicked;
+        assert!(panicked.try_recv().is_err(), "the panicked command has no reply");
+        let mut after = after;
+        assert!(after.try_recv().expect("answered").is_ok(), "p4 added after the panic");
+        let people: Vec<String> = store
+            .read(|tx| tx.persons())
+            .expect("persons")
+            .into_iter()
+            .map(|p| p.handle.to_string())
+            .collect();
+        assert_eq!(people, ["p1", "p2", "p3", "p4", "root"]);
+        assert!(!store.group_intact(), "the group ended");
+    }
+
+    /// A command alone runs in its own transaction, as on the command line.
+    #[test]
+    fn a_write_alone_is_its_own_transaction() {
+        let mut store = Store::open_in_memory().expect("store");
+        let (jobs_tx, jobs_rx) = mpsc::channel();
+        let (job, mut rx) = job(|store: &mut Store| {
+            let grouped = store.group_intact();
+            add_person(store, &ctx(None), &{
+                let mut p = person("root");
+                p.role = Role::CustomerSuccessEngineer;
+                p
+            })
+            .map(|_| grouped)
+        });
+        jobs_tx.send(job).expect("queued");
+        drop(jobs_tx);
+        write_all(&mut store, &jobs_rx);
+        assert!(!rx.try_recv().expect("answered").expect("added"), "not in a group");
     }
 }

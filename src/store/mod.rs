@@ -1,6 +1,8 @@
 //! The one place that speaks SQL: opening and migrating the database,
 //! transactions, and the queries the commands need. Every write runs in one
-//! IMMEDIATE transaction that also appends its audit event.
+//! IMMEDIATE transaction that also appends its audit event (under a server's
+//! writer, in a savepoint of a group's IMMEDIATE transaction: see
+//! [`Store::begin_group`]).
 
 mod apply;
 pub mod identity;
@@ -110,6 +112,10 @@ pub struct Store {
     /// Whether this user can only read it (no write permission on the file,
     /// or on the directory that holds its write-ahead log).
     read_only: bool,
+    /// Between [`Store::begin_group`] and [`Store::end_group`]: one
+    /// IMMEDIATE transaction is open, and each read or write is a savepoint
+    /// in it.
+    grouped: bool,
 }
 
 impl Store {
@@ -237,32 +243,99 @@ impl Store {
                 )));
             }
         }
-        Ok(Store { conn, read_only })
+        Ok(Store { conn, read_only, grouped: false })
     }
 
     /// Runs `f` in one IMMEDIATE transaction: it commits only if `f`
-    /// succeeds, so a refused command changes nothing.
+    /// succeeds, so a refused command changes nothing. Inside a group, `f`
+    /// runs in a savepoint instead, released only if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         if self.read_only {
-            return Err(Error::storage(
-                "the database is read-only for this user (no write permission on its file or its directory); it can be read and checked, not changed",
-            ));
+            return Err(read_only());
+        }
+        if self.grouped {
+            return self.savepoint(f);
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tx = Tx { tx, matrix: OnceCell::new() };
-        let out = f(&tx)?;
-        tx.tx.commit()?;
+        let out = f(&Tx::new(&tx))?;
+        tx.commit()?;
         Ok(out)
     }
 
-    /// Runs `f` in one read transaction, so it sees one consistent snapshot.
+    /// Runs `f` in one read transaction, so it sees one consistent snapshot
+    /// (inside a group: the group's changes so far).
     pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.grouped {
+            return self.savepoint(f);
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let tx = Tx { tx, matrix: OnceCell::new() };
-        let out = f(&tx)?;
-        tx.tx.finish()?;
+        let out = f(&Tx::new(&tx))?;
+        tx.finish()?;
         Ok(out)
     }
+
+    /// One command inside a group: dropped on an error, the savepoint rolls
+    /// back what `f` did, and the group goes on without it.
+    fn savepoint<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        // Outside a transaction a savepoint would begin (and its release
+        // commit) one of its own: the group's was lost, so refuse.
+        if self.conn.is_autocommit() {
+            return Err(group_lost());
+        }
+        let sp = self.conn.savepoint()?;
+        let out = f(&Tx::new(&sp))?;
+        sp.commit()?;
+        Ok(out)
+    }
+
+    /// Begins a group: one IMMEDIATE transaction in which each later
+    /// [`Store::write`] (and read) is a savepoint, so several commands share
+    /// one commit, and one sync of the log, while each stays all or nothing.
+    /// Whoever begins a group must not report any of its commands done
+    /// before [`Store::end_group`] committed it.
+    pub fn begin_group(&mut self) -> Result<()> {
+        if self.read_only {
+            return Err(read_only());
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.grouped = true;
+        Ok(())
+    }
+
+    /// Whether the group's transaction is still open: on some errors (a full
+    /// disk, an I/O error) SQLite rolls back the whole transaction, and with
+    /// it every command of the group so far.
+    pub fn group_intact(&self) -> bool {
+        self.grouped && !self.conn.is_autocommit()
+    }
+
+    /// Ends the group by committing it. An error means none of its commands
+    /// was recorded.
+    pub fn end_group(&mut self) -> Result<()> {
+        self.grouped = false;
+        if self.conn.is_autocommit() {
+            return Err(group_lost());
+        }
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            return Err(e.into());
+        }
+        Ok(())
+    }
+}
+
+fn read_only() -> Error {
+    Error::storage(
+        "the database is read-only for this user (no write permission on its file or its directory); it can be read and checked, not changed",
+    )
+}
+
+fn group_lost() -> Error {
+    Error::storage(
+        "SQLite rolled back the transaction this change shared with others after an error; nothing was recorded, try again",
+    )
 }
 
 /// Opens a read-only WAL database whose `-shm` index does not exist and cannot
@@ -318,9 +391,10 @@ fn user_version(conn: &Connection) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::storage(format!("invalid schema version {v}")))
 }
 
-/// A transaction, with the queries raci runs inside one.
+/// A transaction (or a savepoint in a group), with the queries raci runs
+/// inside one.
 pub struct Tx<'c> {
-    tx: rusqlite::Transaction<'c>,
+    tx: &'c Connection,
     /// The template, loaded at most once per transaction.
     matrix: OnceCell<Matrix>,
 }
@@ -333,7 +407,11 @@ fn letters(text: &str) -> Result<Letters> {
         .map_err(|e| Error::storage(format!("the template's letters are invalid: {e}")))
 }
 
-impl Tx<'_> {
+impl<'c> Tx<'c> {
+    fn new(tx: &'c Connection) -> Tx<'c> {
+        Tx { tx, matrix: OnceCell::new() }
+    }
+
     /// The template's matrix, rows in the seed's order.
     pub fn matrix(&self) -> Result<&Matrix> {
         if let Some(m) = self.matrix.get() {
