@@ -55,6 +55,8 @@ impl Db {
                 path.display()
             )));
         }
+        let (journal_mode, synchronous) = store.durability()?;
+        tracing::info!(target: "raci::server", journal_mode, synchronous, "database opened");
         let mut pool = Vec::with_capacity(readers);
         for _ in 0..readers.max(1) {
             pool.push(Store::open_reader(path)?);

@@ -185,6 +185,21 @@ impl Store {
         self.read_only
     }
 
+    /// This connection's journal mode and `synchronous` setting, as SQLite
+    /// reports them (raci sets WAL and leaves synchronous at its default).
+    pub fn durability(&self) -> Result<(String, &'static str)> {
+        let journal: String = self.conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        let synchronous: i64 = self.conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        let synchronous = match synchronous {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            3 => "EXTRA",
+            _ => "unknown",
+        };
+        Ok((journal, synchronous))
+    }
+
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
