@@ -20,6 +20,7 @@ pub use reports::{InboxRow, OperatingRow};
 
 use std::cell::OnceCell;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
@@ -116,6 +117,10 @@ pub struct Store {
     /// IMMEDIATE transaction is open, and each read or write is a savepoint
     /// in it.
     grouped: bool,
+    /// The template's matrix as the last transaction read it, with the
+    /// schema version it was read at: only a migration changes the
+    /// template, so a long-lived connection (a server's) reads it once.
+    matrix: Option<(usize, Arc<Matrix>)>,
 }
 
 impl Store {
@@ -258,7 +263,7 @@ impl Store {
                 )));
             }
         }
-        Ok(Store { conn, read_only, grouped: false })
+        Ok(Store { conn, read_only, grouped: false, matrix: None })
     }
 
     /// Runs `f` in one IMMEDIATE transaction: it commits only if `f`
@@ -272,7 +277,7 @@ impl Store {
             return self.savepoint(f);
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let out = f(&Tx::new(&tx))?;
+        let out = run_in(&tx, &mut self.matrix, f)?;
         tx.commit()?;
         Ok(out)
     }
@@ -284,7 +289,7 @@ impl Store {
             return self.savepoint(f);
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let out = f(&Tx::new(&tx))?;
+        let out = run_in(&tx, &mut self.matrix, f)?;
         tx.finish()?;
         Ok(out)
     }
@@ -298,7 +303,7 @@ impl Store {
             return Err(group_lost());
         }
         let sp = self.conn.savepoint()?;
-        let out = f(&Tx::new(&sp))?;
+        let out = run_in(&sp, &mut self.matrix, f)?;
         sp.commit()?;
         Ok(out)
     }
@@ -339,6 +344,27 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Runs `f` on a transaction (or savepoint) just begun, handing it the
+/// matrix `kept` from an earlier one if the schema version is still the one
+/// it was read at, and keeping the matrix `f` read.
+fn run_in<T>(
+    conn: &Connection,
+    kept: &mut Option<(usize, Arc<Matrix>)>,
+    f: impl FnOnce(&Tx<'_>) -> Result<T>,
+) -> Result<T> {
+    let version: i64 = conn.prepare_cached("PRAGMA user_version")?.query_row([], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    let tx = Tx { tx: conn, matrix: OnceCell::new() };
+    if let Some((_, matrix)) = kept.as_ref().filter(|(v, _)| *v == version) {
+        let _ = tx.matrix.set(Arc::clone(matrix));
+    }
+    let out = f(&tx);
+    if let Some(matrix) = tx.matrix.into_inner() {
+        *kept = Some((version, matrix));
+    }
+    out
 }
 
 fn read_only() -> Error {
@@ -410,8 +436,9 @@ fn user_version(conn: &Connection) -> Result<usize> {
 /// inside one.
 pub struct Tx<'c> {
     tx: &'c Connection,
-    /// The template, loaded at most once per transaction.
-    matrix: OnceCell<Matrix>,
+    /// The template, loaded at most once per transaction (or kept from an
+    /// earlier one of the same connection).
+    matrix: OnceCell<Arc<Matrix>>,
 }
 
 fn letters(text: &str) -> Result<Letters> {
@@ -422,17 +449,13 @@ fn letters(text: &str) -> Result<Letters> {
         .map_err(|e| Error::storage(format!("the template's letters are invalid: {e}")))
 }
 
-impl<'c> Tx<'c> {
-    fn new(tx: &'c Connection) -> Tx<'c> {
-        Tx { tx, matrix: OnceCell::new() }
-    }
-
+impl Tx<'_> {
     /// The template's matrix, rows in the seed's order.
     pub fn matrix(&self) -> Result<&Matrix> {
         if let Some(m) = self.matrix.get() {
             return Ok(m);
         }
-        let loaded = self.load_matrix()?;
+        let loaded = Arc::new(self.load_matrix()?);
         Ok(self.matrix.get_or_init(|| loaded))
     }
 
@@ -517,6 +540,19 @@ mod tests {
             matrix.task("handover").map(|t| t.predecessors.clone()),
             Some(vec!["configuration".to_string()])
         );
+    }
+
+    /// A long-lived connection reads the template once, and again only
+    /// after a migration (a new schema version) could have changed it.
+    #[test]
+    fn a_connection_keeps_the_matrix_until_the_schema_version_changes() {
+        let mut store = Store::open_in_memory().expect("open");
+        store.read(|tx| tx.matrix().map(|_| ())).expect("read");
+        let kept = store.matrix.as_ref().map(|(_, m)| Arc::clone(m)).expect("kept");
+        store.write(|tx| tx.matrix().map(|m| assert!(std::ptr::eq(m, &*kept)))).expect("write");
+        let next = i64::try_from(latest_version() + 1).expect("version");
+        store.conn.pragma_update(None, "user_version", next).expect("bump");
+        store.read(|tx| tx.matrix().map(|m| assert!(!std::ptr::eq(m, &*kept)))).expect("reread");
     }
 }
 
