@@ -9,9 +9,9 @@
 
 use std::collections::VecDeque;
 use std::path::Path;
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::{Arc, Condvar, Mutex, mpsc};
 
-use tokio::sync::{Semaphore, oneshot};
+use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
 use crate::store::{IfMissing, Store};
@@ -25,12 +25,106 @@ type Delivery = Box<dyn FnOnce(Option<&Error>) + Send>;
 /// The most commands one transaction commits together.
 const GROUP: usize = 64;
 
+/// A read, run on one of the reader threads.
+type Read = Box<dyn FnOnce(&mut Store) + Send>;
+
 /// The server's connections to its database.
 #[derive(Clone)]
 pub struct Db {
     writer: mpsc::Sender<Job>,
-    readers: Arc<Mutex<Vec<Store>>>,
-    permits: Arc<Semaphore>,
+    readers: Arc<Readers>,
+}
+
+/// The reads waiting for the reader threads, each of which owns one
+/// read-only connection. A reader that finishes a read takes the next one
+/// queued without sleeping; a sleeping reader is woken only when the queue
+/// holds more reads than the awake, unoccupied readers are about to take. So
+/// a long report never holds up a short read while a reader sleeps, and
+/// under load a read costs no thread a wake-up.
+struct Queue {
+    state: Mutex<Waiting>,
+    ready: Condvar,
+}
+
+struct Waiting {
+    reads: VecDeque<Read>,
+    readers: usize,
+    /// Readers asleep on `ready`.
+    asleep: usize,
+    /// Readers running a read.
+    running: usize,
+    /// Set when the last handle to the pool went: the readers finish what
+    /// is queued, then stop.
+    closed: bool,
+}
+
+/// The handle every clone of [`Db`] shares; dropping the last closes the queue.
+struct Readers(Arc<Queue>);
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        if let Ok(mut waiting) = self.0.state.lock() {
+            waiting.closed = true;
+        }
+        self.0.ready.notify_all();
+    }
+}
+
+impl Queue {
+    fn new(readers: usize) -> Queue {
+        Queue {
+            state: Mutex::new(Waiting {
+                reads: VecDeque::new(),
+                readers,
+                asleep: 0,
+                running: 0,
+                closed: false,
+            }),
+            ready: Condvar::new(),
+        }
+    }
+
+    fn push(&self, read: Read) -> Result<()> {
+        let mut waiting = self.state.lock().map_err(|_| gone())?;
+        waiting.reads.push_back(read);
+        let unoccupied = waiting.readers.saturating_sub(waiting.asleep + waiting.running);
+        if waiting.asleep > 0 && waiting.reads.len() > unoccupied {
+            self.ready.notify_one();
+        }
+        Ok(())
+    }
+
+    /// A reader thread: runs reads until the queue closes.
+    fn serve(&self, mut store: Store) {
+        let mut ran = false;
+        loop {
+            let read = {
+                let Ok(mut waiting) = self.state.lock() else { return };
+                if ran {
+                    waiting.running -= 1;
+                }
+                loop {
+                    if let Some(read) = waiting.reads.pop_front() {
+                        waiting.running += 1;
+                        break read;
+                    }
+                    if waiting.closed {
+                        return;
+                    }
+                    waiting.asleep += 1;
+                    waiting = match self.ready.wait(waiting) {
+                        Ok(w) => w,
+                        Err(_) => return,
+                    };
+                    waiting.asleep -= 1;
+                }
+            };
+            // A bug in one read must not stop this reader; its caller
+            // learns that the read stopped.
+            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| read(&mut store)));
+            ran = true;
+        }
+    }
 }
 
 fn gone() -> Error {
@@ -57,17 +151,24 @@ impl Db {
         }
         let (journal_mode, synchronous) = store.durability()?;
         tracing::info!(target: "raci::server", journal_mode, synchronous, "database opened");
-        let mut pool = Vec::with_capacity(readers);
-        for _ in 0..readers.max(1) {
-            pool.push(Store::open_reader(path)?);
+        let stores =
+            (0..readers.max(1)).map(|_| Store::open_reader(path)).collect::<Result<Vec<_>>>()?;
+        // Made first, so that a failure below closes the queue and stops
+        // the readers already started.
+        let readers = Readers(Arc::new(Queue::new(stores.len())));
+        for (n, reader) in stores.into_iter().enumerate() {
+            let queue = Arc::clone(&readers.0);
+            std::thread::Builder::new()
+                .name(format!("raci-reader-{n}"))
+                .spawn(move || queue.serve(reader))
+                .map_err(|e| Error::storage(format!("cannot start a reader thread: {e}")))?;
         }
         let (writer, jobs) = mpsc::channel::<Job>();
         std::thread::Builder::new()
             .name("raci-writer".into())
             .spawn(move || write_all(&mut store, &jobs))
             .map_err(|e| Error::storage(format!("cannot start the writer thread: {e}")))?;
-        let permits = Arc::new(Semaphore::new(pool.len()));
-        Ok(Db { writer, readers: Arc::new(Mutex::new(pool)), permits })
+        Ok(Db { writer, readers: Arc::new(readers) })
     }
 
     /// Runs `f` on the writer, in order with every other write; resolves
@@ -86,16 +187,11 @@ impl Db {
         &self,
         f: impl FnOnce(&mut Store) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(|_| gone())?;
-        let readers = Arc::clone(&self.readers);
-        tokio::task::spawn_blocking(move || {
-            let mut store = readers.lock().map_err(|_| gone())?.pop().ok_or_else(gone)?;
-            let out = f(&mut store);
-            readers.lock().map_err(|_| gone())?.push(store);
-            out
-        })
-        .await
-        .map_err(|e| Error::storage(format!("a read stopped: {e}")))?
+        let (tx, rx) = oneshot::channel();
+        self.readers.0.push(Box::new(move |store| {
+            let _ = tx.send(f(store));
+        }))?;
+        rx.await.map_err(|_| Error::storage("a read stopped"))?
     }
 
     /// Runs CPU-heavy work (password hashing) off the async executor.
@@ -256,6 +352,47 @@ mod tests {
             .collect();
         assert_eq!(people, ["p1", "p2", "p3", "p4", "root"]);
         assert!(!store.group_intact(), "the group ended");
+    }
+
+    /// A read waits for no other read while a reader is free: a report
+    /// holding one reader does not hold up a status on another.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_long_read_does_not_hold_up_a_short_one() {
+        let dir = std::env::temp_dir().join(format!("raci-db-reads-{}", std::process::id()));
+        let path = dir.join("raci.db");
+        let mut store = Store::open(&path, IfMissing::Create).expect("store");
+        add_person(&mut store, &ctx(None), &{
+            let mut p = person("root");
+            p.role = Role::CustomerSuccessEngineer;
+            p
+        })
+        .expect("the first person");
+        drop(store);
+        let db = Db::open(&path, 2).expect("db");
+        let (hold, held) = mpsc::channel::<()>();
+        let long = tokio::spawn({
+            let db = db.clone();
+            async move {
+                db.read(move |_| {
+                    let _ = held.recv();
+                    Ok("long")
+                })
+                .await
+            }
+        });
+        // Only a guard against a hang: the short read must finish while the
+        // long one is still held.
+        let short = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            db.read(|store| store.read(|tx| tx.persons()).map(|p| p.len())),
+        )
+        .await
+        .expect("the short read finished while the long one was held");
+        assert_eq!(short.expect("read"), 1);
+        hold.send(()).expect("release");
+        assert_eq!(long.await.expect("joined").expect("read"), "long");
+        drop(db);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// A command alone runs in its own transaction, as on the command line.
