@@ -1,6 +1,8 @@
 //! The one place that speaks SQL: opening and migrating the database,
 //! transactions, and the queries the commands need. Every write runs in one
-//! IMMEDIATE transaction that also appends its audit event.
+//! IMMEDIATE transaction that also appends its audit event (under a server's
+//! writer, in a savepoint of a group's IMMEDIATE transaction: see
+//! [`Store::begin_group`]).
 
 mod apply;
 pub mod identity;
@@ -18,6 +20,7 @@ pub use reports::{InboxRow, OperatingRow};
 
 use std::cell::OnceCell;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
@@ -110,6 +113,14 @@ pub struct Store {
     /// Whether this user can only read it (no write permission on the file,
     /// or on the directory that holds its write-ahead log).
     read_only: bool,
+    /// Between [`Store::begin_group`] and [`Store::end_group`]: one
+    /// IMMEDIATE transaction is open, and each read or write is a savepoint
+    /// in it.
+    grouped: bool,
+    /// The template's matrix as the last transaction read it, with the
+    /// schema version it was read at: only a migration changes the
+    /// template, so a long-lived connection (a server's) reads it once.
+    matrix: Option<(usize, Arc<Matrix>)>,
 }
 
 impl Store {
@@ -179,6 +190,21 @@ impl Store {
         self.read_only
     }
 
+    /// This connection's journal mode and `synchronous` setting, as SQLite
+    /// reports them (raci sets WAL and leaves synchronous at its default).
+    pub fn durability(&self) -> Result<(String, &'static str)> {
+        let journal: String = self.conn.pragma_query_value(None, "journal_mode", |r| r.get(0))?;
+        let synchronous: i64 = self.conn.pragma_query_value(None, "synchronous", |r| r.get(0))?;
+        let synchronous = match synchronous {
+            0 => "OFF",
+            1 => "NORMAL",
+            2 => "FULL",
+            3 => "EXTRA",
+            _ => "unknown",
+        };
+        Ok((journal, synchronous))
+    }
+
     /// A private in-memory database, for tests.
     pub fn open_in_memory() -> Result<Store> {
         let conn = Connection::open_in_memory()?;
@@ -237,32 +263,120 @@ impl Store {
                 )));
             }
         }
-        Ok(Store { conn, read_only })
+        Ok(Store { conn, read_only, grouped: false, matrix: None })
     }
 
     /// Runs `f` in one IMMEDIATE transaction: it commits only if `f`
-    /// succeeds, so a refused command changes nothing.
+    /// succeeds, so a refused command changes nothing. Inside a group, `f`
+    /// runs in a savepoint instead, released only if `f` succeeds.
     pub fn write<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
         if self.read_only {
-            return Err(Error::storage(
-                "the database is read-only for this user (no write permission on its file or its directory); it can be read and checked, not changed",
-            ));
+            return Err(read_only());
+        }
+        if self.grouped {
+            return self.savepoint(f);
         }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let tx = Tx { tx, matrix: OnceCell::new() };
-        let out = f(&tx)?;
-        tx.tx.commit()?;
+        let out = run_in(&tx, &mut self.matrix, f)?;
+        tx.commit()?;
         Ok(out)
     }
 
-    /// Runs `f` in one read transaction, so it sees one consistent snapshot.
+    /// Runs `f` in one read transaction, so it sees one consistent snapshot
+    /// (inside a group: the group's changes so far).
     pub fn read<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        if self.grouped {
+            return self.savepoint(f);
+        }
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
-        let tx = Tx { tx, matrix: OnceCell::new() };
-        let out = f(&tx)?;
-        tx.tx.finish()?;
+        let out = run_in(&tx, &mut self.matrix, f)?;
+        tx.finish()?;
         Ok(out)
     }
+
+    /// One command inside a group: dropped on an error, the savepoint rolls
+    /// back what `f` did, and the group goes on without it.
+    fn savepoint<T>(&mut self, f: impl FnOnce(&Tx<'_>) -> Result<T>) -> Result<T> {
+        // Outside a transaction a savepoint would begin (and its release
+        // commit) one of its own: the group's was lost, so refuse.
+        if self.conn.is_autocommit() {
+            return Err(group_lost());
+        }
+        let sp = self.conn.savepoint()?;
+        let out = run_in(&sp, &mut self.matrix, f)?;
+        sp.commit()?;
+        Ok(out)
+    }
+
+    /// Begins a group: one IMMEDIATE transaction in which each later
+    /// [`Store::write`] (and read) is a savepoint, so several commands share
+    /// one commit, and one sync of the log, while each stays all or nothing.
+    /// Whoever begins a group must not report any of its commands done
+    /// before [`Store::end_group`] committed it.
+    pub fn begin_group(&mut self) -> Result<()> {
+        if self.read_only {
+            return Err(read_only());
+        }
+        self.conn.execute_batch("BEGIN IMMEDIATE")?;
+        self.grouped = true;
+        Ok(())
+    }
+
+    /// Whether the group's transaction is still open: on some errors (a full
+    /// disk, an I/O error) SQLite rolls back the whole transaction, and with
+    /// it every command of the group so far.
+    pub fn group_intact(&self) -> bool {
+        self.grouped && !self.conn.is_autocommit()
+    }
+
+    /// Ends the group by committing it. An error means none of its commands
+    /// was recorded.
+    pub fn end_group(&mut self) -> Result<()> {
+        self.grouped = false;
+        if self.conn.is_autocommit() {
+            return Err(group_lost());
+        }
+        if let Err(e) = self.conn.execute_batch("COMMIT") {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            return Err(e.into());
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f` on a transaction (or savepoint) just begun, handing it the
+/// matrix `kept` from an earlier one if the schema version is still the one
+/// it was read at, and keeping the matrix `f` read.
+fn run_in<T>(
+    conn: &Connection,
+    kept: &mut Option<(usize, Arc<Matrix>)>,
+    f: impl FnOnce(&Tx<'_>) -> Result<T>,
+) -> Result<T> {
+    let version: i64 = conn.prepare_cached("PRAGMA user_version")?.query_row([], |r| r.get(0))?;
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    let tx = Tx { tx: conn, matrix: OnceCell::new() };
+    if let Some((_, matrix)) = kept.as_ref().filter(|(v, _)| *v == version) {
+        let _ = tx.matrix.set(Arc::clone(matrix));
+    }
+    let out = f(&tx);
+    if let Some(matrix) = tx.matrix.into_inner() {
+        *kept = Some((version, matrix));
+    }
+    out
+}
+
+fn read_only() -> Error {
+    Error::storage(
+        "the database is read-only for this user (no write permission on its file or its directory); it can be read and checked, not changed",
+    )
+}
+
+fn group_lost() -> Error {
+    Error::storage(
+        "SQLite rolled back the transaction this change shared with others after an error; nothing was recorded, try again",
+    )
 }
 
 /// Opens a read-only WAL database whose `-shm` index does not exist and cannot
@@ -318,11 +432,13 @@ fn user_version(conn: &Connection) -> Result<usize> {
     usize::try_from(v).map_err(|_| Error::storage(format!("invalid schema version {v}")))
 }
 
-/// A transaction, with the queries raci runs inside one.
+/// A transaction (or a savepoint in a group), with the queries raci runs
+/// inside one.
 pub struct Tx<'c> {
-    tx: rusqlite::Transaction<'c>,
-    /// The template, loaded at most once per transaction.
-    matrix: OnceCell<Matrix>,
+    tx: &'c Connection,
+    /// The template, loaded at most once per transaction (or kept from an
+    /// earlier one of the same connection).
+    matrix: OnceCell<Arc<Matrix>>,
 }
 
 fn letters(text: &str) -> Result<Letters> {
@@ -339,7 +455,7 @@ impl Tx<'_> {
         if let Some(m) = self.matrix.get() {
             return Ok(m);
         }
-        let loaded = self.load_matrix()?;
+        let loaded = Arc::new(self.load_matrix()?);
         Ok(self.matrix.get_or_init(|| loaded))
     }
 
@@ -424,6 +540,19 @@ mod tests {
             matrix.task("handover").map(|t| t.predecessors.clone()),
             Some(vec!["configuration".to_string()])
         );
+    }
+
+    /// A long-lived connection reads the template once, and again only
+    /// after a migration (a new schema version) could have changed it.
+    #[test]
+    fn a_connection_keeps_the_matrix_until_the_schema_version_changes() {
+        let mut store = Store::open_in_memory().expect("open");
+        store.read(|tx| tx.matrix().map(|_| ())).expect("read");
+        let kept = store.matrix.as_ref().map(|(_, m)| Arc::clone(m)).expect("kept");
+        store.write(|tx| tx.matrix().map(|m| assert!(std::ptr::eq(m, &*kept)))).expect("write");
+        let next = i64::try_from(latest_version() + 1).expect("version");
+        store.conn.pragma_update(None, "user_version", next).expect("bump");
+        store.read(|tx| tx.matrix().map(|m| assert!(!std::ptr::eq(m, &*kept)))).expect("reread");
     }
 }
 
