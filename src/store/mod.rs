@@ -346,24 +346,16 @@ impl Store {
     }
 }
 
-/// Runs `f` on a transaction (or savepoint) just begun, handing it the
-/// matrix `kept` from an earlier one if the schema version is still the one
-/// it was read at, and keeping the matrix `f` read.
+/// Runs `f` on a transaction (or savepoint) just begun, offering it the
+/// matrix `kept` from an earlier one, and keeping the matrix `f` used.
 fn run_in<T>(
     conn: &Connection,
     kept: &mut Option<(usize, Arc<Matrix>)>,
     f: impl FnOnce(&Tx<'_>) -> Result<T>,
 ) -> Result<T> {
-    let version: i64 = conn.prepare_cached("PRAGMA user_version")?.query_row([], |r| r.get(0))?;
-    let version = usize::try_from(version).unwrap_or(usize::MAX);
-    let tx = Tx { tx: conn, matrix: OnceCell::new() };
-    if let Some((_, matrix)) = kept.as_ref().filter(|(v, _)| *v == version) {
-        let _ = tx.matrix.set(Arc::clone(matrix));
-    }
+    let tx = Tx { tx: conn, kept: kept.take(), matrix: OnceCell::new() };
     let out = f(&tx);
-    if let Some(matrix) = tx.matrix.into_inner() {
-        *kept = Some((version, matrix));
-    }
+    *kept = tx.matrix.into_inner().or(tx.kept);
     out
 }
 
@@ -436,9 +428,12 @@ fn user_version(conn: &Connection) -> Result<usize> {
 /// inside one.
 pub struct Tx<'c> {
     tx: &'c Connection,
-    /// The template, loaded at most once per transaction (or kept from an
-    /// earlier one of the same connection).
-    matrix: OnceCell<Arc<Matrix>>,
+    /// The matrix an earlier transaction of this connection read, with the
+    /// schema version it was read at.
+    kept: Option<(usize, Arc<Matrix>)>,
+    /// The template and the schema version, read at most once per
+    /// transaction (the matrix taken from `kept` if the version matches).
+    matrix: OnceCell<(usize, Arc<Matrix>)>,
 }
 
 fn letters(text: &str) -> Result<Letters> {
@@ -452,11 +447,17 @@ fn letters(text: &str) -> Result<Letters> {
 impl Tx<'_> {
     /// The template's matrix, rows in the seed's order.
     pub fn matrix(&self) -> Result<&Matrix> {
-        if let Some(m) = self.matrix.get() {
+        if let Some((_, m)) = self.matrix.get() {
             return Ok(m);
         }
-        let loaded = Arc::new(self.load_matrix()?);
-        Ok(self.matrix.get_or_init(|| loaded))
+        let version: i64 =
+            self.tx.prepare_cached("PRAGMA user_version")?.query_row([], |r| r.get(0))?;
+        let version = usize::try_from(version).unwrap_or(usize::MAX);
+        let matrix = match &self.kept {
+            Some((v, m)) if *v == version => Arc::clone(m),
+            _ => Arc::new(self.load_matrix()?),
+        };
+        Ok(&self.matrix.get_or_init(|| (version, matrix)).1)
     }
 
     fn load_matrix(&self) -> Result<Matrix> {
