@@ -82,9 +82,11 @@ for _ in $(seq 100); do grep -q '^raci serving on' "$WORK/serve.out" 2>/dev/null
 URL=$(sed -n '1s/^raci serving on //p' "$WORK/serve.out")
 [ -n "$URL" ] || { echo "the server did not start:"; cat "$WORK/serve.log"; exit 1; }
 logged() { grep -o "\"$1\":\"[^\"]*\"" "$WORK/serve.log" | head -1 | cut -d'"' -f4 || true; }
-sync_setting=$(logged synchronous)
+# The server logs its connection's settings as it opens the database; the
+# baseline uses the same synchronous (FULL, SQLite's default, if not logged).
+server_sync=$(logged synchronous)
 journal=$(logged journal_mode)
-sync_setting=${sync_setting:-FULL}
+sync_setting=${server_sync:-FULL}
 
 python3 - "$BASELINE_TX" "$sync_setting" >"$WORK/baseline.sql" <<'EOF'
 import sys
@@ -247,7 +249,7 @@ reads=$(rps "$WORK/read.txt")
 read_p99=$(p99_ms "$WORK/read.txt")
 write_p99=$(p99_ms "$WORK/write.txt")
 echo
-echo "sqlite3 shell: $BASELINE_TX single-row transactions (BEGIN IMMEDIATE; INSERT; COMMIT) each before and after the writes: ${base_before}/s, ${base_after}/s; journal_mode WAL, synchronous $shell_sync (the server's: journal_mode ${journal:-?}, synchronous ${sync_setting})"
+echo "sqlite3 shell: $BASELINE_TX single-row transactions (BEGIN IMMEDIATE; INSERT; COMMIT) each before and after the writes: ${base_before}/s, ${base_after}/s; journal_mode WAL, synchronous $shell_sync (the server's: journal_mode ${journal:-?}, synchronous ${server_sync:-?})"
 echo
 printf '%-58s %14s   %s\n' "figure" "measured" "target"
 row "GET /api/v1/health, 64 connections (baseline)" "$(printf '%.0f/s' "$health")" "p99 $(p99_ms "$WORK/health.txt") ms"
