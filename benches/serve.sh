@@ -68,7 +68,7 @@ TOKEN=$("$RACI" --db "$DB" token create --as ada.cse --name bench --format json 
 # vendor has in progress; their checklist is checked first, as a person would.
 sqlite3 "$DB" "SELECT installation_id FROM task WHERE task_key = 'deployment' AND state = 'in_progress' ORDER BY 1" >"$WORK/cycle.txt"
 while read -r id; do
-    "$RACI" --db "$DB" checklist check "$id" deployment --all --as ada.cse >/dev/null
+    timeout 30 "$RACI" --db "$DB" checklist check "$id" deployment --all --as ada.cse >/dev/null
 done <"$WORK/cycle.txt"
 echo "dataset: $N installations ($(wc -l <"$WORK/ids.txt") read and commented on, $(wc -l <"$WORK/cycle.txt") in the sign-off cycle), $(du -h "$DB" | cut -f1), $(sqlite3 "$DB" 'SELECT count(*) FROM event') events; one token of ada.cse (vendor customer-success-engineer)"
 
@@ -223,6 +223,11 @@ hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status")
 threads_n=$(awk '/^Threads/ {print $2}' "/proc/$SERVER/status")
 # SIGTERM: the server finishes what is in flight and exits 0.
 kill -TERM "$SERVER"
+for _ in $(seq 300); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SERVER" 2>/dev/null; then
+    echo "the server did not stop within 30 s of SIGTERM; killed"
+    kill -KILL "$SERVER"
+fi
 wait "$SERVER" && server_exit=0 || server_exit=$?
 SERVER=
 events_after=$(sqlite3 "$DB" 'SELECT count(*) FROM event')
