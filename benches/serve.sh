@@ -68,7 +68,7 @@ TOKEN=$("$RACI" --db "$DB" token create --as ada.cse --name bench --format json 
 # vendor has in progress; their checklist is checked first, as a person would.
 sqlite3 "$DB" "SELECT installation_id FROM task WHERE task_key = 'deployment' AND state = 'in_progress' ORDER BY 1" >"$WORK/cycle.txt"
 while read -r id; do
-    "$RACI" --db "$DB" checklist check "$id" deployment --all --as ada.cse >/dev/null
+    timeout 30 "$RACI" --db "$DB" checklist check "$id" deployment --all --as ada.cse >/dev/null
 done <"$WORK/cycle.txt"
 echo "dataset: $N installations ($(wc -l <"$WORK/ids.txt") read and commented on, $(wc -l <"$WORK/cycle.txt") in the sign-off cycle), $(du -h "$DB" | cut -f1), $(sqlite3 "$DB" 'SELECT count(*) FROM event') events; one token of ada.cse (vendor customer-success-engineer)"
 
@@ -82,9 +82,11 @@ for _ in $(seq 100); do grep -q '^raci serving on' "$WORK/serve.out" 2>/dev/null
 URL=$(sed -n '1s/^raci serving on //p' "$WORK/serve.out")
 [ -n "$URL" ] || { echo "the server did not start:"; cat "$WORK/serve.log"; exit 1; }
 logged() { grep -o "\"$1\":\"[^\"]*\"" "$WORK/serve.log" | head -1 | cut -d'"' -f4 || true; }
-sync_setting=$(logged synchronous)
+# The server logs its connection's settings as it opens the database; the
+# baseline uses the same synchronous (FULL, SQLite's default, if not logged).
+server_sync=$(logged synchronous)
 journal=$(logged journal_mode)
-sync_setting=${sync_setting:-FULL}
+sync_setting=${server_sync:-FULL}
 
 python3 - "$BASELINE_TX" "$sync_setting" >"$WORK/baseline.sql" <<'EOF'
 import sys
@@ -221,6 +223,11 @@ hwm_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$SERVER/status")
 threads_n=$(awk '/^Threads/ {print $2}' "/proc/$SERVER/status")
 # SIGTERM: the server finishes what is in flight and exits 0.
 kill -TERM "$SERVER"
+for _ in $(seq 300); do kill -0 "$SERVER" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$SERVER" 2>/dev/null; then
+    echo "the server did not stop within 30 s of SIGTERM; killed"
+    kill -KILL "$SERVER"
+fi
 wait "$SERVER" && server_exit=0 || server_exit=$?
 SERVER=
 events_after=$(sqlite3 "$DB" 'SELECT count(*) FROM event')
@@ -247,7 +254,7 @@ reads=$(rps "$WORK/read.txt")
 read_p99=$(p99_ms "$WORK/read.txt")
 write_p99=$(p99_ms "$WORK/write.txt")
 echo
-echo "sqlite3 shell: $BASELINE_TX single-row transactions (BEGIN IMMEDIATE; INSERT; COMMIT) each before and after the writes: ${base_before}/s, ${base_after}/s; journal_mode WAL, synchronous $shell_sync (the server's: journal_mode ${journal:-?}, synchronous ${sync_setting})"
+echo "sqlite3 shell: $BASELINE_TX single-row transactions (BEGIN IMMEDIATE; INSERT; COMMIT) each before and after the writes: ${base_before}/s, ${base_after}/s; journal_mode WAL, synchronous $shell_sync (the server's: journal_mode ${journal:-?}, synchronous ${server_sync:-?})"
 echo
 printf '%-58s %14s   %s\n' "figure" "measured" "target"
 row "GET /api/v1/health, 64 connections (baseline)" "$(printf '%.0f/s' "$health")" "p99 $(p99_ms "$WORK/health.txt") ms"
