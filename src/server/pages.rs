@@ -570,18 +570,36 @@ async fn write(
     st.db.write(move |store| f(store, &ctx)).await
 }
 
+/// One form, one use case: the session and its CSRF token checked, the
+/// fields read into the use case's request by `read`, the use case run by
+/// `run`; then back to `to`, or the refusal (the CLI's message) on a page.
+async fn act<R: Send + 'static>(
+    st: &AppState,
+    parts: &Parts,
+    f: Form<Vec<(String, String)>>,
+    to: String,
+    read: impl FnOnce(&Fields) -> Result<R>,
+    run: impl FnOnce(&mut crate::store::Store, &Context, R) -> Result<Vec<Event>> + Send + 'static,
+) -> Response {
+    let (page, fields) = match form(st, parts, f).await {
+        Ok(x) => x,
+        Err(refused) => return refused,
+    };
+    let outcome = match read(&fields) {
+        Ok(req) => write(st, &page, move |s, c| run(s, c, req)).await,
+        Err(e) => Err(e),
+    };
+    done(&page, &to, outcome)
+}
+
 async fn task_step(
     State(st): State<AppState>,
     parts: Parts,
     Path((id, task, verb)): Path<(String, String, String)>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let back = format!("/installations/{id}#{task}");
-    let step = (|| {
+    let to = format!("/installations/{id}#{task}");
+    let read = |fields: &Fields| {
         let verb: Verb = verb.parse()?;
         let text = match verb {
             Verb::Comment => fields.text("text")?,
@@ -592,12 +610,8 @@ async fn task_step(
             _ => None,
         };
         Ok(tasks::TaskStep { installation: id.parse()?, task, verb, text, due })
-    })();
-    let outcome = match step {
-        Ok(step) => write(&st, &page, move |s, c| tasks::step(s, c, &step)).await,
-        Err(e) => Err(e),
     };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, step| tasks::step(s, c, &step)).await
 }
 
 async fn check_items(
@@ -606,30 +620,18 @@ async fn check_items(
     Path((id, task)): Path<(String, String)>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let back = format!("/installations/{id}#{task}");
-    let step = (|| {
-        let items: Vec<String> = fields.all("item").into_iter().map(str::to_string).collect();
-        if items.is_empty() {
-            return Err(Error::bad_input("choose at least one item to check"));
-        }
+    let to = format!("/installations/{id}#{task}");
+    let read = |fields: &Fields| {
         Ok(tasks::ItemStep {
             installation: id.parse()?,
             task,
-            items,
+            items: fields.all("item").into_iter().map(str::to_string).collect(),
             all: false,
             check: true,
             note: fields.text("note")?,
         })
-    })();
-    let outcome = match step {
-        Ok(step) => write(&st, &page, move |s, c| tasks::set_item(s, c, &step)).await,
-        Err(e) => Err(e),
     };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, step| tasks::set_item(s, c, &step)).await
 }
 
 async fn uncheck_item(
@@ -638,26 +640,18 @@ async fn uncheck_item(
     Path((id, task, item)): Path<(String, String, String)>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, _) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
+    let to = format!("/installations/{id}#{task}");
+    let read = |_: &Fields| {
+        Ok(tasks::ItemStep {
+            installation: id.parse()?,
+            task,
+            items: vec![item],
+            all: false,
+            check: false,
+            note: None,
+        })
     };
-    let back = format!("/installations/{id}#{task}");
-    let outcome = match id.parse::<Id>() {
-        Ok(inst) => {
-            let step = tasks::ItemStep {
-                installation: inst,
-                task,
-                items: vec![item],
-                all: false,
-                check: false,
-                note: None,
-            };
-            write(&st, &page, move |s, c| tasks::set_item(s, c, &step)).await
-        }
-        Err(e) => Err(e),
-    };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, step| tasks::set_item(s, c, &step)).await
 }
 
 async fn handover(
@@ -666,12 +660,8 @@ async fn handover(
     Path(id): Path<String>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let back = format!("/installations/{id}#handover");
-    let req = (|| {
+    let to = format!("/installations/{id}#handover");
+    let read = |fields: &Fields| {
         let minutes: i64 = fields
             .get("minutes")
             .and_then(|m| m.trim().parse().ok())
@@ -693,12 +683,8 @@ async fn handover(
                 .map(str::parse::<Topic>)
                 .collect::<Result<_>>()?,
         })
-    })();
-    let outcome = match req {
-        Ok(req) => write(&st, &page, move |s, c| tasks::record_handover(s, c, &req)).await,
-        Err(e) => Err(e),
     };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, req| tasks::record_handover(s, c, &req)).await
 }
 
 async fn update_start(
@@ -707,22 +693,14 @@ async fn update_start(
     Path(id): Path<String>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
+    let to = format!("/installations/{id}#updates");
+    let read = |fields: &Fields| {
+        Ok((id.parse::<Id>()?, fields.required::<Text>("version")?, fields.text("note")?))
     };
-    let back = format!("/installations/{id}#updates");
-    let outcome = match (id.parse::<Id>(), fields.required::<Text>("version"), fields.text("note"))
-    {
-        (Ok(inst), Ok(version), Ok(note)) => {
-            write(&st, &page, move |s, c| {
-                operations::start_cycle(s, c, &inst, &version, note.as_ref())
-            })
-            .await
-        }
-        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => Err(e),
-    };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, (inst, version, note)| {
+        operations::start_cycle(s, c, &inst, &version, note.as_ref())
+    })
+    .await
 }
 
 async fn update_step(
@@ -731,29 +709,15 @@ async fn update_step(
     Path((id, n, step)): Path<(String, String, String)>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
+    let to = format!("/installations/{id}#updates");
+    let read = |fields: &Fields| {
+        let action = CycleAction::Step(step.parse::<Step>()?);
+        Ok((id.parse::<Id>()?, words::cycle_number(&n)?, action, fields.text("note")?))
     };
-    let back = format!("/installations/{id}#updates");
-    let parsed = (|| {
-        Ok((
-            id.parse::<Id>()?,
-            words::cycle_number(&n)?,
-            step.parse::<Step>()?,
-            fields.text("note")?,
-        ))
-    })();
-    let outcome = match parsed {
-        Ok((inst, n, step, note)) => {
-            write(&st, &page, move |s, c| {
-                operations::cycle_action(s, c, &inst, n, CycleAction::Step(step), note.as_ref())
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, (inst, n, action, note)| {
+        operations::cycle_action(s, c, &inst, n, action, note.as_ref())
+    })
+    .await
 }
 
 async fn update_action(
@@ -762,12 +726,8 @@ async fn update_action(
     Path((id, n, action)): Path<(String, String, String)>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let back = format!("/installations/{id}#updates");
-    let parsed = (|| {
+    let to = format!("/installations/{id}#updates");
+    let read = |fields: &Fields| {
         let action = words::cycle_action(&action)?;
         let text = words::words_for(
             words::cycle_needs_reason(action),
@@ -777,17 +737,11 @@ async fn update_action(
             None,
         );
         Ok((id.parse::<Id>()?, words::cycle_number(&n)?, action, text))
-    })();
-    let outcome = match parsed {
-        Ok((inst, n, action, text)) => {
-            write(&st, &page, move |s, c| {
-                operations::cycle_action(s, c, &inst, n, action, text.as_ref())
-            })
-            .await
-        }
-        Err(e) => Err(e),
     };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, (inst, n, action, text)| {
+        operations::cycle_action(s, c, &inst, n, action, text.as_ref())
+    })
+    .await
 }
 
 async fn backup(
@@ -796,23 +750,14 @@ async fn backup(
     Path(id): Path<String>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
+    let to = format!("/installations/{id}#backups");
+    let read = |fields: &Fields| {
+        Ok((id.parse::<Id>()?, fields.required::<Day>("taken_on")?, fields.text("note")?))
     };
-    let back = format!("/installations/{id}#backups");
-    let parsed =
-        (|| Ok((id.parse::<Id>()?, fields.required::<Day>("taken_on")?, fields.text("note")?)))();
-    let outcome = match parsed {
-        Ok((inst, day, note)) => {
-            write(&st, &page, move |s, c| {
-                operations::record_backup(s, c, &inst, day, note.as_ref())
-            })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, (inst, day, note)| {
+        operations::record_backup(s, c, &inst, day, note.as_ref())
+    })
+    .await
 }
 
 async fn ticket_open(
@@ -821,12 +766,8 @@ async fn ticket_open(
     Path(id): Path<String>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let back = format!("/installations/{id}#tickets");
-    let parsed = (|| {
+    let to = format!("/installations/{id}#tickets");
+    let read = |fields: &Fields| {
         Ok(operations::NewTicket {
             installation: id.parse()?,
             reference: fields.required("ref")?,
@@ -834,12 +775,8 @@ async fn ticket_open(
             environment: fields.required("environment")?,
             summary: fields.required("summary")?,
         })
-    })();
-    let outcome = match parsed {
-        Ok(new) => write(&st, &page, move |s, c| operations::open_ticket(s, c, &new)).await,
-        Err(e) => Err(e),
     };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, new| operations::open_ticket(s, c, &new)).await
 }
 
 async fn ticket_action(
@@ -848,12 +785,8 @@ async fn ticket_action(
     Path((id, reference, action)): Path<(String, String, String)>,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    let back = format!("/installations/{id}#tickets");
-    let parsed = (|| {
+    let to = format!("/installations/{id}#tickets");
+    let read = |fields: &Fields| {
         let action = words::ticket_action(&action)?;
         let text = words::words_for(
             action == TicketAction::Reopen,
@@ -863,17 +796,11 @@ async fn ticket_action(
             fields.text("text")?,
         );
         Ok((id.parse::<Id>()?, reference.parse::<Id>()?, action, text))
-    })();
-    let outcome = match parsed {
-        Ok((inst, reference, action, text)) => {
-            write(&st, &page, move |s, c| {
-                operations::ticket_action(s, c, &inst, &reference, action, text.as_ref())
-            })
-            .await
-        }
-        Err(e) => Err(e),
     };
-    done(&page, &back, outcome)
+    act(&st, &parts, f, to, read, |s, c, (inst, reference, action, text)| {
+        operations::ticket_action(s, c, &inst, &reference, action, text.as_ref())
+    })
+    .await
 }
 
 async fn inbox_ack(
@@ -881,20 +808,17 @@ async fn inbox_ack(
     parts: Parts,
     f: Form<Vec<(String, String)>>,
 ) -> Response {
-    let (page, fields) = match form(&st, &parts, f).await {
-        Ok(x) => x,
-        Err(r) => return r,
+    let read = |fields: &Fields| {
+        fields
+            .all("id")
+            .into_iter()
+            .map(|i| {
+                i.parse::<i64>()
+                    .map_err(|_| Error::bad_input(format!("{i:?} is not an event's number")))
+            })
+            .collect::<Result<Vec<i64>>>()
     };
-    let ids: Result<Vec<i64>> = fields
-        .all("id")
-        .into_iter()
-        .map(|i| i.parse().map_err(|_| Error::bad_input(format!("{i:?} is not an event's number"))))
-        .collect();
-    let outcome = match ids {
-        Ok(ids) => write(&st, &page, move |s, c| inbox::ack(s, c, &ids)).await,
-        Err(e) => Err(e),
-    };
-    done(&page, "/inbox", outcome)
+    act(&st, &parts, f, "/inbox".to_string(), read, |s, c, ids| inbox::ack(s, c, &ids)).await
 }
 
 async fn person_add(
