@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use super::{
-    Context, Recorder, acting, day_of, find_def, find_person, viewer, visible_installation,
+    Context, Recorder, acting, day_of, find_def, viewer, visible_installation,
     writable_installation,
 };
 use crate::domain::ledger::Change;
@@ -293,11 +293,22 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
     rules::authorize_handover(def, &actor)?;
     let mut attending: Vec<(String, Option<Party>)> = Vec::new();
     for handle in &req.attendees {
-        let p = find_person(tx, handle.as_str())?;
-        if !attending.iter().any(|(a, _)| *a == p.handle) {
-            let party =
-                rules::attends_for(p.party, p.subscriber.as_deref(), p.active, &inst.subscriber);
-            attending.push((p.handle, party));
+        // Someone raci does not know may not attend, like anyone else who
+        // may not (exit 5, named by the rules).
+        let (handle, party) = match tx.person(handle.as_str())? {
+            Some(p) => {
+                let party = rules::attends_for(
+                    p.party,
+                    p.subscriber.as_deref(),
+                    p.active,
+                    &inst.subscriber,
+                );
+                (p.handle, party)
+            }
+            None => (handle.to_string(), None),
+        };
+        if !attending.iter().any(|(a, _)| *a == handle) {
+            attending.push((handle, party));
         }
     }
     let topics: BTreeSet<Topic> = req.topics.iter().copied().collect();
