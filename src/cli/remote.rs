@@ -190,6 +190,11 @@ fn tokens_file() -> Result<PathBuf> {
         .ok_or_else(|| Error::storage("cannot find the config directory (no home directory)"))
 }
 
+/// The token `raci login` stored for `server`, if any.
+pub(super) fn stored_token(server: &str) -> Result<Option<String>> {
+    Ok(stored_tokens()?.get(server.trim_end_matches('/')).cloned())
+}
+
 fn stored_tokens() -> Result<BTreeMap<String, String>> {
     let path = tokens_file()?;
     match std::fs::read_to_string(&path) {

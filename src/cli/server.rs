@@ -56,9 +56,22 @@ pub(super) fn remote(cli: &Cli, url: &str, out: &mut dyn Write) -> Result<()> {
             return login(server, handle.as_ref(), invite.as_deref(), io);
         }
         Command::Logout => {
-            let events: Vec<EventView> = server.post("logout", &serde_json::json!({}))?;
+            // The token `raci login` stored for this server, whatever
+            // RACI_TOKEN says: that is the one to revoke and forget.
+            let stored = remote::stored_token(server.base())?.ok_or_else(|| {
+                Error::bad_input(format!(
+                    "no token is stored for {}; `raci login` stores one",
+                    server.base()
+                ))
+            })?;
+            let server = server.with_token(stored);
+            match server.post::<Vec<EventView>>("logout", &serde_json::json!({})) {
+                // Already revoked or expired: forgetting it is all that is left.
+                Ok(_) => {}
+                Err(e) if e.kind == crate::error::Kind::Unauthenticated => {}
+                Err(e) => return Err(e),
+            }
             let path = remote::store_token(server.base(), None)?;
-            let _ = events;
             return io.lines(&format!(
                 "signed out of {}; forgot its token in {}\n",
                 server.base(),

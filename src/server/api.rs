@@ -221,13 +221,28 @@ pub(super) async fn sign_in(
     kind: TokenKind,
     name: Option<crate::domain::values::Text>,
 ) -> ApiResult<(NewTokenView, Vec<Event>)> {
+    // A handle that could not exist is refused as any wrong sign-in, and
+    // keeps the throttle's keys short.
+    let handle = match handle.parse::<crate::domain::values::Id>() {
+        Ok(h) => h.to_string(),
+        Err(_) => return Err(Error::unauthenticated("wrong handle or password").into()),
+    };
+    let handle = handle.as_str();
     let attempt = st.throttle.attempt(handle, client)?;
     let wanted = handle.to_string();
-    let stored = st.db.read(move |store| identity::password_of(store, &wanted)).await;
+    let stored = match st.db.read(move |store| identity::password_of(store, &wanted)).await {
+        Ok(phc) => Some(phc),
+        Err(e) if e.kind == Kind::Unauthenticated => None,
+        // The database failed, not the person: no sign-in is counted.
+        Err(e) => {
+            st.throttle.forgive(attempt);
+            return Err(e.into());
+        }
+    };
     let checked = Db::blocking(move || {
         // A handle with no password is checked against a dummy hash, so the
         // answer takes as long as for one that exists.
-        let phc = stored.unwrap_or_else(|_| DUMMY_PHC.to_string());
+        let phc = stored.unwrap_or_else(|| DUMMY_PHC.to_string());
         identity::verify(&password, &phc)
     })
     .await;

@@ -19,7 +19,7 @@ use super::AppState;
 use super::api::{redeem_with, sign_in};
 use super::auth::{self, SESSION_COOKIE};
 use crate::api::words;
-use crate::app::identity::{self, NewTokenView, Principal, SESSION_IDLE_HOURS, TokenKind};
+use crate::app::identity::{self, NewTokenView, Principal, TokenKind};
 use crate::app::{Context, admin, board, inbox, operations, reads, tasks};
 use crate::domain::operations::{CycleAction, Environment as Env, Severity, Step, TicketAction};
 use crate::domain::rules::{Topic, Verb};
@@ -198,11 +198,13 @@ fn done(page: &Page, to: &str, outcome: Result<Vec<Event>>) -> Response {
 
 // Signing in and out.
 
+/// The session cookie lives as long as the browser's session: the server
+/// ends the session after 12 hours without a request (each request moves
+/// that on), so a fixed `Max-Age` would cut off someone still at work.
 fn session_cookie(st: &AppState, made: &NewTokenView) -> HeaderValue {
     let secure = if st.config.secure { "; Secure" } else { "" };
-    let max_age = SESSION_IDLE_HOURS * 3600;
     HeaderValue::from_str(&format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict{secure}",
         made.token
     ))
     .unwrap_or_else(|_| HeaderValue::from_static(""))

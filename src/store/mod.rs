@@ -302,10 +302,23 @@ impl Store {
         if self.conn.is_autocommit() {
             return Err(group_lost());
         }
-        let sp = self.conn.savepoint()?;
-        let out = run_in(&sp, &mut self.matrix, f)?;
-        sp.commit()?;
-        Ok(out)
+        let mut sp = self.conn.savepoint()?;
+        let out = run_in(&sp, &mut self.matrix, f);
+        // Undo a refused command (ROLLBACK TO, then RELEASE) and check that
+        // it was undone; keep a done one (RELEASE). If either fails, the
+        // savepoint may still hold the command's rows: the whole group is
+        // rolled back, so nothing it did can reach the group's commit.
+        let settled = match &out {
+            Ok(_) => sp.commit(),
+            Err(_) => sp.rollback().and_then(|()| sp.commit()),
+        };
+        if let Err(e) = settled {
+            if !self.conn.is_autocommit() {
+                let _ = self.conn.execute_batch("ROLLBACK");
+            }
+            return Err(e.into());
+        }
+        out
     }
 
     /// Begins a group: one IMMEDIATE transaction in which each later

@@ -466,3 +466,48 @@ fn serve_speaks_https_with_its_own_certificate() {
     let out = whoami(None);
     assert_eq!(out.status.code(), Some(6), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn logout_revokes_the_stored_token_whatever_raci_token_says() {
+    let side = Side::new(true);
+    let server = side.server.as_ref().expect("a server");
+    let other = side.tokens[0].1.clone();
+    let invited = side.env.json(&["person", "invite", "carol", "--as", "carol"]);
+    let code = invited["code"].as_str().expect("a code");
+    let cli = |args: &[&str], token: Option<&str>, stdin: &str| {
+        use std::io::Write;
+        let mut cmd = side.env.command(args);
+        cmd.env("RACI_SERVER", &server.url)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(t) = token {
+            cmd.env("RACI_TOKEN", t);
+        }
+        let mut child = cmd.spawn().expect("raci runs");
+        if let Some(mut input) = child.stdin.take() {
+            let _ = input.write_all(stdin.as_bytes());
+        }
+        let out = child.wait_with_output().expect("raci ends");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    // `login --invite` sets the password and stores a token for the server.
+    let (code_, err) = cli(&["login", "--invite", code], None, "correct horse battery\n");
+    assert_eq!(code_, 0, "{err}");
+    assert_eq!(cli(&["whoami"], None, "").0, 0, "the stored token signs in");
+    let file = side.env.dir().join(".config/raci/tokens.json");
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("the token file"))
+            .expect("JSON");
+    let stored = stored[&server.url].as_str().expect("the server's token").to_string();
+    // With another token in RACI_TOKEN, logout still revokes the stored one.
+    let (code_, err) = cli(&["logout"], Some(&other), "");
+    assert_eq!(code_, 0, "{err}");
+    assert_eq!(cli(&["whoami"], Some(&stored), "").0, 3, "the stored token was revoked");
+    assert_eq!(cli(&["whoami"], None, "").0, 3, "nothing stored any more");
+    assert_eq!(cli(&["whoami"], Some(&other), "").0, 0, "RACI_TOKEN's token was left alone");
+    // Signing in with the password gives a token again; the revoked one is gone.
+    let (code_, err) = cli(&["login", "--handle", "carol"], None, "correct horse battery\n");
+    assert_eq!(code_, 0, "{err}");
+    assert_eq!(cli(&["whoami"], None, "").0, 0);
+}
