@@ -112,11 +112,11 @@ pub fn installation(store: &mut Store, ctx: &Context, id: &str) -> Result<Instal
         let rows = OperationRows::of(matrix)?;
         let base = format!("/installations/{}", inst.id);
         let retired = inst.retired;
+        let rows_of_tasks = tx.tasks(&inst.id)?;
         let mut tasks = Vec::new();
         for view in &status.tasks {
             let def = find_def(matrix, &view.task)?;
-            let row = tx.tasks(&inst.id)?.into_iter().find(|r| r.key == def.key);
-            let Some(row) = row else { continue };
+            let Some(row) = rows_of_tasks.iter().find(|r| r.key == def.key) else { continue };
             let facts = super::tasks::facts(tx, &inst.id, def, None)?;
             let offers = if retired {
                 Vec::new()

@@ -238,6 +238,22 @@ pub enum TokenKind {
     Session,
 }
 
+impl Principal {
+    pub fn kind(&self) -> TokenKind {
+        if self.session { TokenKind::Session } else { TokenKind::Personal }
+    }
+}
+
+impl TokenKind {
+    /// How the events made with it come: a session is the pages'.
+    pub fn channel(self) -> crate::domain::Channel {
+        match self {
+            TokenKind::Personal => crate::domain::Channel::Api,
+            TokenKind::Session => crate::domain::Channel::Web,
+        }
+    }
+}
+
 /// Signs `handle` in, once their password was verified: a new token or
 /// session, recorded.
 pub fn sign_in(

@@ -248,15 +248,7 @@ pub(super) async fn sign_in(
     .await;
     checked?;
     st.throttle.forgive(attempt);
-    let ctx = Context {
-        now: st.now(),
-        channel: if kind == TokenKind::Session {
-            crate::domain::Channel::Web
-        } else {
-            crate::domain::Channel::Api
-        },
-        ..Context::default()
-    };
+    let ctx = Context { now: st.now(), channel: kind.channel(), ..Context::default() };
     let handle = handle.to_string();
     Ok(st.db.write(move |store| identity::sign_in(store, &ctx, &handle, kind, name)).await?)
 }
@@ -388,15 +380,7 @@ pub(super) async fn redeem_with(
     st.db.read(move |store| identity::invitation_for(store, now, &known)).await?;
     identity::check_password(&password)?;
     let phc = Db::blocking(move || identity::hash_password(&password)).await?;
-    let ctx = Context {
-        now,
-        channel: if kind == TokenKind::Session {
-            crate::domain::Channel::Web
-        } else {
-            crate::domain::Channel::Api
-        },
-        ..Context::default()
-    };
+    let ctx = Context { now, channel: kind.channel(), ..Context::default() };
     Ok(st.db.write(move |store| identity::redeem(store, &ctx, &code, &phc, kind)).await?)
 }
 
@@ -483,18 +467,8 @@ async fn person_invite(
     let handle = id(&handle)?;
     let ctx = who.ctx;
     let (mut view, _) = st.db.write(move |store| identity::invite(store, &ctx, &handle)).await?;
-    view.url = absolute(&st, &headers, &view.url);
+    view.url = super::absolute(&st, &headers, &view.url);
     Ok((StatusCode::CREATED, axum::Json(view)))
-}
-
-/// A path made absolute with the address the client used.
-fn absolute(st: &AppState, headers: &HeaderMap, path: &str) -> String {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| st.config.listen.to_string(), str::to_string);
-    let scheme = if st.config.secure { "https" } else { "http" };
-    format!("{scheme}://{host}{path}")
 }
 
 /// Changes a person's role, admin flag, name, email or login

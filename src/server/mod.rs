@@ -21,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 
 use crate::app::Context;
-use crate::domain::Channel;
 use crate::error::{Error, Result};
 pub use auth::Throttle;
 use db::Db;
@@ -69,7 +68,7 @@ impl AppState {
             now: self.now(),
             acting: Some(principal.handle.clone()),
             os_user: None,
-            channel: if principal.session { Channel::Web } else { Channel::Api },
+            channel: principal.kind().channel(),
             token_id: Some(principal.token_id.clone()),
         }
     }
@@ -262,6 +261,17 @@ pub fn serve(config: Config) -> Result<()> {
 fn announce(scheme: &str, bound: SocketAddr) {
     println!("raci serving on {scheme}://{bound}");
     tracing::info!(target: "raci::server", listen = %bound, "serving");
+}
+
+/// A path made absolute with the address the client used (an invitation's
+/// URL), `https` when TLS is in front.
+fn absolute(st: &AppState, headers: &axum::http::HeaderMap, path: &str) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| st.config.listen.to_string(), str::to_string);
+    let scheme = if st.config.secure { "https" } else { "http" };
+    format!("{scheme}://{host}{path}")
 }
 
 /// Whether an address may be served without TLS in front.

@@ -875,7 +875,7 @@ async fn person_action(
         let invited = st.db.write(move |store| identity::invite(store, &ctx, &who)).await;
         return match invited {
             Ok((mut view, _)) => {
-                view.url = absolute(&st, &parts, &view.url);
+                view.url = super::absolute(&st, &parts.headers, &view.url);
                 let invitation = context! { handle => handle.as_str(), url => view.url, expires_at => view.expires_at };
                 people_page(&st, &page, StatusCode::OK, context! { invitation => invitation }).await
             }
@@ -915,17 +915,6 @@ async fn person_action(
         Ok(_) => Redirect::to("/admin/people").into_response(),
         Err(e) => people_page(&st, &page, status_of(&e), context! { error => e.message }).await,
     }
-}
-
-/// A path made absolute with the address the browser used.
-fn absolute(st: &AppState, parts: &Parts, path: &str) -> String {
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .map_or_else(|| st.config.listen.to_string(), str::to_string);
-    let scheme = if st.config.secure { "https" } else { "http" };
-    format!("{scheme}://{host}{path}")
 }
 
 async fn token_create(
