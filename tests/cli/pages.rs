@@ -125,7 +125,10 @@ impl Browser {
 
 /// Runs `ssh-keygen` as a signer does, where raci is not.
 fn ssh_keygen(args: &[&str]) {
-    let out = Command::new("ssh-keygen").args(args).output().expect("ssh-keygen runs");
+    let out = Command::new("ssh-keygen")
+        .args(args)
+        .output()
+        .expect("ssh-keygen (openssh-client), which signs statements as a signer would");
     assert!(out.status.success(), "ssh-keygen {args:?}: {}", String::from_utf8_lossy(&out.stderr));
 }
 
