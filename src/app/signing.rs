@@ -297,20 +297,45 @@ pub fn revoke_key(
     })
 }
 
-/// `person key list [HANDLE]`: the keys of the people the viewer sees,
-/// revoked ones too.
+/// `person key list [HANDLE]`, revoked keys too: a person's own, or those of
+/// the people an administrator may manage (with HANDLE, that person's, if
+/// the actor is them or may manage them; else exit 3, as for adding one).
 pub fn keys(store: &mut Store, ctx: &Context, handle: Option<&Id>) -> Result<Vec<KeyView>> {
     store.read(|tx| {
-        let viewer = viewer(tx, ctx)?;
         if let Some(h) = handle {
-            let p = find_person(tx, h.as_str())?;
-            if !authority::sees_person(viewer.as_ref(), &p) {
-                return Err(super::no_person(h.as_str()));
-            }
+            let (_, holder) = key_holder(tx, ctx, h.as_str())?;
+            return Ok(tx.keys(Some(&holder.handle))?.into_iter().map(KeyView::from).collect());
         }
+        let (me, _) = acting(tx, ctx)?;
+        let admins = tx.active_admins()?;
+        let people = tx.persons()?;
+        let manages = |p: &Person| {
+            let org = Org::of(p);
+            let target = authority::Target {
+                handle: &p.handle,
+                org,
+                exists: true,
+                org_has_admin: authority::has_admin(&admins, org, None),
+            };
+            p.handle == me.handle
+                || authority::may_manage_person(&me, &target) == authority::Decision::Allowed
+        };
+        Ok(tx
+            .keys(None)?
+            .into_iter()
+            .filter(|k| people.iter().find(|p| p.handle == k.handle).is_some_and(manages))
+            .map(KeyView::from)
+            .collect())
+    })
+}
+
+/// Every key of the people `ctx`'s viewer sees, active or revoked.
+fn visible_keys(store: &mut Store, ctx: &Context) -> Result<Vec<KeyView>> {
+    store.read(|tx| {
+        let viewer = viewer(tx, ctx)?;
         let people = tx.persons()?;
         Ok(tx
-            .keys(handle.map(Id::as_str))?
+            .keys(None)?
             .into_iter()
             .filter(|k| {
                 people
@@ -328,7 +353,7 @@ pub fn keys(store: &mut Store, ctx: &Context, handle: Option<&Id>) -> Result<Vec
 /// revocation), so that `ssh-keygen -Y verify` checks raci's signatures
 /// without raci.
 pub fn allowed_signers(store: &mut Store, ctx: &Context, all: bool) -> Result<String> {
-    let rows = keys(store, ctx, None)?;
+    let rows = visible_keys(store, ctx)?;
     let mut text = String::new();
     for k in rows {
         let valid_before = match (&k.revoked_at, all) {
