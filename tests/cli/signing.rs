@@ -1,0 +1,512 @@
+//! Signed steps (issue 12), with the real OpenSSH tools: keys made by
+//! `ssh-keygen`, steps signed online through `--sign-with` (a key file, or a
+//! public key whose private half is in a test-started `ssh-agent`) and
+//! offline with plain `ssh-keygen -Y sign`, and every stored signature
+//! checked again with `ssh-keygen -Y verify` against `raci person
+//! allowed-signers`, as an auditor without raci would.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use rusqlite::Connection;
+use serde_json::Value;
+
+use crate::common::{Run, TestEnv};
+use crate::remote::Server;
+
+/// The SSH signature namespace of a raci step.
+const NS: &str = "raci-step@v1";
+
+/// Whether `ssh-keygen` runs here. Without it a test is skipped with a note,
+/// except under CI, where the signing tests must run.
+fn ssh_keygen_here() -> bool {
+    let found = Command::new("ssh-keygen")
+        .arg("-?")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if found {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "ssh-keygen is not installed and CI is set: the signed-steps tests must run under CI"
+    );
+    eprintln!("note: ssh-keygen is not installed; skipping this signed-steps test");
+    false
+}
+
+macro_rules! need_ssh_keygen {
+    () => {
+        if !ssh_keygen_here() {
+            return;
+        }
+    };
+}
+
+/// The test's own PATH, for raci to find `ssh-keygen`.
+fn path() -> String {
+    std::env::var("PATH").unwrap_or_else(|_| "/usr/bin:/bin".to_string())
+}
+
+/// Runs `ssh-keygen` with `args`; it must succeed.
+fn ssh_keygen(args: &[&str]) -> String {
+    let out = Command::new("ssh-keygen").args(args).output().expect("ssh-keygen runs");
+    assert!(out.status.success(), "ssh-keygen {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// A key pair made by `ssh-keygen` in the test's directory.
+struct Key {
+    private: PathBuf,
+    public: PathBuf,
+}
+
+impl Key {
+    /// `ssh-keygen -q -t … -N '' -C NAME@test -f DIR/NAME`.
+    fn new(env: &TestEnv, name: &str, kind: &[&str]) -> Key {
+        let private = env.dir().join(name);
+        let comment = format!("{name}@test");
+        let mut args = vec!["-q"];
+        args.extend(kind);
+        args.extend(["-N", "", "-C", &comment, "-f", private.to_str().expect("a UTF-8 path")]);
+        ssh_keygen(&args);
+        let public = env.dir().join(format!("{name}.pub"));
+        Key { private, public }
+    }
+
+    fn ed25519(env: &TestEnv, name: &str) -> Key {
+        Key::new(env, name, &["-t", "ed25519"])
+    }
+
+    fn ecdsa(env: &TestEnv, name: &str) -> Key {
+        Key::new(env, name, &["-t", "ecdsa", "-b", "256"])
+    }
+
+    fn rsa(env: &TestEnv, name: &str, bits: &str) -> Key {
+        Key::new(env, name, &["-t", "rsa", "-b", bits])
+    }
+
+    /// The public key line: `TYPE BASE64 COMMENT`.
+    fn line(&self) -> String {
+        std::fs::read_to_string(&self.public).expect("the .pub file").trim().to_string()
+    }
+
+    fn kind(&self) -> String {
+        self.line().split_whitespace().next().expect("a type").to_string()
+    }
+
+    fn base64(&self) -> String {
+        self.line().split_whitespace().nth(1).expect("a base64 blob").to_string()
+    }
+
+    fn comment(&self) -> String {
+        self.line().split_whitespace().nth(2).expect("a comment").to_string()
+    }
+
+    /// The fingerprint as `ssh-keygen -l` prints it: `SHA256:…`.
+    fn fingerprint(&self) -> String {
+        let out = ssh_keygen(&["-lf", self.public.to_str().expect("a UTF-8 path")]);
+        let fp = out.split_whitespace().nth(1).expect("a fingerprint").to_string();
+        assert!(fp.starts_with("SHA256:"), "{out}");
+        fp
+    }
+
+    fn private_arg(&self) -> &str {
+        self.private.to_str().expect("a UTF-8 path")
+    }
+
+    fn public_arg(&self) -> &str {
+        self.public.to_str().expect("a UTF-8 path")
+    }
+}
+
+/// `raci ARGS` with PATH, so that raci finds `ssh-keygen`.
+fn raci(env: &TestEnv, args: &[&str]) -> Command {
+    let mut cmd = env.command(args);
+    cmd.env("PATH", path());
+    cmd
+}
+
+/// `raci --sign-with KEY ARGS` (the key file given on the command line).
+fn signed(env: &TestEnv, key: &str, args: &[&str]) -> Command {
+    let mut all = vec!["--sign-with", key];
+    all.extend(args);
+    raci(env, &all)
+}
+
+fn run(mut cmd: Command) -> Run {
+    cmd.output().expect("raci runs").into()
+}
+
+/// Runs a command that must succeed; returns its stdout.
+fn ok(cmd: Command) -> String {
+    let what = format!("{:?}", cmd.get_args().collect::<Vec<_>>());
+    let run = run(cmd);
+    assert_eq!(
+        run.code, 0,
+        "raci {what} failed with {}:\nstdout: {}\nstderr: {}",
+        run.code, run.stdout, run.stderr
+    );
+    run.stdout
+}
+
+/// Runs a command that must be refused with `code`: one `error:` line on
+/// stderr, nothing on stdout, and the database (the log included) exactly
+/// as it was. Returns the error line.
+fn refuse(env: &TestEnv, cmd: Command, code: i32) -> String {
+    refuse_where(env, cmd, code, true)
+}
+
+/// [`refuse`] against a server, which notes a token's last use (not ledger
+/// state): the logs, not every table, must be as they were.
+fn refuse_remote(env: &TestEnv, cmd: Command, code: i32) -> String {
+    refuse_where(env, cmd, code, false)
+}
+
+fn refuse_where(env: &TestEnv, cmd: Command, code: i32, every_table: bool) -> String {
+    let what = format!("{:?}", cmd.get_args().collect::<Vec<_>>());
+    let snapshot = || if every_table { env.snapshot() } else { String::new() };
+    let before = snapshot();
+    let logs_before = logs(env);
+    let run = run(cmd);
+    assert_eq!(
+        run.code, code,
+        "raci {what} exited {} (expected {code}):\nstdout: {}\nstderr: {}",
+        run.code, run.stdout, run.stderr
+    );
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one stderr line for {what}, got: {}", run.stderr);
+    assert!(lines[0].starts_with("error: "), "stderr of {what}: {}", run.stderr);
+    assert!(run.stdout.is_empty(), "stdout of refused {what}: {}", run.stdout);
+    assert_eq!(logs_before, logs(env), "raci {what} was refused but changed a log");
+    assert_eq!(before, snapshot(), "raci {what} was refused but changed the database");
+    run.stderr
+}
+
+/// Both installations' logs, as JSON text.
+fn logs(env: &TestEnv) -> String {
+    ["acme-prod", "globex-prod"]
+        .iter()
+        .map(|inst| env.run(&["log", inst, "--format", "json"]).stdout)
+        .collect()
+}
+
+fn log(env: &TestEnv, inst: &str) -> Vec<Value> {
+    env.json(&["log", inst]).as_array().cloned().expect("log is an array")
+}
+
+/// The events of `inst`'s log that carry a signature.
+fn signed_events(env: &TestEnv, inst: &str) -> Vec<Value> {
+    log(env, inst).into_iter().filter(|e| e["signature"].is_string()).collect()
+}
+
+/// The last event of `inst` with this action on this task.
+fn event(env: &TestEnv, inst: &str, action: &str, task: &str) -> Value {
+    log(env, inst)
+        .into_iter()
+        .rev()
+        .find(|e| e["action"] == action && e["task"] == task)
+        .unwrap_or_else(|| panic!("no {action} of {task} in the log of {inst}"))
+}
+
+fn allowed_signers(env: &TestEnv, all: bool) -> String {
+    let mut args = vec!["person", "allowed-signers"];
+    if all {
+        args.push("--all");
+    }
+    env.ok(&args)
+}
+
+/// `ssh-keygen -Y verify -f ALLOWED -I PRINCIPAL -n NAMESPACE -s SIG [EXTRA]
+/// < STATEMENT`: whether it says the signature is good.
+fn verifies_in(
+    dir: &Path,
+    allowed: &str,
+    principal: &str,
+    namespace: &str,
+    statement: &[u8],
+    signature: &str,
+    extra: &[&str],
+) -> bool {
+    let scratch = tempfile::tempdir_in(dir).expect("a scratch dir");
+    let allowed_path = scratch.path().join("allowed_signers");
+    let sig_path = scratch.path().join("statement.sig");
+    std::fs::write(&allowed_path, allowed).expect("write allowed_signers");
+    std::fs::write(&sig_path, signature).expect("write the signature");
+    let mut child = Command::new("ssh-keygen")
+        .args(["-Y", "verify", "-f"])
+        .arg(&allowed_path)
+        .args(["-I", principal, "-n", namespace, "-s"])
+        .arg(&sig_path)
+        .args(extra)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("ssh-keygen runs");
+    child.stdin.take().expect("stdin").write_all(statement).expect("feed the statement");
+    child.wait().expect("ssh-keygen ends").success()
+}
+
+/// Whether a log event's stored signature verifies for `principal`.
+fn event_verifies(env: &TestEnv, e: &Value, allowed: &str, principal: &str) -> bool {
+    let statement = e["statement"].as_str().unwrap_or_else(|| panic!("a statement in {e}"));
+    let signature = e["signature"].as_str().unwrap_or_else(|| panic!("a signature in {e}"));
+    verifies_in(env.dir(), allowed, principal, NS, statement.as_bytes(), signature, &[])
+}
+
+/// `ssh-keygen -Y sign -n NAMESPACE -f KEY FILE`, as a signer without raci
+/// would run it: writes FILE.sig.
+fn sign_file(key: &Key, namespace: &str, file: &Path) -> PathBuf {
+    let sig = PathBuf::from(format!("{}.sig", file.display()));
+    let _ = std::fs::remove_file(&sig);
+    let out = Command::new("ssh-keygen")
+        .args(["-Y", "sign", "-n", namespace, "-f", key.private_arg()])
+        .arg(file)
+        .output()
+        .expect("ssh-keygen runs");
+    assert!(out.status.success(), "ssh-keygen -Y sign: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(sig.exists(), "ssh-keygen wrote {}", sig.display());
+    sig
+}
+
+fn add_key(env: &TestEnv, handle: &str, key: &Key, by: &str) {
+    env.ok(&["person", "key", "add", handle, &key.line(), "--as", by]);
+}
+
+/// `person key list --format json` as `by`, the rows of `handle`.
+fn key_rows(env: &TestEnv, handle: &str, by: &str) -> Vec<Value> {
+    env.json(&["person", "key", "list", "--as", by])
+        .as_array()
+        .cloned()
+        .expect("key list is an array")
+        .into_iter()
+        .filter(|r| r["handle"] == handle)
+        .collect()
+}
+
+/// Acme's administrator, so that Acme can set its own policy.
+fn add_acme_admin(env: &TestEnv) {
+    env.ok(&[
+        "person",
+        "add",
+        "ada",
+        "--party",
+        "subscriber",
+        "--role",
+        "administrator",
+        "--subscriber",
+        "Acme",
+        "--admin",
+        "--as",
+        "carol",
+    ]);
+}
+
+/// acme-prod's infrastructure started, its items checked and submitted by
+/// ian, unsigned: ready for the sign-off.
+fn infrastructure_submitted(env: &TestEnv) {
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
+    env.ok(&["checklist", "check", "acme-prod", "infrastructure", "--all", "--as", "ian"]);
+    env.ok(&["task", "submit", "acme-prod", "infrastructure", "--as", "ian"]);
+}
+
+/// `raci offline request ARGS`: its stdout, byte for byte, written to
+/// DIR/NAME (what the signer signs).
+fn offline_request(env: &TestEnv, name: &str, args: &[&str]) -> PathBuf {
+    let mut all = vec!["offline", "request"];
+    all.extend(args);
+    let out = raci(env, &all).output().expect("raci runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "offline request {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = env.dir().join(name);
+    std::fs::write(&file, &out.stdout).expect("write the statement");
+    file
+}
+
+fn apply(env: &TestEnv, statement: &Path, sig: &Path) -> Command {
+    let mut cmd = raci(env, &["offline", "apply"]);
+    cmd.arg(statement).arg(sig);
+    cmd
+}
+
+fn sound(env: &TestEnv) {
+    let run = env.run(&["db", "check"]);
+    assert_eq!(run.code, 0, "db check: {}{}", run.stdout, run.stderr);
+}
+
+// ---------------------------------------------------------------- keys
+
+#[test]
+fn a_key_is_added_by_its_owner_or_an_administrator_who_manages_them() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let own = Key::ed25519(&env, "ian-own");
+    let by_carol = Key::ed25519(&env, "ian-by-carol");
+    let by_ada = Key::ed25519(&env, "ian-by-ada");
+    let refused_key = Key::ed25519(&env, "ian-refused");
+    // The person themselves.
+    add_key(&env, "ian", &own, "ian");
+    // The vendor's administrator, while Acme has no administrator of its own.
+    add_key(&env, "ian", &by_carol, "carol");
+    // Anyone else: the vendor's support engineer, Acme's developer.
+    for who in ["sam", "dev"] {
+        refuse(
+            &env,
+            raci(&env, &["person", "key", "add", "ian", &refused_key.line(), "--as", who]),
+            3,
+        );
+    }
+    // Once Acme has an administrator, only Acme's administrators manage ian.
+    add_acme_admin(&env);
+    refuse(
+        &env,
+        raci(&env, &["person", "key", "add", "ian", &refused_key.line(), "--as", "carol"]),
+        3,
+    );
+    add_key(&env, "ian", &by_ada, "ada");
+    let rows = key_rows(&env, "ian", "ian");
+    let mut listed: Vec<String> =
+        rows.iter().map(|r| r["fingerprint"].as_str().expect("fingerprint").to_string()).collect();
+    listed.sort();
+    let mut expected = vec![own.fingerprint(), by_carol.fingerprint(), by_ada.fingerprint()];
+    expected.sort();
+    assert_eq!(listed, expected);
+    // Revoking: the owner, not someone else.
+    let fp = own.fingerprint();
+    refuse(&env, raci(&env, &["person", "key", "revoke", "ian", &fp, "--as", "dev"]), 3);
+    env.ok(&["person", "key", "revoke", "ian", &fp, "--as", "ian"]);
+    // No acting person: a write needs one.
+    refuse(&env, raci(&env, &["person", "key", "add", "ian", &refused_key.line()]), 2);
+    sound(&env);
+}
+
+#[test]
+fn key_list_prints_fingerprints_as_ssh_keygen_does() {
+    need_ssh_keygen!();
+    let mut env = TestEnv::with_people_and_installations();
+    let ed = Key::ed25519(&env, "ian-ed");
+    let ec = Key::ecdsa(&env, "ian-ec");
+    add_key(&env, "ian", &ed, "ian");
+    env.now = "2026-11-02T10:00:00Z".into();
+    add_key(&env, "ian", &ec, "ian");
+    let rows = key_rows(&env, "ian", "ian");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (key, added_at) in [(&ed, "2026-11-02T09:00:00Z"), (&ec, "2026-11-02T10:00:00Z")] {
+        let row =
+            rows.iter().find(|r| r["fingerprint"] == key.fingerprint().as_str()).unwrap_or_else(
+                || panic!("{} listed as ssh-keygen -l prints it: {rows:?}", key.fingerprint()),
+            );
+        for field in ["handle", "fingerprint", "type", "comment", "added_at", "active"] {
+            assert!(row.get(field).is_some(), "{field} in {row}");
+        }
+        assert_eq!(row["handle"], "ian");
+        assert_eq!(row["comment"], key.comment().as_str());
+        assert_eq!(row["added_at"], added_at);
+        assert_eq!(row["active"], true);
+        let kind = row["type"].as_str().expect("type").to_lowercase();
+        let expected = if key.kind() == "ssh-ed25519" { "ed25519" } else { "ecdsa" };
+        assert!(kind.contains(expected), "type of {}: {kind}", key.kind());
+    }
+    // The table shows the fingerprints too.
+    let table = env.ok(&["person", "key", "list", "--wide", "--as", "ian"]);
+    assert!(table.contains(&ed.fingerprint()), "{table}");
+    // Revoked: still listed, inactive.
+    env.now = "2026-11-02T11:00:00Z".into();
+    env.ok(&["person", "key", "revoke", "ian", &ed.fingerprint(), "--as", "ian"]);
+    let rows = key_rows(&env, "ian", "ian");
+    let revoked = rows
+        .iter()
+        .find(|r| r["fingerprint"] == ed.fingerprint().as_str())
+        .expect("a revoked key is still listed");
+    assert_eq!(revoked["active"], false);
+    assert_eq!(revoked["added_at"], "2026-11-02T09:00:00Z");
+    let active =
+        rows.iter().find(|r| r["fingerprint"] == ec.fingerprint().as_str()).expect("ecdsa");
+    assert_eq!(active["active"], true);
+    // Revoking it again, or an unknown fingerprint: refused.
+    let again =
+        run(raci(&env, &["person", "key", "revoke", "ian", &ed.fingerprint(), "--as", "ian"]));
+    assert_ne!(again.code, 0, "revoking a revoked key again: {}", again.stdout);
+    let stranger = Key::ed25519(&env, "stranger");
+    refuse(
+        &env,
+        raci(&env, &["person", "key", "revoke", "ian", &stranger.fingerprint(), "--as", "ian"]),
+        4,
+    );
+    sound(&env);
+}
+
+#[test]
+fn rsa_keys_need_3072_bits_and_garbage_is_no_key() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let short = Key::rsa(&env, "ian-rsa2048", "2048");
+    let long = Key::rsa(&env, "ian-rsa3072", "3072");
+    let err =
+        refuse(&env, raci(&env, &["person", "key", "add", "ian", &short.line(), "--as", "ian"]), 2);
+    assert!(err.contains("3072"), "names the minimum: {err}");
+    add_key(&env, "ian", &long, "ian");
+    let rows = key_rows(&env, "ian", "ian");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["fingerprint"], long.fingerprint().as_str());
+    assert!(rows[0]["type"].as_str().expect("type").to_lowercase().contains("rsa"));
+    for garbage in ["not a key", "ssh-ed25519 AAAAnotbase64!!! x@y", ""] {
+        refuse(&env, raci(&env, &["person", "key", "add", "ian", garbage, "--as", "ian"]), 2);
+    }
+    sound(&env);
+}
+
+#[test]
+fn allowed_signers_lists_active_keys_and_with_all_revoked_ones_valid_before() {
+    need_ssh_keygen!();
+    let mut env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    let carol = Key::ecdsa(&env, "carol-ec");
+    let old = Key::ed25519(&env, "carol-old");
+    add_key(&env, "ian", &ian, "ian");
+    add_key(&env, "carol", &carol, "carol");
+    add_key(&env, "carol", &old, "carol");
+    env.now = "2026-11-02T10:00:00Z".into();
+    env.ok(&["person", "key", "revoke", "carol", &old.fingerprint(), "--as", "carol"]);
+    let line = |handle: &str, key: &Key| format!("{handle} namespaces=\"{NS}\" {}", key.line());
+
+    let active = allowed_signers(&env, false);
+    let mut lines: Vec<&str> = active.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines.sort();
+    let mut expected = vec![line("carol", &carol), line("ian", &ian)];
+    expected.sort();
+    assert_eq!(lines, expected, "{active}");
+
+    let all = allowed_signers(&env, true);
+    let lines: Vec<&str> = all.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 3, "{all}");
+    assert!(lines.contains(&line("ian", &ian).as_str()), "{all}");
+    assert!(lines.contains(&line("carol", &carol).as_str()), "{all}");
+    let revoked = lines.iter().find(|l| l.contains(&old.base64())).expect("the revoked key");
+    assert!(revoked.starts_with("carol "), "{revoked}");
+    assert!(revoked.contains(&format!("namespaces=\"{NS}\"")), "{revoked}");
+    assert!(revoked.contains("valid-before="), "{revoked}");
+    assert!(
+        revoked.ends_with(&format!("{} {} {}", old.kind(), old.base64(), old.comment())),
+        "{revoked}"
+    );
+    // ssh-keygen accepts both files: a line it could not parse would fail this.
+    let dir = env.dir().join("as-check");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let msg = dir.join("m");
+    std::fs::write(&msg, "hello\n").expect("write");
+    let sig = sign_file(&ian, NS, &msg);
+    let sig = std::fs::read_to_string(sig).expect("sig");
+    for file in [&active, &all] {
+        assert!(verifies_in(env.dir(), file, "ian", NS, b"hello\n", &sig, &[]), "{file}");
+    }
+}
