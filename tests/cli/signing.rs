@@ -510,3 +510,256 @@ fn allowed_signers_lists_active_keys_and_with_all_revoked_ones_valid_before() {
         assert!(verifies_in(env.dir(), file, "ian", NS, b"hello\n", &sig, &[]), "{file}");
     }
 }
+
+// ---------------------------------------------------------------- online
+
+#[test]
+fn ed25519_and_ecdsa_keys_sign_steps_and_the_log_verifies_with_ssh_keygen() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ed = Key::ed25519(&env, "ian-ed");
+    let ec = Key::ecdsa(&env, "ian-ec");
+    add_key(&env, "ian", &ed, "ian");
+    add_key(&env, "ian", &ec, "ian");
+    let inst = "acme-prod";
+    // --sign-with on the command line, or RACI_SIGN_WITH.
+    ok(signed(
+        &env,
+        ed.private_arg(),
+        &["task", "start", inst, "infrastructure", "--note", "VMs ordered", "--as", "ian"],
+    ));
+    let mut by_env = raci(
+        &env,
+        &["checklist", "check", inst, "infrastructure", "--all", "--note", "sized", "--as", "ian"],
+    );
+    by_env.env("RACI_SIGN_WITH", ec.private_arg());
+    ok(by_env);
+    ok(signed(&env, ec.private_arg(), &["task", "submit", inst, "infrastructure", "--as", "ian"]));
+    ok(signed(
+        &env,
+        ed.private_arg(),
+        &["task", "signoff", inst, "infrastructure", "--note", "all good", "--as", "ian"],
+    ));
+    assert_eq!(env.state(inst, "infrastructure"), "signed_off");
+
+    let allowed = allowed_signers(&env, false);
+    let only_ed = format!("ian namespaces=\"{NS}\" {}\n", ed.line());
+    let only_ec = format!("ian namespaces=\"{NS}\" {}\n", ec.line());
+    let signed_ones = signed_events(&env, inst);
+    assert!(signed_ones.len() >= 4, "four signed steps: {signed_ones:?}");
+    for e in &signed_ones {
+        assert_eq!(e["actor"], "ian", "{e}");
+        assert!(event_verifies(&env, e, &allowed, "ian"), "verifies as ian: {e}");
+        assert!(!event_verifies(&env, e, &allowed, "carol"), "not as carol: {e}");
+    }
+    // Each step is signed by the key it was given: the start and sign-off
+    // by the ed25519 key, the submit by the ECDSA key.
+    let start = event(&env, inst, "start", "infrastructure");
+    let submit = event(&env, inst, "submit", "infrastructure");
+    let signoff = event(&env, inst, "signoff", "infrastructure");
+    for e in [&start, &submit, &signoff] {
+        assert!(e["signature"].is_string(), "signed: {e}");
+    }
+    assert!(event_verifies(&env, &start, &only_ed, "ian"));
+    assert!(!event_verifies(&env, &start, &only_ec, "ian"));
+    assert!(event_verifies(&env, &submit, &only_ec, "ian"));
+    assert!(!event_verifies(&env, &submit, &only_ed, "ian"));
+    assert!(event_verifies(&env, &signoff, &only_ed, "ian"));
+    // The statement says what was done, notes included.
+    let said = |e: &Value| e["statement"].as_str().unwrap_or_default().to_string();
+    assert!(said(&start).contains("VMs ordered"), "{}", said(&start));
+    assert!(said(&signoff).contains("all good"), "{}", said(&signoff));
+    assert!(said(&signoff).contains("acme-prod") && said(&signoff).contains("infrastructure"));
+    assert!(serde_json::from_str::<Value>(&said(&signoff)).is_ok(), "a JSON document");
+    // Unsigned events say so.
+    let added = log(&env, inst).into_iter().next().expect("the installation's first event");
+    assert!(added["signature"].is_null() && added["statement"].is_null(), "{added}");
+    // The same statement never verifies once edited.
+    let edited = said(&signoff).replace("all good", "all bad");
+    assert!(!verifies_in(
+        env.dir(),
+        &allowed,
+        "ian",
+        NS,
+        edited.as_bytes(),
+        signoff["signature"].as_str().unwrap_or_default(),
+        &[]
+    ));
+    sound(&env);
+}
+
+#[test]
+fn sign_with_a_key_that_is_not_one_of_the_actors_active_keys_is_refused() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let mine = Key::ed25519(&env, "ian-ed");
+    let revoked = Key::ed25519(&env, "ian-old");
+    let carols = Key::ed25519(&env, "carol-ed");
+    let nobodys = Key::ecdsa(&env, "nobody-ec");
+    add_key(&env, "ian", &mine, "ian");
+    add_key(&env, "ian", &revoked, "ian");
+    add_key(&env, "carol", &carols, "carol");
+    env.ok(&["person", "key", "revoke", "ian", &revoked.fingerprint(), "--as", "ian"]);
+    let start = ["task", "start", "acme-prod", "infrastructure", "--as", "ian"];
+    for key in [&carols, &nobodys, &revoked] {
+        refuse(&env, signed(&env, key.private_arg(), &start), 3);
+        let mut by_env = raci(&env, &start);
+        by_env.env("RACI_SIGN_WITH", key.private_arg());
+        refuse(&env, by_env, 3);
+    }
+    ok(signed(&env, mine.private_arg(), &start));
+    assert_eq!(env.state("acme-prod", "infrastructure"), "in_progress");
+    sound(&env);
+}
+
+/// An `ssh-agent` on a socket of the test's directory, killed when dropped.
+struct Agent {
+    child: Child,
+    sock: PathBuf,
+}
+
+impl Agent {
+    fn start(env: &TestEnv) -> Agent {
+        let sock = env.dir().join("agent.sock");
+        let child = Command::new("ssh-agent")
+            .arg("-D")
+            .arg("-a")
+            .arg(&sock)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("ssh-agent starts");
+        let agent = Agent { child, sock };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !agent.sock.exists() {
+            assert!(Instant::now() < deadline, "ssh-agent made no socket");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        agent
+    }
+
+    fn add(&self, key: &Key) {
+        let out = Command::new("ssh-add")
+            .arg(&key.private)
+            .env("SSH_AUTH_SOCK", &self.sock)
+            .output()
+            .expect("ssh-add runs");
+        assert!(out.status.success(), "ssh-add: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn sign_with_a_public_key_signs_through_ssh_agent() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let key = Key::ed25519(&env, "ian-agent");
+    add_key(&env, "ian", &key, "ian");
+    let agent = Agent::start(&env);
+    agent.add(&key);
+    // Only the agent holds the private half now.
+    std::fs::remove_file(&key.private).expect("remove the private key");
+    let mut cmd = signed(
+        &env,
+        key.public_arg(),
+        &[
+            "task",
+            "start",
+            "acme-prod",
+            "infrastructure",
+            "--note",
+            "from the agent",
+            "--as",
+            "ian",
+        ],
+    );
+    cmd.env("SSH_AUTH_SOCK", &agent.sock);
+    ok(cmd);
+    let mut cmd =
+        raci(&env, &["checklist", "check", "acme-prod", "infrastructure", "memory", "--as", "ian"]);
+    cmd.env("SSH_AUTH_SOCK", &agent.sock).env("RACI_SIGN_WITH", key.public_arg());
+    ok(cmd);
+    let allowed = allowed_signers(&env, false);
+    let start = event(&env, "acme-prod", "start", "infrastructure");
+    assert!(event_verifies(&env, &start, &allowed, "ian"), "{start}");
+    assert!(start["statement"].as_str().unwrap_or_default().contains("from the agent"));
+    let check = event(&env, "acme-prod", "check", "infrastructure");
+    assert!(event_verifies(&env, &check, &allowed, "ian"), "{check}");
+    sound(&env);
+    drop(agent);
+}
+
+#[test]
+fn a_signature_made_while_its_key_was_active_stays_valid_after_revocation() {
+    need_ssh_keygen!();
+    let mut env = TestEnv::with_people_and_installations();
+    let key = Key::ed25519(&env, "ian-ed");
+    let next = Key::ed25519(&env, "ian-next");
+    add_key(&env, "ian", &key, "ian");
+    add_key(&env, "ian", &next, "ian");
+    ok(signed(
+        &env,
+        key.private_arg(),
+        &["task", "start", "acme-prod", "infrastructure", "--as", "ian"],
+    ));
+    env.now = "2026-11-02T10:00:00Z".into();
+    env.ok(&["person", "key", "revoke", "ian", &key.fingerprint(), "--as", "ian"]);
+    // db check verifies every stored signature again: still sound.
+    sound(&env);
+    let start = event(&env, "acme-prod", "start", "infrastructure");
+    // Not among the active keys any more…
+    let active = allowed_signers(&env, false);
+    assert!(!active.contains(&key.base64()), "{active}");
+    assert!(!event_verifies(&env, &start, &active, "ian"));
+    // …but with --all, valid before its revocation (10:00), not after.
+    let all = allowed_signers(&env, true);
+    let statement = start["statement"].as_str().expect("statement").as_bytes();
+    let signature = start["signature"].as_str().expect("signature");
+    assert!(
+        verifies_in(
+            env.dir(),
+            &all,
+            "ian",
+            NS,
+            statement,
+            signature,
+            &["-Overify-time=20261102093000Z"]
+        ),
+        "{all}"
+    );
+    assert!(
+        !verifies_in(
+            env.dir(),
+            &all,
+            "ian",
+            NS,
+            statement,
+            signature,
+            &["-Overify-time=20261102110000Z"]
+        ),
+        "valid-before is the revocation: {all}"
+    );
+    // The revoked key signs nothing more; the other one does.
+    refuse(
+        &env,
+        signed(
+            &env,
+            key.private_arg(),
+            &["task", "comment", "acme-prod", "infrastructure", "late", "--as", "ian"],
+        ),
+        3,
+    );
+    ok(signed(
+        &env,
+        next.private_arg(),
+        &["task", "comment", "acme-prod", "infrastructure", "on time", "--as", "ian"],
+    ));
+    sound(&env);
+}
