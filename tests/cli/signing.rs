@@ -763,3 +763,187 @@ fn a_signature_made_while_its_key_was_active_stays_valid_after_revocation() {
     ));
     sound(&env);
 }
+
+// ---------------------------------------------------------------- offline
+
+#[test]
+fn an_offline_statement_signed_with_plain_ssh_keygen_is_applied_once() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let key = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &key, "ian");
+    infrastructure_submitted(&env);
+    // No --as: anyone may ask for the statement.
+    let step = offline_request(
+        &env,
+        "step.json",
+        &["acme-prod", "infrastructure", "signoff", "--for", "ian", "--note", "signed at the site"],
+    );
+    let text = std::fs::read_to_string(&step).expect("the statement");
+    assert!(text.contains("signed at the site"), "{text}");
+    assert!(serde_json::from_str::<Value>(&text).is_ok(), "a JSON document: {text}");
+    // Nothing is recorded by asking.
+    assert_eq!(env.state("acme-prod", "infrastructure"), "submitted");
+    // The signer, without raci.
+    let sig = sign_file(&key, NS, &step);
+    // Applied by someone who is not the signer: carol carries the file.
+    let mut cmd = apply(&env, &step, &sig);
+    cmd.args(["--as", "carol"]);
+    ok(cmd);
+    assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
+    let signoff = event(&env, "acme-prod", "signoff", "infrastructure");
+    assert_eq!(signoff["actor"], "ian", "the signer's step: {signoff}");
+    assert_eq!(signoff["note"], "signed at the site");
+    assert_eq!(
+        signoff["statement"].as_str(),
+        Some(text.as_str()),
+        "the statement signed, verbatim"
+    );
+    let carried =
+        signoff.as_object().expect("an object").iter().any(|(k, v)| k != "actor" && v == "carol");
+    assert!(carried, "the carrier is recorded: {signoff}");
+    let allowed = allowed_signers(&env, false);
+    assert!(event_verifies(&env, &signoff, &allowed, "ian"), "{signoff}");
+    // The same file again: used.
+    refuse(&env, apply(&env, &step, &sig), 5);
+
+    // Applied without --as, with a reason: a reject of the configuration.
+    env.complete("acme-prod", "deployment", "carol", &["development", "production"], "carol");
+    env.ok(&["task", "start", "acme-prod", "configuration", "--as", "ian"]);
+    env.ok(&["checklist", "check", "acme-prod", "configuration", "--all", "--as", "ian"]);
+    env.ok(&["task", "submit", "acme-prod", "configuration", "--as", "ian"]);
+    let reject = offline_request(
+        &env,
+        "reject.json",
+        &[
+            "acme-prod",
+            "configuration",
+            "reject",
+            "--for",
+            "ian",
+            "--reason",
+            "SMTP password expired",
+            "--expires-days",
+            "3",
+        ],
+    );
+    assert!(std::fs::read_to_string(&reject).expect("statement").contains("SMTP password expired"));
+    let sig = sign_file(&key, NS, &reject);
+    ok(apply(&env, &reject, &sig));
+    assert_eq!(env.state("acme-prod", "configuration"), "in_progress");
+    let e = event(&env, "acme-prod", "reject", "configuration");
+    assert_eq!(e["actor"], "ian");
+    assert_eq!(e["note"], "SMTP password expired");
+    assert!(event_verifies(&env, &e, &allowed, "ian"), "{e}");
+    sound(&env);
+}
+
+#[test]
+fn an_offline_statement_is_refused_once_the_task_moved_or_it_expired() {
+    need_ssh_keygen!();
+    let mut env = TestEnv::with_people_and_installations();
+    let key = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &key, "ian");
+    infrastructure_submitted(&env);
+    let signoff = ["acme-prod", "infrastructure", "signoff", "--for", "ian"];
+    // Made for the submitted task; the task moves (rejected, worked on,
+    // submitted again): the same state, but no longer the step it followed.
+    let stale = offline_request(&env, "stale.json", &signoff);
+    let stale_sig = sign_file(&key, NS, &stale);
+    env.ok(&[
+        "task",
+        "reject",
+        "acme-prod",
+        "infrastructure",
+        "--reason",
+        "redo storage",
+        "--as",
+        "ian",
+    ]);
+    env.ok(&["task", "submit", "acme-prod", "infrastructure", "--as", "ian"]);
+    assert_eq!(env.state("acme-prod", "infrastructure"), "submitted");
+    refuse(&env, apply(&env, &stale, &stale_sig), 5);
+    // A comment is a move of the task too.
+    let commented = offline_request(&env, "commented.json", &signoff);
+    let commented_sig = sign_file(&key, NS, &commented);
+    env.ok(&["task", "comment", "acme-prod", "infrastructure", "one more thing", "--as", "ian"]);
+    refuse(&env, apply(&env, &commented, &commented_sig), 5);
+
+    // Expiry: valid one day, applied three days later.
+    let mut args = signoff.to_vec();
+    args.extend(["--expires-days", "1"]);
+    let expiring = offline_request(&env, "expiring.json", &args);
+    let expiring_sig = sign_file(&key, NS, &expiring);
+    let fresh = offline_request(&env, "fresh.json", &signoff);
+    let fresh_sig = sign_file(&key, NS, &fresh);
+    env.now = "2026-11-05T09:00:00Z".into();
+    refuse(&env, apply(&env, &expiring, &expiring_sig), 5);
+    // One made at the same time with the default expiry still applies.
+    ok(apply(&env, &fresh, &fresh_sig));
+    assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
+    sound(&env);
+}
+
+#[test]
+fn an_offline_signature_by_the_wrong_key_over_the_wrong_text_or_namespace_is_refused() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let key = Key::ed25519(&env, "ian-ed");
+    let revoked = Key::ecdsa(&env, "ian-revoked");
+    let carols = Key::ed25519(&env, "carol-ed");
+    add_key(&env, "ian", &key, "ian");
+    add_key(&env, "ian", &revoked, "ian");
+    add_key(&env, "carol", &carols, "carol");
+    infrastructure_submitted(&env);
+    let request = |name: &str| {
+        offline_request(
+            &env,
+            name,
+            &[
+                "acme-prod",
+                "infrastructure",
+                "signoff",
+                "--for",
+                "ian",
+                "--note",
+                "checked on site",
+            ],
+        )
+    };
+
+    // By a key revoked since.
+    let step = request("revoked.json");
+    let sig = sign_file(&revoked, NS, &step);
+    env.ok(&["person", "key", "revoke", "ian", &revoked.fingerprint(), "--as", "ian"]);
+    refuse(&env, apply(&env, &step, &sig), 3);
+
+    // By another person's (active) key.
+    let step = request("carols.json");
+    let sig = sign_file(&carols, NS, &step);
+    refuse(&env, apply(&env, &step, &sig), 3);
+
+    // Over a statement edited after signing.
+    let step = request("edited.json");
+    let sig = sign_file(&key, NS, &step);
+    let text = std::fs::read_to_string(&step).expect("statement");
+    assert!(text.contains("checked on site"));
+    std::fs::write(&step, text.replace("checked on site", "never checked")).expect("edit");
+    refuse(&env, apply(&env, &step, &sig), 3);
+
+    // In another namespace.
+    let step = request("namespace.json");
+    let sig = sign_file(&key, "other@v1", &step);
+    refuse(&env, apply(&env, &step, &sig), 3);
+
+    // A signature of one statement over another.
+    let one = request("one.json");
+    let other = request("other.json");
+    let sig_of_one = sign_file(&key, NS, &one);
+    refuse(&env, apply(&env, &other, &sig_of_one), 3);
+
+    // And a sound one goes through: the refusals were about the signature.
+    let sig = sign_file(&key, NS, &other);
+    ok(apply(&env, &other, &sig));
+    assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
+    sound(&env);
+}
