@@ -947,3 +947,182 @@ fn an_offline_signature_by_the_wrong_key_over_the_wrong_text_or_namespace_is_ref
     assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
     sound(&env);
 }
+
+// ---------------------------------------------------------------- policy
+
+#[test]
+fn the_policy_is_turned_on_only_by_an_administrator_with_an_active_key() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    add_acme_admin(&env);
+    let ada = Key::ed25519(&env, "ada-ed");
+    let ians = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ians, "ian");
+    let on = |who: &str| raci(&env, &["policy", "require-signatures", "on", "--as", who]);
+    // No key yet.
+    refuse(&env, on("ada"), 5);
+    // Not an administrator.
+    refuse(&env, on("ian"), 3);
+    // No acting person.
+    refuse(&env, raci(&env, &["policy", "require-signatures", "on"]), 2);
+    // With a revoked key only: still no active key.
+    add_key(&env, "ada", &ada, "ada");
+    env.ok(&["person", "key", "revoke", "ada", &ada.fingerprint(), "--as", "ada"]);
+    refuse(&env, on("ada"), 5);
+    let again = Key::ecdsa(&env, "ada-ec");
+    add_key(&env, "ada", &again, "ada");
+    ok(on("ada"));
+    ok(raci(&env, &["policy", "require-signatures", "off", "--as", "ada"]));
+    sound(&env);
+}
+
+#[test]
+fn with_the_policy_on_unsigned_steps_of_its_people_are_refused() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    add_acme_admin(&env);
+    let ada = Key::ed25519(&env, "ada-ed");
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ada", &ada, "ada");
+    add_key(&env, "ian", &ian, "ian");
+    env.ok(&["policy", "require-signatures", "on", "--as", "ada"]);
+    let inst = "acme-prod";
+    let k = ian.private_arg();
+    refuse(&env, raci(&env, &["task", "start", inst, "infrastructure", "--as", "ian"]), 3);
+    ok(signed(&env, k, &["task", "start", inst, "infrastructure", "--as", "ian"]));
+    refuse(
+        &env,
+        raci(&env, &["checklist", "check", inst, "infrastructure", "memory", "--as", "ian"]),
+        3,
+    );
+    ok(signed(&env, k, &["checklist", "check", inst, "infrastructure", "--all", "--as", "ian"]));
+    ok(signed(&env, k, &["task", "submit", inst, "infrastructure", "--as", "ian"]));
+    // The engineer's unsigned sign-off: refused, and nothing changes.
+    let err =
+        refuse(&env, raci(&env, &["task", "signoff", inst, "infrastructure", "--as", "ian"]), 3);
+    assert!(err.to_lowercase().contains("sign"), "says a signature is needed: {err}");
+    ok(signed(&env, k, &["task", "signoff", inst, "infrastructure", "--as", "ian"]));
+    assert_eq!(env.state(inst, "infrastructure"), "signed_off");
+
+    // The vendor's and Globex's people are not under Acme's policy.
+    env.ok(&["task", "start", inst, "deployment", "--as", "carol"]);
+    env.ok(&["task", "start", "globex-prod", "infrastructure", "--as", "gina"]);
+    // Never blocked: key management, inbox ack, administration, the policy itself.
+    let spare = Key::ecdsa(&env, "ian-spare");
+    add_key(&env, "ian", &spare, "ian");
+    env.ok(&["inbox", "ack", "--as", "ian"]);
+    env.ok(&["person", "set", "ian", "--name", "Ian Infra", "--as", "ada"]);
+    env.ok(&["policy", "require-signatures", "off", "--as", "ada"]);
+    env.ok(&["task", "comment", inst, "infrastructure", "unsigned again", "--as", "ian"]);
+    sound(&env);
+}
+
+/// A history of acme-prod's infrastructure up to ian's signed submit, with
+/// Acme's policy on or off.
+fn submitted_under_policy(policy: bool) -> TestEnv {
+    let env = TestEnv::with_people_and_installations();
+    add_acme_admin(&env);
+    let ada = Key::ed25519(&env, "ada-ed");
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ada", &ada, "ada");
+    add_key(&env, "ian", &ian, "ian");
+    if policy {
+        env.ok(&["policy", "require-signatures", "on", "--as", "ada"]);
+    }
+    let k = ian.private_arg();
+    ok(signed(&env, k, &["task", "start", "acme-prod", "infrastructure", "--as", "ian"]));
+    ok(signed(
+        &env,
+        k,
+        &["checklist", "check", "acme-prod", "infrastructure", "--all", "--as", "ian"],
+    ));
+    ok(signed(&env, k, &["task", "submit", "acme-prod", "infrastructure", "--as", "ian"]));
+    sound(&env);
+    env
+}
+
+/// With the sqlite3 shell (rusqlite here): an unsigned sign-off of
+/// acme-prod's infrastructure appended in ian's name after his submit, the
+/// task row moved to match, and the hash chain recomputed so that it holds.
+/// Returns the forged event's id.
+fn append_unsigned_signoff(env: &TestEnv) -> i64 {
+    use raci::store::ledger::event_hash;
+    use raci::store::{Event, IfMissing, Store};
+
+    let mut store = Store::open(&env.db(), IfMissing::Refuse).expect("open the store");
+    let events = store.read(|tx| tx.events("acme-prod")).expect("acme-prod's events");
+    drop(store);
+    let submit = events.last().expect("an event").clone();
+    assert_eq!(submit.action, "submit", "{submit:?}");
+    let conn = Connection::open(env.db()).expect("open");
+    let (last_id, prev): (i64, String) = conn
+        .query_row("SELECT id, hash FROM event ORDER BY id DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("the ledger's head");
+    assert_eq!(last_id, submit.id, "the submit is the ledger's last event");
+    let data = submit
+        .data
+        .as_deref()
+        .expect("a typed change")
+        .replace("\"state\":\"submitted\"", "\"state\":\"signed_off\"");
+    assert!(data.contains("signed_off"), "{data}");
+    let forged = Event {
+        id: last_id + 1,
+        installation: submit.installation.clone(),
+        at: submit.at.clone(),
+        actor: submit.actor.clone(),
+        party: submit.party,
+        role: submit.role,
+        action: "signoff".to_string(),
+        task: submit.task.clone(),
+        from: Some("submitted".to_string()),
+        to: Some("signed_off".to_string()),
+        note: None,
+        cycle: None,
+        ticket: None,
+        format: submit.format,
+        data: Some(data.clone()),
+        ..Default::default()
+    };
+    let hash = event_hash(&prev, &forged).expect("hash");
+    conn.execute(
+        "INSERT INTO event (id, installation_id, at, actor, party, role, action, task,
+                            from_state, to_state, note, cycle, ticket, prev_hash, hash,
+                            format, data, channel, token_id)
+         SELECT ?1, installation_id, at, actor, party, role, 'signoff', task,
+                'submitted', 'signed_off', NULL, NULL, NULL, ?2, ?3, format, ?4, channel, NULL
+         FROM event WHERE id = ?5",
+        rusqlite::params![forged.id, prev, hash, data, last_id],
+    )
+    .expect("append the forged event");
+    conn.execute(
+        "UPDATE task SET state = 'signed_off', since = ?1
+         WHERE installation_id = 'acme-prod' AND task_key = 'infrastructure'",
+        [&forged.at],
+    )
+    .expect("move the task row");
+    forged.id
+}
+
+#[test]
+fn db_check_names_a_step_appended_without_the_signature_the_policy_required() {
+    need_ssh_keygen!();
+    // The forgery itself is sound where no policy asks for a signature: the
+    // chain and the tables agree.
+    let control = submitted_under_policy(false);
+    append_unsigned_signoff(&control);
+    assert_eq!(control.state("acme-prod", "infrastructure"), "signed_off");
+    sound(&control);
+
+    let env = submitted_under_policy(true);
+    refuse(&env, raci(&env, &["task", "signoff", "acme-prod", "infrastructure", "--as", "ian"]), 3);
+    let forged = append_unsigned_signoff(&env);
+    let run = env.run(&["db", "check"]);
+    assert_eq!(run.code, 6, "db check: {}{}", run.stdout, run.stderr);
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{}", run.stderr);
+    assert!(lines[0].starts_with("error: "), "{}", run.stderr);
+    assert!(lines[0].contains(&format!("event {forged}")), "names event {forged}: {}", run.stderr);
+    assert!(lines[0].to_lowercase().contains("sign"), "says what is missing: {}", run.stderr);
+}
