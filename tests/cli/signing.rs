@@ -1126,3 +1126,184 @@ fn db_check_names_a_step_appended_without_the_signature_the_policy_required() {
     assert!(lines[0].contains(&format!("event {forged}")), "names event {forged}: {}", run.stderr);
     assert!(lines[0].to_lowercase().contains("sign"), "says what is missing: {}", run.stderr);
 }
+
+// ---------------------------------------------------------------- export
+
+#[test]
+fn export_signatures_writes_files_that_ssh_keygen_verifies_alone() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    let carol = Key::ecdsa(&env, "carol-ec");
+    add_key(&env, "ian", &ian, "ian");
+    add_key(&env, "carol", &carol, "carol");
+    let inst = "acme-prod";
+    let ik = ian.private_arg();
+    ok(signed(&env, ik, &["task", "start", inst, "infrastructure", "--as", "ian"]));
+    env.ok(&["checklist", "check", inst, "infrastructure", "--all", "--as", "ian"]);
+    ok(signed(&env, ik, &["task", "submit", inst, "infrastructure", "--as", "ian"]));
+    let step = offline_request(
+        &env,
+        "step.json",
+        &[inst, "infrastructure", "signoff", "--for", "ian", "--note", "offline"],
+    );
+    let sig = sign_file(&ian, NS, &step);
+    ok(apply(&env, &step, &sig));
+    ok(signed(
+        &env,
+        carol.private_arg(),
+        &["task", "comment", inst, "deployment", "starting Monday", "--as", "carol"],
+    ));
+    let signed_log = signed_events(&env, inst);
+    assert!(signed_log.len() >= 4, "{signed_log:?}");
+
+    let dir = env.dir().join("signatures");
+    std::fs::create_dir(&dir).expect("mkdir");
+    ok(raci(&env, &["export", "signatures", inst, dir.to_str().expect("UTF-8")]));
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .expect("read the export")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    let statements: Vec<&String> = names.iter().filter(|n| n.ends_with(".json")).collect();
+    assert_eq!(statements.len(), signed_log.len(), "one N.json per signed step: {names:?}");
+    assert_eq!(names.len(), 2 * statements.len(), "each with its N.json.sig: {names:?}");
+    let allowed = dir.parent().expect("parent").join("allowed_signers");
+    std::fs::write(&allowed, allowed_signers(&env, false)).expect("write allowed_signers");
+    let mut principals = Vec::new();
+    for name in statements {
+        let n = name.trim_end_matches(".json");
+        assert!(n.parse::<u64>().is_ok(), "N.json: {name}");
+        let json = dir.join(name);
+        let sig = dir.join(format!("{name}.sig"));
+        assert!(sig.exists(), "{name}.sig");
+        // Who signed it, as ssh-keygen alone finds out…
+        let found = Command::new("ssh-keygen")
+            .args(["-Y", "find-principals", "-f"])
+            .arg(&allowed)
+            .arg("-s")
+            .arg(&sig)
+            .output()
+            .expect("ssh-keygen runs");
+        assert!(found.status.success(), "find-principals {name}");
+        let principal = String::from_utf8_lossy(&found.stdout).trim().to_string();
+        // …and that it holds, file by file.
+        let status = Command::new("ssh-keygen")
+            .args(["-Y", "verify", "-f"])
+            .arg(&allowed)
+            .args(["-I", &principal, "-n", NS, "-s"])
+            .arg(&sig)
+            .stdin(std::fs::File::open(&json).expect("open N.json"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("ssh-keygen runs");
+        assert!(status.success(), "{name} verifies for {principal}");
+        // The file is the statement the log holds.
+        let text = std::fs::read_to_string(&json).expect("N.json");
+        assert!(
+            signed_log.iter().any(|e| e["statement"].as_str() == Some(text.as_str())),
+            "{name} is a logged statement"
+        );
+        principals.push(principal);
+    }
+    principals.sort();
+    principals.dedup();
+    assert_eq!(principals, ["carol", "ian"]);
+    sound(&env);
+}
+
+// ---------------------------------------------------------------- server
+
+#[test]
+fn against_a_server_signed_and_offline_steps_are_recorded_with_verifying_signatures() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    let token = |who: &str| {
+        env.json(&["token", "create", "--as", who, "--name", "signing"])["token"]
+            .as_str()
+            .expect("a token")
+            .to_string()
+    };
+    let ians_token = token("ian");
+    let carols_token = token("carol");
+    let server = Server::start(&env);
+    let remote = |mut cmd: Command, token: &str| {
+        cmd.env("RACI_SERVER", &server.url).env("RACI_TOKEN", token);
+        cmd
+    };
+    let inst = "acme-prod";
+    // Online, through the server.
+    ok(remote(
+        signed(
+            &env,
+            ian.private_arg(),
+            &["task", "start", inst, "infrastructure", "--note", "remote start"],
+        ),
+        &ians_token,
+    ));
+    ok(remote(
+        signed(&env, ian.private_arg(), &["checklist", "check", inst, "infrastructure", "--all"]),
+        &ians_token,
+    ));
+    ok(remote(
+        signed(&env, ian.private_arg(), &["task", "submit", inst, "infrastructure"]),
+        &ians_token,
+    ));
+    // Another person's key, through the server: refused, nothing recorded.
+    let carols = Key::ed25519(&env, "carol-ed");
+    add_key(&env, "carol", &carols, "carol");
+    refuse_remote(
+        &env,
+        remote(
+            signed(&env, carols.private_arg(), &["task", "signoff", inst, "infrastructure"]),
+            &ians_token,
+        ),
+        3,
+    );
+    // Offline: asked for and applied through the server, carried by carol.
+    let mut request = raci(
+        &env,
+        &[
+            "offline",
+            "request",
+            inst,
+            "infrastructure",
+            "signoff",
+            "--for",
+            "ian",
+            "--note",
+            "from the site",
+        ],
+    );
+    request = remote(request, &carols_token);
+    let out = request.output().expect("raci runs");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "remote offline request: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let step = env.dir().join("step.json");
+    std::fs::write(&step, &out.stdout).expect("write the statement");
+    let sig = sign_file(&ian, NS, &step);
+    ok(remote(apply(&env, &step, &sig), &carols_token));
+    refuse_remote(&env, remote(apply(&env, &step, &sig), &carols_token), 5);
+    assert_eq!(env.state(inst, "infrastructure"), "signed_off");
+
+    let allowed = allowed_signers(&env, false);
+    let start = event(&env, inst, "start", "infrastructure");
+    let signoff = event(&env, inst, "signoff", "infrastructure");
+    for e in [&start, &signoff] {
+        assert_eq!(e["actor"], "ian", "{e}");
+        assert_eq!(e["channel"], "api", "{e}");
+        assert!(event_verifies(&env, e, &allowed, "ian"), "{e}");
+    }
+    assert!(start["statement"].as_str().unwrap_or_default().contains("remote start"));
+    assert_eq!(signoff["statement"].as_str(), Some(String::from_utf8_lossy(&out.stdout).as_ref()));
+    assert_eq!(signoff["note"], "from the site");
+    drop(server);
+    sound(&env);
+}
