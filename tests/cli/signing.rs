@@ -874,11 +874,13 @@ fn an_offline_statement_is_refused_once_the_task_moved_or_it_expired() {
     args.extend(["--expires-days", "1"]);
     let expiring = offline_request(&env, "expiring.json", &args);
     let expiring_sig = sign_file(&key, NS, &expiring);
-    let fresh = offline_request(&env, "fresh.json", &signoff);
+    let mut args = signoff.to_vec();
+    args.extend(["--expires-days", "7"]);
+    let fresh = offline_request(&env, "fresh.json", &args);
     let fresh_sig = sign_file(&key, NS, &fresh);
     env.now = "2026-11-05T09:00:00Z".into();
     refuse(&env, apply(&env, &expiring, &expiring_sig), 5);
-    // One made at the same time with the default expiry still applies.
+    // One made at the same time, valid a week, still applies.
     ok(apply(&env, &fresh, &fresh_sig));
     assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
     sound(&env);
