@@ -185,6 +185,69 @@ pub struct AckBody {
     pub ids: Vec<i64>,
 }
 
+/// `POST /people/{handle}/keys`: an OpenSSH public key line.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyBody {
+    /// e.g. `ssh-ed25519 AAAA… comment`, as in a `.pub` file.
+    pub key: String,
+}
+
+/// `POST /policy`: whether the administrator's organisation requires signed steps.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyBody {
+    pub require_signatures: bool,
+}
+
+/// `POST /offline/request`: a task step for `for` to sign offline.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineRequestBody {
+    pub installation: Id,
+    pub task: Id,
+    pub verb: Verb,
+    /// The signer's handle.
+    #[serde(rename = "for")]
+    pub signer: Id,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Text>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_days: Option<u32>,
+}
+
+/// `POST /offline/apply`: a statement and its signature, byte for byte as
+/// `offline request` and `ssh-keygen -Y sign` wrote them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineApplyBody {
+    pub statement: String,
+    pub signature: String,
+}
+
+/// `POST /statements`: the write to be signed, as it would be sent.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatementRequest {
+    /// `POST` (the default).
+    #[serde(default)]
+    pub method: Option<String>,
+    /// The write's route, e.g. `/api/v1/installations/acme/tasks/deployment/signoff`.
+    pub path: String,
+    /// The write's body.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub body: Option<serde_json::Value>,
+}
+
+/// A statement to sign (`ssh-keygen -Y sign -n raci-step@v1`), byte for byte.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StatementView {
+    pub statement: String,
+}
+
 /// A refusal, with the status of its kind: `{"error": {"kind", "message"}}`.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ErrorBody {

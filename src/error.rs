@@ -126,18 +126,30 @@ pub struct Error {
     /// What to type instead, for the command line only (a web page or an
     /// API client shows the message without it).
     pub hint: Option<String>,
+    /// A command run as a draft stops before its commit with the
+    /// statement it would record (see `app::Signing::Draft`).
+    pub statement: Option<String>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl fmt::Display) -> Self {
-        Error { kind, message: message.to_string(), hint: None }
+        Error { kind, message: message.to_string(), hint: None, statement: None }
     }
     /// The same error, with a hint for the command line.
     pub fn hint(mut self, hint: impl fmt::Display) -> Self {
         self.hint = Some(hint.to_string());
         self
+    }
+
+    /// The stop of a command run as a draft, carrying its statement. Its
+    /// kind only matters if it escapes the drafting front end.
+    pub fn drafted(statement: String) -> Self {
+        Error {
+            statement: Some(statement),
+            ..Self::conflict("the step was drafted for signing, not taken")
+        }
     }
 
     /// The message and, after it, the hint: the command line's one line.

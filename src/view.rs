@@ -135,6 +135,43 @@ pub struct EventView {
     pub channel: Channel,
     /// The token that carried an API event (a session's, for the pages).
     pub token_id: Option<String>,
+    /// A signed step's canonical statement (`raci-step@v1`), byte for byte.
+    pub statement: Option<String>,
+    /// The armored SSH signature over `statement`.
+    pub signature: Option<String>,
+    /// Who carried an offline statement to raci, when not its signer.
+    pub carried_by: Option<String>,
+}
+
+/// One SSH key of a person, as `person key list` shows it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+pub struct KeyView {
+    pub handle: String,
+    /// As `ssh-keygen -l` prints it: `SHA256:…`.
+    pub fingerprint: String,
+    #[serde(rename = "type")]
+    pub key_type: String,
+    pub comment: String,
+    pub added_at: String,
+    pub active: bool,
+    /// `TYPE BASE64`, as in an allowed_signers or authorized_keys line.
+    pub public_key: String,
+    pub revoked_at: Option<String>,
+}
+
+impl From<crate::domain::records::KeyRow> for KeyView {
+    fn from(k: crate::domain::records::KeyRow) -> Self {
+        KeyView {
+            handle: k.handle,
+            fingerprint: k.fingerprint,
+            key_type: k.key_type,
+            comment: k.comment,
+            added_at: k.added_at,
+            active: k.revoked_at.is_none(),
+            public_key: k.public_key,
+            revoked_at: k.revoked_at,
+        }
+    }
 }
 
 impl From<Event> for EventView {
@@ -155,6 +192,9 @@ impl From<Event> for EventView {
             ticket: e.ticket,
             channel: e.channel,
             token_id: e.token_id,
+            statement: e.statement,
+            signature: e.signature,
+            carried_by: e.carrier,
         }
     }
 }

@@ -122,7 +122,7 @@ pub fn add_person_in(tx: &Tx<'_>, ctx: &Context, new: &NewPerson) -> Result<Vec<
         let admin = if admin { ", administrator" } else { "" };
         e.note = Some(format!("{} ({} {}){admin}", new.handle, new.party, new.role));
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 /// The administrator who may manage the existing person `handle`, and that
@@ -224,7 +224,7 @@ pub fn set_person_in(tx: &Tx<'_>, ctx: &Context, req: &PersonChange) -> Result<V
     rec.record(tx, None, "person-set", Some(change), |e| {
         e.note = Some(format!("{}: {}", target.handle, said.join(", ")));
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 pub fn deactivate_person(
@@ -245,7 +245,7 @@ pub fn deactivate_person(
         rec.record(tx, None, "person-deactivate", Some(change), |e| {
             e.note = Some(format!("{}: {reason}", target.handle));
         })?;
-        Ok(rec.finish())
+        rec.finish(tx)
     })
 }
 
@@ -263,7 +263,7 @@ pub fn reactivate_person(store: &mut Store, ctx: &Context, handle: &Id) -> Resul
         rec.record(tx, None, "person-reactivate", Some(change), |e| {
             e.note = Some(target.handle.clone());
         })?;
-        Ok(rec.finish())
+        rec.finish(tx)
     })
 }
 
@@ -317,7 +317,7 @@ pub fn add_installation_in(
     let actor = installation_admin(tx, ctx)?;
     let mut rec = Recorder::new(ctx, Some(&actor));
     insert_installation(tx, &mut rec, new)?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 /// Retires an installation (`reason` given) or unretires it (`None`).
@@ -358,7 +358,7 @@ pub fn retire_installation_in(
     rec.record(tx, Some(&inst.id), action, Some(change), |e| {
         e.note = reason.map(Text::to_string);
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 fn insert_installation(tx: &Tx<'_>, rec: &mut Recorder<'_>, new: &NewInstallation) -> Result<()> {

@@ -202,6 +202,17 @@ fn ledger_and_state(tx: &Tx<'_>) -> Result<(ChainReport, Option<String>)> {
         let key = |m: &ReadMark| format!("{}/{}", m.handle, m.event);
         problem = compare("read mark", "", key, &tx.read_marks()?, &marks);
     }
+    if problem.is_none() {
+        let keys: Vec<_> = global.keys.values().cloned().collect();
+        let key = |k: &crate::domain::records::KeyRow| k.fingerprint.clone();
+        let held = tx.keys(None)?;
+        problem = compare("key", "", key, &held, &keys);
+    }
+    if problem.is_none() {
+        let policies: Vec<_> = global.policies.values().cloned().collect();
+        let key = |p: &crate::domain::records::PolicyRow| p.organisation.clone();
+        problem = compare("policy", "", key, &tx.policies()?, &policies);
+    }
     let no_events =
         |id: String| format!("installation {id} is in the tables, but no event added it");
     let baseline = global.baseline.take();
@@ -273,6 +284,11 @@ pub fn check(store: &mut Store) -> Result<CheckView> {
     let sqlite = store.sqlite_checks()?;
     let template = store.template_disagreement()?;
     let (chain, state) = store.read(ledger_and_state)?;
+    // Signatures are re-verified only over a chain that verifies.
+    let signatures = match chain.broken {
+        None => store.read(super::signing::signature_problem)?,
+        Some(_) => None,
+    };
     // The state is compared only with a ledger that verifies and a template
     // as pinned: otherwise the replay itself proves nothing.
     let state = state.filter(|_| chain.broken.is_none() && template.is_none());
@@ -291,6 +307,7 @@ pub fn check(store: &mut Store) -> Result<CheckView> {
             .map(|(id, why)| format!("audit event {id} does not verify: {why}"))
             .or(template.clone().map(|t| format!("the template was changed: {t}")))
             .or(state.map(|s| format!("the state disagrees with the audit log: {s}")))
+            .or(signatures)
     };
     Ok(CheckView {
         sound: problem.is_none(),

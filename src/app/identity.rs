@@ -164,7 +164,7 @@ pub fn invite(
         })?;
         let view =
             InvitationView { url: format!("/invite/{code}"), code, expires_at: expires.clone() };
-        Ok((view, rec.finish()))
+        Ok((view, rec.finish(tx)?))
     })
 }
 
@@ -210,7 +210,7 @@ pub fn redeem(
             e.note = Some(format!("{} by invitation", person.handle));
         })?;
         let made = issue(tx, ctx, &mut rec, &person.handle, kind, &TokenRequest::default())?;
-        Ok((made, rec.finish()))
+        Ok((made, rec.finish(tx)?))
     })
 }
 
@@ -271,7 +271,7 @@ pub fn sign_in(
         let mut rec = Recorder::new(ctx, Some(&person));
         let req = TokenRequest { name, ..TokenRequest::default() };
         let made = issue(tx, ctx, &mut rec, &person.handle, kind, &req)?;
-        Ok((made, rec.finish()))
+        Ok((made, rec.finish(tx)?))
     })
 }
 
@@ -285,7 +285,7 @@ pub fn create_token(
         let (person, _) = acting(tx, ctx)?;
         let mut rec = Recorder::new(ctx, Some(&person));
         let made = issue(tx, ctx, &mut rec, &person.handle, TokenKind::Personal, req)?;
-        Ok((made, rec.finish()))
+        Ok((made, rec.finish(tx)?))
     })
 }
 
@@ -373,7 +373,7 @@ pub fn revoke_token(store: &mut Store, ctx: &Context, id: &str) -> Result<Vec<Ev
                 e.note = Some(format!("{}: token {} {:?}", token.handle, token.id, token.name));
             })?;
         }
-        Ok(rec.finish())
+        rec.finish(tx)
     })
 }
 

@@ -97,6 +97,6 @@ pub fn ack(store: &mut Store, ctx: &Context, ids: &[i64]) -> Result<Vec<Event>> 
         rec.record(tx, None, "inbox-ack", Some(change), |e| {
             e.note = Some(format!("{} events read", chosen.len()));
         })?;
-        Ok(rec.finish())
+        rec.finish(tx)
     })
 }

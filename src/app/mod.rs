@@ -9,6 +9,7 @@ pub mod identity;
 pub mod inbox;
 pub mod operations;
 pub mod reads;
+pub mod signing;
 pub mod tasks;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
@@ -33,12 +34,40 @@ pub struct Context {
     /// session that proved who `acting` is.
     pub channel: Channel,
     pub token_id: Option<String>,
+    /// Whether the command is signed, or only drafted for signing.
+    pub signing: Signing,
+    /// Who carried an offline statement to raci, when that is not its signer.
+    pub carrier: Option<String>,
+}
+
+/// How a command stands to signatures (see `signing`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Signing {
+    #[default]
+    Unsigned,
+    /// Run the command to learn the statement it would record, and stop
+    /// before the commit: nothing is kept, the error carries the statement.
+    Draft,
+    /// An offline draft: as `Draft`, for a signer who is not at hand, so
+    /// the signer's login binding is not asked for.
+    OfflineDraft,
+    /// The command carries an SSH signature over its statement; an offline
+    /// one carries the statement too (with its expiry and nonce).
+    Signed { signature: String, statement: Option<String> },
+}
+
+impl Signing {
+    /// Whether the signature (to come, or given) is what proves the actor,
+    /// rather than this process's OS account.
+    fn proves_actor(&self) -> bool {
+        matches!(self, Signing::OfflineDraft | Signing::Signed { statement: Some(_), .. })
+    }
 }
 
 impl Context {
     /// A command of the local command line.
     pub fn cli(now: DateTime<Utc>, acting: Option<Id>, os_user: Option<String>) -> Context {
-        Context { now, acting, os_user, channel: Channel::Cli, token_id: None }
+        Context { now, acting, os_user, ..Context::default() }
     }
 
     /// The time as stored: RFC 3339 in UTC, whole seconds.
@@ -115,6 +144,7 @@ pub(crate) fn viewer(tx: &Tx<'_>, ctx: &Context) -> Result<Option<Person>> {
 fn acting_person(tx: &Tx<'_>, ctx: &Context, handle: &str) -> Result<Person> {
     let person = find_person(tx, handle)?;
     if ctx.channel == Channel::Cli
+        && !ctx.signing.proves_actor()
         && let Some(login) = &person.login
         && ctx.os_user.as_deref() != Some(login.as_str())
     {
@@ -219,6 +249,19 @@ impl<'a> Recorder<'a> {
             ..Event::default()
         };
         fill(&mut event);
+        // A signed command's first event carries its signature (and an
+        // offline one its statement), so the chain covers them; `finish`
+        // proves they are this command's.
+        if self.recorded.is_empty()
+            && let Signing::Signed { signature, statement } = &self.ctx.signing
+        {
+            if let Some(text) = statement {
+                signing::refuse_reused(tx, text)?;
+            }
+            event.signature = Some(signature.clone());
+            event.statement = statement.clone();
+            event.carrier = self.ctx.carrier.clone();
+        }
         // Every use case refuses a retired installation early; this is the
         // backstop, so that no write can slip past. And an installation's
         // history never goes back in time. One look-up answers both.
@@ -235,7 +278,10 @@ impl<'a> Recorder<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Vec<Event> {
-        self.recorded
+    /// The events this command recorded, once its signature (or the lack
+    /// of one) is settled: see [`signing::settle`].
+    fn finish(mut self, tx: &Tx<'_>) -> Result<Vec<Event>> {
+        signing::settle(tx, self.ctx, self.actor, &mut self.recorded)?;
+        Ok(self.recorded)
     }
 }

@@ -96,7 +96,7 @@ pub fn start_cycle_in(
         e.to = Some(CycleState::Preparing.to_string());
         e.note = Some(with_note(format!("version {version}"), note));
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 pub fn cycle_action(
@@ -148,7 +148,7 @@ pub fn cycle_action_in(
         e.to = Some(after.state.to_string());
         e.note = note.map(Text::to_string);
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 pub fn cycles(store: &mut Store, ctx: &Context, installation: &Id) -> Result<Vec<CycleView>> {
@@ -206,7 +206,7 @@ pub fn record_backup_in(
         e.task = Some(row.key.clone());
         e.note = Some(with_note(format!("taken on {taken_on}"), note));
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 pub fn backups(store: &mut Store, ctx: &Context, installation: &Id) -> Result<Vec<BackupView>> {
@@ -268,7 +268,7 @@ pub fn open_ticket_in(tx: &Tx<'_>, ctx: &Context, new: &NewTicket) -> Result<Vec
         e.to = Some(TicketState::Open.to_string());
         e.note = Some(format!("{} on {}: {}", new.severity, new.environment, new.summary));
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 pub fn ticket_action(
@@ -312,7 +312,7 @@ pub fn ticket_action_in(
         }
         e.note = note.map(Text::to_string);
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 /// A ticket by its reference: exactly, or else ignoring case.

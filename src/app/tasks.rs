@@ -144,7 +144,7 @@ pub fn step_in(tx: &Tx<'_>, ctx: &Context, step: &TaskStep) -> Result<Vec<Event>
             (None, None) => None,
         };
     })?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 /// One `raci checklist check|uncheck`, validated.
@@ -229,7 +229,7 @@ pub fn set_item_in(tx: &Tx<'_>, ctx: &Context, step: &ItemStep) -> Result<Vec<Ev
             });
         })?;
     }
-    Ok(rec.finish())
+    rec.finish(tx)
 }
 
 /// The handover meetings recorded for an installation, oldest first, each
@@ -373,5 +373,5 @@ pub fn record_handover_in(tx: &Tx<'_>, ctx: &Context, req: &HandoverRecord) -> R
             e.to = Some(TaskState::SignedOff.to_string());
         },
     )?;
-    Ok(rec.finish())
+    rec.finish(tx)
 }

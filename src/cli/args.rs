@@ -84,6 +84,10 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub wide: bool,
 
+    /// Sign the write with this SSH key: a private key file, or a public key whose private half is in ssh-agent (raci asks ssh-keygen; it never reads a private key)
+    #[arg(long, global = true, env = "RACI_SIGN_WITH", hide_env_values = true, value_name = "KEY")]
+    pub sign_with: Option<PathBuf>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -190,6 +194,91 @@ pub enum Command {
     /// Personal tokens for the API
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Whether your organisation requires signed steps (administrators)
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+    /// Sign a task step where raci is not installed: request a statement, apply its signature
+    #[command(subcommand)]
+    Offline(OfflineCommand),
+    /// Files for auditors, verifiable without raci
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PolicyCommand {
+    /// From now on, your organisation's steps need a valid signature (`on` needs an active key of yours)
+    RequireSignatures {
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OfflineCommand {
+    /// Print the statement of a task step for HANDLE to sign with `ssh-keygen -Y sign -n raci-step@v1 -f KEY FILE`
+    Request {
+        /// The installation
+        id: Id,
+        /// The task
+        task: String,
+        /// The verb: start, submit, signoff, reject, waive, block, unblock, reopen or comment
+        #[arg(value_parser = one_of::<Verb>(Verb::NAMES))]
+        verb: Verb,
+        /// Who signs (and so takes) the step
+        #[arg(long = "for", value_name = "HANDLE")]
+        signer: Id,
+        /// A note
+        #[arg(long, conflicts_with = "reason")]
+        note: Option<Text>,
+        /// The reason (reject, waive, block, reopen) or the comment's text
+        #[arg(long)]
+        reason: Option<Text>,
+        /// Days until the statement expires [default: 7; at most 90]
+        #[arg(long, value_name = "N")]
+        expires_days: Option<u32>,
+    },
+    /// Check the signature and record the step as its signer's
+    Apply {
+        /// The statement, as `offline request` wrote it
+        statement: PathBuf,
+        /// Its signature, as `ssh-keygen -Y sign` wrote it (STATEMENT.sig)
+        signature: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Each signed step of an installation as N.json and N.json.sig, for `ssh-keygen -Y verify`
+    Signatures {
+        /// The installation
+        id: Id,
+        /// The directory to write to (created if missing)
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Add an OpenSSH public key (ed25519, ECDSA, RSA of 3072 bits or more, or an sk- hardware key)
+    Add {
+        /// Whose key: yourself, or a person you administer
+        handle: Id,
+        /// The public key line, e.g. "ssh-ed25519 AAAA… comment" (the contents of a .pub file)
+        key: String,
+    },
+    /// Keys of the people you see, revoked ones too
+    List {
+        /// Only this person's
+        handle: Option<Id>,
+    },
+    /// Revoke a key: steps it signed while active stay valid
+    Revoke {
+        /// Whose key
+        handle: Id,
+        /// Its fingerprint, as `person key list` shows it (SHA256:…)
+        fingerprint: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -355,6 +444,15 @@ pub enum PersonCommand {
     },
     /// Everyone, by handle (a subscriber's person sees the vendor's people and their own)
     List,
+    /// People's SSH keys, for signed steps
+    #[command(subcommand)]
+    Key(KeyCommand),
+    /// The OpenSSH allowed_signers file of every active key, for `ssh-keygen -Y verify`
+    AllowedSigners {
+        /// Revoked keys too, valid before their revocation (verify old steps with -Overify-time)
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

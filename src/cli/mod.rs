@@ -8,6 +8,7 @@ mod operations;
 mod remote;
 mod reports;
 mod server;
+mod signing;
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -20,7 +21,8 @@ use clap::error::ErrorKind;
 pub use args::Cli;
 use args::{Command, PersonCommand};
 
-use crate::app::{Context, reads};
+use crate::app::signing as app_signing;
+use crate::app::{Context, Signing, reads};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::store::{Event, IfMissing, Store};
@@ -101,7 +103,8 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         let io = Io { format: cli.format, out };
         return db::run(command, &db, &mut store, io);
     }
-    let done = dispatch(&cli, &ctx, &mut Backend::Local(&mut store), out);
+    let signer = cli.sign_with.clone().map(signing::Signer::new);
+    let done = dispatch(&cli, &ctx, &mut Backend::Local(&mut store, signer.as_ref()), out);
     // A refused command changes nothing: not even the new, empty database
     // it opened (a first `person add` of a subscriber's person, say).
     if done.is_err() && !existed {
@@ -217,7 +220,8 @@ fn db_path(given: Option<PathBuf>) -> Result<PathBuf> {
 /// Where a command's data comes from: the local database, or a server
 /// that runs the same use case and answers the same views.
 pub(super) enum Backend<'a> {
-    Local(&'a mut Store),
+    /// The database, and the key that signs writes (`--sign-with`).
+    Local(&'a mut Store, Option<&'a signing::Signer>),
     Remote(&'a remote::Remote),
 }
 
@@ -229,7 +233,7 @@ impl Backend<'_> {
         local: impl FnOnce(&mut Store) -> Result<T>,
     ) -> Result<T> {
         match self {
-            Backend::Local(store) => local(store),
+            Backend::Local(store, _) => local(store),
             Backend::Remote(r) => r.get(path),
         }
     }
@@ -243,29 +247,38 @@ impl Backend<'_> {
         row: &mut dyn FnMut(T) -> Result<()>,
     ) -> Result<()> {
         match self {
-            Backend::Local(store) => local(store, row),
+            Backend::Local(store, _) => local(store, row),
             Backend::Remote(r) => r.get::<Vec<T>>(path)?.into_iter().try_for_each(row),
         }
     }
 
     /// A write: locally the use case, remotely `POST path` with `body`;
-    /// either way the events it recorded.
+    /// either way the events it recorded. With a key to sign with, the
+    /// write is first drafted to learn its statement, which `ssh-keygen`
+    /// signs, and then made with the signature.
     pub(super) fn write(
         &mut self,
+        ctx: &Context,
         path: &str,
         body: &impl serde::Serialize,
-        local: impl FnOnce(&mut Store) -> Result<Vec<Event>>,
+        local: impl Fn(&mut Store, &Context) -> Result<Vec<Event>>,
     ) -> Result<Vec<EventView>> {
-        match self {
-            Backend::Local(store) => Ok(local(store)?.into_iter().map(EventView::from).collect()),
-            Backend::Remote(r) => r.post(path, body),
-        }
+        let events = match self {
+            Backend::Local(store, None) => local(store, ctx)?,
+            Backend::Local(store, Some(signer)) => {
+                let text = app_signing::draft(ctx, Signing::Draft, |c| local(store, c))?;
+                let signed = Context { signing: signer.sign(&text)?, ..ctx.clone() };
+                local(store, &signed)?
+            }
+            Backend::Remote(r) => return r.post_write(path, body),
+        };
+        Ok(events.into_iter().map(EventView::from).collect())
     }
 
     /// The local database, for what only runs on it.
     pub(super) fn local(&mut self, what: &str) -> Result<&mut Store> {
         match self {
-            Backend::Local(store) => Ok(store),
+            Backend::Local(store, _) => Ok(store),
             Backend::Remote(_) => Err(Error::bad_input(format!(
                 "{what} runs only on a local database; drop --server (and RACI_SERVER)"
             ))),
@@ -297,14 +310,30 @@ fn dispatch(cli: &Cli, ctx: &Context, be: &mut Backend<'_>, out: &mut dyn Write)
         Command::Handover(command) => onboarding::handover(command, ctx, be, io),
         // One installation's log: its ID and the actors' party and role are
         // what a narrow terminal can spare.
-        Command::Log { id } => output::rows_giving_up(
-            io.format,
-            &be.read(&format!("installations/{}/log", seg(id)), |s| {
+        Command::Log { id } => {
+            let log: Vec<EventView> = be.read(&format!("installations/{}/log", seg(id)), |s| {
                 reads::log(s, ctx, id.as_str())
-            })?,
-            &["token_id", "channel", "installation", "role", "party", "from", "id"],
-            io.out,
-        ),
+            })?;
+            if io.format != Format::Table {
+                return io.rows(&log);
+            }
+            let rows: Vec<LogRow> = log.into_iter().map(LogRow::from).collect();
+            output::rows_giving_up(
+                io.format,
+                &rows,
+                &[
+                    "token_id",
+                    "channel",
+                    "carried_by",
+                    "installation",
+                    "role",
+                    "party",
+                    "from",
+                    "id",
+                ],
+                io.out,
+            )
+        }
         Command::Update(command) => operations::update(command, ctx, be, io),
         Command::Backups(command) => operations::backups(command, ctx, be, io),
         Command::Ticket(command) => operations::ticket(command, ctx, be, io),
@@ -318,8 +347,58 @@ fn dispatch(cli: &Cli, ctx: &Context, be: &mut Backend<'_>, out: &mut dyn Write)
         }
         Command::Whoami => server::whoami(ctx, be, io),
         Command::Token(command) => server::token(command, ctx, be, io),
+        Command::Policy(command) => signing::policy(command, ctx, be, io),
+        Command::Offline(command) => signing::offline(command, ctx, be, io),
+        Command::Export(command) => signing::export(command, ctx, be, io),
         Command::Login { .. } | Command::Logout | Command::Serve { .. } => Ok(()),
         Command::Completions { .. } | Command::Man | Command::Db(_) => Ok(()),
+    }
+}
+
+/// One event of `log` in a table: a statement is a document of its own, so
+/// a table says only whether the step is signed.
+#[derive(Debug, Default, serde::Serialize)]
+struct LogRow {
+    id: i64,
+    at: String,
+    installation: Option<String>,
+    actor: Option<String>,
+    party: Option<crate::domain::Party>,
+    role: Option<crate::domain::Role>,
+    action: String,
+    task: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    note: Option<String>,
+    cycle: Option<i64>,
+    ticket: Option<String>,
+    channel: crate::domain::Channel,
+    token_id: Option<String>,
+    signed: bool,
+    carried_by: Option<String>,
+}
+
+impl From<EventView> for LogRow {
+    fn from(e: EventView) -> Self {
+        LogRow {
+            id: e.id,
+            at: e.at,
+            installation: e.installation,
+            actor: e.actor,
+            party: e.party,
+            role: e.role,
+            action: e.action,
+            task: e.task,
+            from: e.from,
+            to: e.to,
+            note: e.note,
+            cycle: e.cycle,
+            ticket: e.ticket,
+            channel: e.channel,
+            token_id: e.token_id,
+            signed: e.signature.is_some(),
+            carried_by: e.carried_by,
+        }
     }
 }
 

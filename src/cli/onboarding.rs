@@ -56,7 +56,7 @@ pub(super) fn person(
                 login: login.clone(),
                 admin: *admin,
             };
-            io.recorded(be.write("people", &new, |s| admin::add_person(s, ctx, &new))?)
+            io.recorded(be.write(ctx, "people", &new, |s, c| admin::add_person(s, c, &new))?)
         }
         PersonCommand::Set { handle, role, admin, name, email, login, no_login } => {
             check_login(login.as_ref())?;
@@ -76,25 +76,25 @@ pub(super) fn person(
                 login: req.login.clone(),
             };
             let path = format!("people/{}/set", seg(handle));
-            io.recorded(be.write(&path, &body, |s| admin::set_person(s, ctx, &req))?)
+            io.recorded(be.write(ctx, &path, &body, |s, c| admin::set_person(s, c, &req))?)
         }
         PersonCommand::Deactivate { handle, reason } => {
             let path = format!("people/{}/deactivate", seg(handle));
             let body = ReasonBody { reason: reason.clone() };
             io.recorded(
-                be.write(&path, &body, |s| admin::deactivate_person(s, ctx, handle, reason))?,
+                be.write(ctx, &path, &body, |s, c| admin::deactivate_person(s, c, handle, reason))?,
             )
         }
         PersonCommand::Reactivate { handle } => {
             let path = format!("people/{}/reactivate", seg(handle));
-            io.recorded(
-                be.write(&path, &NoteBody::default(), |s| {
-                    admin::reactivate_person(s, ctx, handle)
-                })?,
-            )
+            io.recorded(be.write(ctx, &path, &NoteBody::default(), |s, c| {
+                admin::reactivate_person(s, c, handle)
+            })?)
         }
         PersonCommand::Invite { handle } => super::server::invite(handle, ctx, be, io),
         PersonCommand::List => io.rows(&be.read("people", |s| reads::persons(s, ctx))?),
+        PersonCommand::Key(command) => super::signing::key(command, ctx, be, io),
+        PersonCommand::AllowedSigners { all } => super::signing::allowed_signers(*all, ctx, be, io),
     }
 }
 
@@ -129,11 +129,13 @@ pub(super) fn installation(
                 subscriber: subscriber.clone(),
                 appliance_id: appliance_id.clone(),
             };
-            io.recorded(be.write("installations", &new, |s| admin::add_installation(s, ctx, &new))?)
+            io.recorded(
+                be.write(ctx, "installations", &new, |s, c| admin::add_installation(s, c, &new))?,
+            )
         }
         InstallationCommand::Import { file } => {
             let imported = match be {
-                Backend::Local(store) => admin::import_installations(store, ctx, file)?,
+                Backend::Local(store, _) => admin::import_installations(store, ctx, file)?,
                 Backend::Remote(r) => {
                     let csv = std::fs::read(file).map_err(|e| {
                         Error::bad_input(format!(
@@ -157,14 +159,14 @@ pub(super) fn installation(
         InstallationCommand::Retire { id, reason } => {
             let path = format!("installations/{}/retire", seg(id));
             let body = ReasonBody { reason: reason.clone() };
-            io.recorded(
-                be.write(&path, &body, |s| admin::retire_installation(s, ctx, id, Some(reason)))?,
-            )
+            io.recorded(be.write(ctx, &path, &body, |s, c| {
+                admin::retire_installation(s, c, id, Some(reason))
+            })?)
         }
         InstallationCommand::Unretire { id } => {
             let path = format!("installations/{}/unretire", seg(id));
-            io.recorded(be.write(&path, &NoteBody::default(), |s| {
-                admin::retire_installation(s, ctx, id, None)
+            io.recorded(be.write(ctx, &path, &NoteBody::default(), |s, c| {
+                admin::retire_installation(s, c, id, None)
             })?)
         }
         InstallationCommand::List { all } => {
@@ -224,9 +226,9 @@ pub(super) fn task(
         due,
     };
     let path = format!("installations/{}/tasks/{}/{}", seg(&target.id), seg(&target.task), verb);
-    io.recorded(
-        be.write(&path, &StepBody::of(verb, text.cloned(), due), |s| tasks::step(s, ctx, &step))?,
-    )
+    io.recorded(be.write(ctx, &path, &StepBody::of(verb, text.cloned(), due), |s, c| {
+        tasks::step(s, c, &step)
+    })?)
 }
 
 pub(super) fn checklist(
@@ -274,7 +276,7 @@ pub(super) fn checklist(
         all: step.all,
         note: step.note.clone(),
     };
-    io.recorded(be.write(&path, &body, |s| tasks::set_item(s, ctx, &step))?)
+    io.recorded(be.write(ctx, &path, &body, |s, c| tasks::set_item(s, c, &step))?)
 }
 
 pub(super) fn handover(
@@ -312,5 +314,5 @@ pub(super) fn handover(
         topics: topics.clone(),
     };
     let path = format!("installations/{}/handover", seg(id));
-    io.recorded(be.write(&path, &body, |s| tasks::record_handover(s, ctx, &req))?)
+    io.recorded(be.write(ctx, &path, &body, |s, c| tasks::record_handover(s, c, &req))?)
 }

@@ -20,8 +20,8 @@ pub(super) fn update(
         UpdateCommand::Start { id, version, note } => {
             let path = format!("installations/{}/updates", seg(id));
             let body = UpdateBody { version: version.clone(), note: note.clone() };
-            return io.recorded(be.write(&path, &body, |s| {
-                operations::start_cycle(s, ctx, id, version, note.as_ref())
+            return io.recorded(be.write(ctx, &path, &body, |s, c| {
+                operations::start_cycle(s, c, id, version, note.as_ref())
             })?);
         }
         UpdateCommand::List { id } => {
@@ -47,9 +47,9 @@ pub(super) fn update(
         _ => serde_json::to_value(step_body(words::cycle_needs_reason(action), false, note)),
     }
     .map_err(|e| crate::error::Error::bad_input(e.to_string()))?;
-    io.recorded(
-        be.write(&path, &body, |s| operations::cycle_action(s, ctx, id, *cycle, action, note))?,
-    )
+    io.recorded(be.write(ctx, &path, &body, |s, c| {
+        operations::cycle_action(s, c, id, *cycle, action, note)
+    })?)
 }
 
 pub(super) fn backups(
@@ -62,8 +62,8 @@ pub(super) fn backups(
         BackupsCommand::Record { id, taken_on, note } => {
             let path = format!("installations/{}/backups", seg(id));
             let body = BackupBody { taken_on: *taken_on, note: note.clone() };
-            io.recorded(be.write(&path, &body, |s| {
-                operations::record_backup(s, ctx, id, *taken_on, note.as_ref())
+            io.recorded(be.write(ctx, &path, &body, |s, c| {
+                operations::record_backup(s, c, id, *taken_on, note.as_ref())
             })?)
         }
         BackupsCommand::List { id } => {
@@ -96,7 +96,9 @@ pub(super) fn ticket(
                 summary: summary.clone(),
             };
             let path = format!("installations/{}/tickets", seg(id));
-            return io.recorded(be.write(&path, &body, |s| operations::open_ticket(s, ctx, &new))?);
+            return io.recorded(
+                be.write(ctx, &path, &body, |s, c| operations::open_ticket(s, c, &new))?,
+            );
         }
         TicketCommand::List { id } => {
             let path = format!("installations/{}/tickets", seg(id));
@@ -115,9 +117,9 @@ pub(super) fn ticket(
     let body = step_body(action == TicketAction::Reopen, action == TicketAction::Comment, note);
     let verb = words::ticket_word(action);
     let path = format!("installations/{}/tickets/{}/{verb}", seg(id), seg(reference));
-    io.recorded(
-        be.write(&path, &body, |s| operations::ticket_action(s, ctx, id, reference, action, note))?,
-    )
+    io.recorded(be.write(ctx, &path, &body, |s, c| {
+        operations::ticket_action(s, c, id, reference, action, note)
+    })?)
 }
 
 /// A step's words under the name its move takes (see `api::words::words_for`).

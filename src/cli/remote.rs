@@ -21,6 +21,8 @@ pub(crate) struct Remote {
     base: String,
     token: Option<String>,
     agent: ureq::Agent,
+    /// The key that signs writes (`--sign-with`).
+    signer: Option<super::signing::Signer>,
 }
 
 impl Remote {
@@ -45,11 +47,16 @@ impl Remote {
             .tls_config(tls_config()?)
             .build()
             .into();
-        Ok(Remote { base, token, agent })
+        Ok(Remote { base, token, agent, signer: None })
     }
 
     pub(super) fn base(&self) -> &str {
         &self.base
+    }
+
+    pub(super) fn with_signer(mut self, signer: Option<super::signing::Signer>) -> Remote {
+        self.signer = signer;
+        self
     }
 
     pub(super) fn with_token(mut self, token: String) -> Remote {
@@ -88,6 +95,35 @@ impl Remote {
     pub(super) fn post<T: DeserializeOwned>(&self, path: &str, body: &impl Serialize) -> Result<T> {
         let req = self.authorized(self.agent.post(self.url(path)))?;
         parse(&answer(req.send_json(body), &self.base)?)
+    }
+
+    /// A write: `POST path` with `body`, signed when a signer is set: the
+    /// server drafts the statement (`POST /statements`), `ssh-keygen` signs
+    /// it here, and the write carries both.
+    pub(super) fn post_write<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &impl Serialize,
+    ) -> Result<T> {
+        let Some(signer) = &self.signer else {
+            return self.post(path, body);
+        };
+        let body = serde_json::to_value(body)
+            .map_err(|e| Error::bad_input(format!("cannot encode the request: {e}")))?;
+        let draft = crate::api::StatementRequest {
+            method: Some("POST".into()),
+            path: format!("{PREFIX}/{}", path.trim_start_matches('/')),
+            body: Some(body.clone()),
+        };
+        let statement = self.post::<crate::api::StatementView>("statements", &draft)?.statement;
+        let signature = signer.signature(&statement)?;
+        let mut signed = match body {
+            serde_json::Value::Object(map) => map,
+            _ => serde_json::Map::new(),
+        };
+        signed.insert("statement".into(), statement.into());
+        signed.insert("signature".into(), signature.into());
+        self.post(path, &signed)
     }
 
     /// `POST path` without a token (sign-in, invitations).

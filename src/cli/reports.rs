@@ -88,7 +88,7 @@ pub(super) fn report(
         ReportCommand::Html { output: file, subscriber, page_size } => {
             let subscriber = subscriber.as_ref().map(|s| s.as_str());
             let page = match be {
-                Backend::Local(store) => {
+                Backend::Local(store, _) => {
                     return html(store, ctx, file.as_ref(), subscriber, *page_size, io);
                 }
                 Backend::Remote(r) => r.get_text(&format!(
@@ -162,7 +162,7 @@ pub(super) fn inbox(
         }
         Some(InboxCommand::Ack { ids }) => {
             let body = crate::api::AckBody { ids: ids.clone() };
-            io.recorded(be.write("inbox/ack", &body, |s| inbox_app::ack(s, ctx, ids))?)
+            io.recorded(be.write(ctx, "inbox/ack", &body, |s, c| inbox_app::ack(s, c, ids))?)
         }
     }
 }

@@ -49,7 +49,8 @@ fn init_log() {
 
 /// A command against the server at `url`.
 pub(super) fn remote(cli: &Cli, url: &str, out: &mut dyn Write) -> Result<()> {
-    let server = Remote::new(url)?;
+    let server =
+        Remote::new(url)?.with_signer(cli.sign_with.clone().map(super::signing::Signer::new));
     let io = Io { format: cli.format, out };
     match &cli.command {
         Command::Login { handle, invite } => {
@@ -162,7 +163,7 @@ pub(super) fn token(
                 read_only: *read_only,
             };
             let made: NewTokenView = match be {
-                Backend::Local(store) => identity::create_token(store, ctx, &req)?.0,
+                Backend::Local(store, _) => identity::create_token(store, ctx, &req)?.0,
                 Backend::Remote(r) => r.post("tokens", &req)?,
             };
             secret_lines(
@@ -181,7 +182,7 @@ pub(super) fn token(
         }
         TokenCommand::Revoke { id } => {
             let events = match be {
-                Backend::Local(store) => identity::revoke_token(store, ctx, id)?
+                Backend::Local(store, _) => identity::revoke_token(store, ctx, id)?
                     .into_iter()
                     .map(EventView::from)
                     .collect(),
@@ -200,7 +201,7 @@ pub(super) fn invite(
     io: Io<'_>,
 ) -> Result<()> {
     let view: InvitationView = match be {
-        Backend::Local(store) => identity::invite(store, ctx, handle)?.0,
+        Backend::Local(store, _) => identity::invite(store, ctx, handle)?.0,
         Backend::Remote(r) => {
             r.post(&format!("people/{}/invite", seg(handle)), &serde_json::json!({}))?
         }

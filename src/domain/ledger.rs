@@ -100,6 +100,24 @@ pub enum Change {
         reference: String,
         state: TicketState,
     },
+    /// A person's OpenSSH public key (`TYPE BASE64`, without its comment).
+    KeyAdded {
+        handle: String,
+        fingerprint: String,
+        key_type: String,
+        public_key: String,
+        comment: String,
+    },
+    KeyRevoked {
+        handle: String,
+        fingerprint: String,
+    },
+    /// Whether an organisation (the vendor, or the subscriber named)
+    /// requires its people's steps to be signed.
+    PolicySet {
+        subscriber: Option<String>,
+        require_signatures: bool,
+    },
     /// Inbox events a person marked read (the event's time is `read_at`).
     EventsRead {
         handle: String,

@@ -11,6 +11,7 @@ pub mod operations;
 pub mod records;
 pub mod replay;
 pub mod rules;
+pub mod signing;
 pub mod values;
 
 /// Declares a closed set of names, each with its stable spelling on the

@@ -107,6 +107,29 @@ pub struct TicketRow {
     pub since: String,
 }
 
+/// A person's SSH key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KeyRow {
+    pub fingerprint: String,
+    pub handle: String,
+    pub key_type: String,
+    /// `TYPE BASE64`, without the comment.
+    pub public_key: String,
+    pub comment: String,
+    pub added_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// An organisation's signing policy: `organisation` is empty for the
+/// vendor, else the subscriber's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PolicyRow {
+    pub organisation: String,
+    pub require_signatures: bool,
+    pub set_by: String,
+    pub set_at: String,
+}
+
 /// That a person read an event of their inbox, and when.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ReadMark {
@@ -143,4 +166,10 @@ pub struct Event {
     pub channel: Channel,
     /// The token or session that carried an API or web event.
     pub token_id: Option<String>,
+    /// A signed command's canonical statement, on its first event.
+    pub statement: Option<String>,
+    /// The armored SSH signature over `statement`.
+    pub signature: Option<String>,
+    /// Who carried an offline statement to raci, when not its signer.
+    pub carrier: Option<String>,
 }

@@ -12,7 +12,8 @@ use super::ledger::{Baseline, Change};
 use super::matrix::Matrix;
 use super::operations::CycleState;
 use super::records::{
-    BackupRow, CycleRow, Event, HandoverRow, Installation, ItemRow, Person, TaskRow, TicketRow,
+    BackupRow, CycleRow, Event, HandoverRow, Installation, ItemRow, KeyRow, Person, PolicyRow,
+    TaskRow, TicketRow,
 };
 use super::rules::Status;
 use super::{Party, TaskState};
@@ -25,6 +26,10 @@ pub struct Global {
     pub read_marks: BTreeMap<(String, i64), String>,
     /// The upgrade's record of what the first release's ledger lacked.
     pub baseline: Option<Baseline>,
+    /// SSH keys by fingerprint.
+    pub keys: BTreeMap<String, KeyRow>,
+    /// Signing policies by organisation (empty for the vendor).
+    pub policies: BTreeMap<String, PolicyRow>,
 }
 
 fn missing_person(handle: &str) -> String {
@@ -61,6 +66,46 @@ impl Global {
                 if let Some(p) = self.people.get_mut(handle) {
                     p.active = matches!(change, Change::PersonReactivated { .. });
                 }
+            }
+            Change::KeyAdded { handle, fingerprint, key_type, public_key, comment } => {
+                person(&mut self.people, handle)?;
+                if self.keys.contains_key(fingerprint) {
+                    return Err(format!("it adds the key {fingerprint} a second time"));
+                }
+                self.keys.insert(
+                    fingerprint.clone(),
+                    KeyRow {
+                        fingerprint: fingerprint.clone(),
+                        handle: handle.clone(),
+                        key_type: key_type.clone(),
+                        public_key: public_key.clone(),
+                        comment: comment.clone(),
+                        added_at: e.at.clone(),
+                        revoked_at: None,
+                    },
+                );
+            }
+            Change::KeyRevoked { handle, fingerprint } => match self.keys.get_mut(fingerprint) {
+                Some(k) if k.handle == *handle && k.revoked_at.is_none() => {
+                    k.revoked_at = Some(e.at.clone());
+                }
+                _ => {
+                    return Err(format!(
+                        "it revokes {fingerprint} of {handle}, not an active key of theirs"
+                    ));
+                }
+            },
+            Change::PolicySet { subscriber, require_signatures } => {
+                let organisation = subscriber.clone().unwrap_or_default();
+                self.policies.insert(
+                    organisation.clone(),
+                    PolicyRow {
+                        organisation,
+                        require_signatures: *require_signatures,
+                        set_by: e.actor.clone().unwrap_or_default(),
+                        set_at: e.at.clone(),
+                    },
+                );
             }
             Change::EventsRead { handle, events } => {
                 person(&mut self.people, handle)?;
@@ -356,6 +401,9 @@ impl InstallationState {
             | Change::PersonDeactivated { .. }
             | Change::PersonReactivated { .. }
             | Change::EventsRead { .. }
+            | Change::KeyAdded { .. }
+            | Change::KeyRevoked { .. }
+            | Change::PolicySet { .. }
             | Change::Upgraded(_) => {
                 return Err(format!("its change {} belongs to no installation", kind(change)));
             }

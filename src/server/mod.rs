@@ -70,6 +70,7 @@ impl AppState {
             os_user: None,
             channel: principal.kind().channel(),
             token_id: Some(principal.token_id.clone()),
+            ..Context::default()
         }
     }
 }

@@ -107,6 +107,27 @@ impl Tx<'_> {
             Change::TicketMoved { reference, state } => {
                 self.set_ticket_state(&inst()?, reference, *state, at)?
             }
+            Change::KeyAdded { handle, fingerprint, key_type, public_key, comment } => self
+                .insert_key(&crate::domain::records::KeyRow {
+                    fingerprint: fingerprint.clone(),
+                    handle: handle.clone(),
+                    key_type: key_type.clone(),
+                    public_key: public_key.clone(),
+                    comment: comment.clone(),
+                    added_at: at.to_string(),
+                    revoked_at: None,
+                })?,
+            Change::KeyRevoked { handle, fingerprint } => {
+                self.revoke_key(handle, fingerprint, at)?
+            }
+            Change::PolicySet { subscriber, require_signatures } => {
+                self.set_policy(&crate::domain::records::PolicyRow {
+                    organisation: subscriber.clone().unwrap_or_default(),
+                    require_signatures: *require_signatures,
+                    set_by: actor(),
+                    set_at: at.to_string(),
+                })?
+            }
             Change::EventsRead { handle, events } => {
                 for id in events {
                     self.mark_read(handle, *id, at)?;

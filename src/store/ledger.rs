@@ -21,7 +21,8 @@ pub const FORMAT: i64 = 2;
 /// SHA-256 over the previous hash and the event's content, as lowercase hex.
 /// Format 1 (the first release) hashed the fields it had; format 2 adds the
 /// format and the typed change, verbatim, and the channel and token of an
-/// event that did not come from the command line.
+/// event that did not come from the command line; a signed event adds its
+/// statement, signature and carrier.
 pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
     let base = (
         e.id,
@@ -42,6 +43,16 @@ pub fn event_hash(prev: &str, e: &Event) -> Result<String> {
     // one that came another way hashes its channel and token too.
     let content = match e.format {
         1 => serde_json::to_string(&base),
+        _ if e.statement.is_some() || e.signature.is_some() || e.carrier.is_some() => {
+            serde_json::to_string(&(
+                base,
+                e.format,
+                &e.data,
+                e.channel,
+                &e.token_id,
+                (&e.statement, &e.signature, &e.carrier),
+            ))
+        }
         _ if e.channel == Channel::Cli && e.token_id.is_none() => {
             serde_json::to_string(&(base, e.format, &e.data))
         }
@@ -295,7 +306,7 @@ impl Tx<'_> {
         let mut rows = stmt.query([])?;
         while let Some(r) = rows.next()? {
             let stored = match event_row(r) {
-                Ok(event) => Ok(Stored { event, prev_hash: r.get(17)?, hash: r.get(18)? }),
+                Ok(event) => Ok(Stored { event, prev_hash: r.get(20)?, hash: r.get(21)? }),
                 Err(err) => {
                     Err((r.get(0)?, format!("it holds a value raci does not know ({err})")))
                 }

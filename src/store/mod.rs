@@ -10,6 +10,7 @@ pub mod ledger;
 mod onboarding;
 mod operations;
 mod reports;
+mod signing;
 mod sql_types;
 pub mod state;
 

@@ -13,7 +13,7 @@ use crate::error::{Error, Result};
 const PERSON_COLUMNS: &str =
     "handle, name, email, party, role, subscriber, login, created_at, admin, active";
 pub(super) const INSTALLATION_COLUMNS: &str = "id, subscriber, appliance_id, created_at, retired";
-pub(crate) const EVENT_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, format, data, channel, token_id";
+pub(crate) const EVENT_COLUMNS: &str = "id, installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, format, data, channel, token_id, statement, signature, carrier";
 
 impl Tx<'_> {
     pub fn person(&self, handle: &str) -> Result<Option<Person>> {
@@ -270,8 +270,8 @@ impl Tx<'_> {
         let hash = ledger::event_hash(&prev, &e)?;
         self.tx
             .prepare_cached(
-                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash, format, data, channel, token_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                "INSERT INTO event (installation_id, at, actor, party, role, action, task, from_state, to_state, note, cycle, ticket, id, prev_hash, hash, format, data, channel, token_id, statement, signature, carrier)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
             )?
             .execute(params![
                 e.installation,
@@ -292,7 +292,10 @@ impl Tx<'_> {
                 e.format,
                 e.data,
                 e.channel,
-                e.token_id
+                e.token_id,
+                e.statement,
+                e.signature,
+                e.carrier
             ])?;
         Ok(e.id)
     }
@@ -401,6 +404,9 @@ pub(crate) fn event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Event> {
         data: r.get(14)?,
         channel: r.get(15)?,
         token_id: r.get(16)?,
+        statement: r.get(17)?,
+        signature: r.get(18)?,
+        carrier: r.get(19)?,
         ..first_release_event_row(r)?
     })
 }
@@ -425,5 +431,8 @@ pub(crate) fn first_release_event_row(r: &rusqlite::Row<'_>) -> rusqlite::Result
         data: None,
         channel: Channel::Cli,
         token_id: None,
+        statement: None,
+        signature: None,
+        carrier: None,
     })
 }

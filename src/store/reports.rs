@@ -148,7 +148,7 @@ impl Tx<'_> {
         let mut stmt = self.tx.prepare_cached(
             "SELECT e.id, e.installation_id, e.at, e.actor, e.party, e.role, e.action, e.task,
                     e.from_state, e.to_state, e.note, e.cycle, e.ticket, e.format, e.data,
-                    e.channel, e.token_id,
+                    e.channel, e.token_id, e.statement, e.signature, e.carrier,
                     r.event_id IS NOT NULL AS read
              FROM event e
              JOIN installation i ON i.id = e.installation_id
@@ -162,7 +162,7 @@ impl Tx<'_> {
         let limit = limit.map_or(-1, i64::from);
         let mut rows = stmt.query(params![handle, keys, subscriber, unread_only, limit])?;
         while let Some(r) = rows.next()? {
-            f(InboxRow { event: event_row(r)?, read: r.get(17)? })?;
+            f(InboxRow { event: event_row(r)?, read: r.get(20)? })?;
         }
         Ok(())
     }

@@ -141,23 +141,19 @@ fn comparable(format: &str, text: &str) -> String {
             serde_json::to_string_pretty(&v).unwrap_or_default()
         }
         "csv" => {
-            let mut lines = text.lines();
-            let Some(header) = lines.next() else { return String::new() };
-            let cols: Vec<&str> = header.split(',').collect();
-            let keep: Vec<bool> =
-                cols.iter().map(|c| *c != "channel" && *c != "token_id").collect();
-            if keep.iter().all(|k| *k) {
-                return text.to_string();
+            let mut reader = csv::Reader::from_reader(text.as_bytes());
+            let Ok(header) = reader.headers().cloned() else { return text.to_string() };
+            let keep: Vec<usize> = (0..header.len())
+                .filter(|i| !matches!(&header[*i], "channel" | "token_id"))
+                .collect();
+            let mut out = csv::Writer::from_writer(Vec::new());
+            let pick =
+                |r: &csv::StringRecord| keep.iter().map(|i| r[*i].to_string()).collect::<Vec<_>>();
+            let _ = out.write_record(pick(&header));
+            for record in reader.records().flatten() {
+                let _ = out.write_record(pick(&record));
             }
-            // The dropped columns are the last two and never hold commas.
-            text.lines()
-                .map(|l| {
-                    let mut fields: Vec<&str> = l.rsplitn(3, ',').collect();
-                    fields.reverse();
-                    fields.first().copied().unwrap_or_default().to_string()
-                })
-                .collect::<Vec<_>>()
-                .join("\n")
+            String::from_utf8(out.into_inner().unwrap_or_default()).unwrap_or_default()
         }
         _ => text.to_string(),
     }

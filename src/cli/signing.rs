@@ -1,0 +1,231 @@
+//! Signed steps on the command line: keys, the policy, offline statements,
+//! exports, and the signer behind `--sign-with`, which asks `ssh-keygen` for
+//! each signature so raci never reads a private key.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use super::args::{ExportCommand, KeyCommand, OfflineCommand, PolicyCommand};
+use super::{Backend, Io, seg};
+use crate::api::{KeyBody, OfflineApplyBody, OfflineRequestBody, PolicyBody, StatementView};
+use crate::app::signing::{self, OfflineRequest};
+use crate::app::{Context, Signing};
+use crate::domain::signing::NAMESPACE;
+use crate::error::{Error, Result};
+use crate::view::{EventView, KeyView};
+
+/// The key `--sign-with` names, and the way to it: `ssh-keygen -Y sign`.
+#[derive(Debug, Clone)]
+pub(crate) struct Signer {
+    key: PathBuf,
+}
+
+impl Signer {
+    pub(super) fn new(key: PathBuf) -> Signer {
+        Signer { key }
+    }
+
+    /// The signing of a command whose statement is `text`.
+    pub(super) fn sign(&self, text: &str) -> Result<Signing> {
+        Ok(Signing::Signed { signature: self.signature(text)?, statement: Some(text.to_string()) })
+    }
+
+    /// `ssh-keygen -Y sign -n raci-step@v1 -f KEY` over `text`: the armored
+    /// signature. A passphrase prompt goes to the terminal, as ssh's do.
+    pub(super) fn signature(&self, text: &str) -> Result<String> {
+        if !self.key.is_file() {
+            return Err(Error::bad_input(format!(
+                "--sign-with {}: no such key file; expected a private key, or a public key whose private half is in ssh-agent",
+                self.key.display()
+            )));
+        }
+        let dir = tempfile::tempdir()?;
+        let file = dir.path().join("statement.json");
+        std::fs::write(&file, text)?;
+        let out = Command::new(ssh_keygen())
+            .args(["-q", "-Y", "sign", "-n", NAMESPACE, "-f"])
+            .arg(&self.key)
+            .arg(&file)
+            .stdin(Stdio::inherit())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .map_err(|e| {
+                Error::bad_input(format!(
+                    "cannot run ssh-keygen to sign ({e}); install OpenSSH 8 or later (openssh-client), or set RACI_SSH_KEYGEN"
+                ))
+            })?;
+        if !out.status.success() {
+            let said = String::from_utf8_lossy(&out.stderr);
+            let said = said.lines().rfind(|l| !l.trim().is_empty()).unwrap_or("no reason given");
+            return Err(Error::bad_input(format!(
+                "ssh-keygen could not sign with {}: {}",
+                self.key.display(),
+                said.trim()
+            )));
+        }
+        Ok(std::fs::read_to_string(dir.path().join("statement.json.sig"))?)
+    }
+}
+
+/// The `ssh-keygen` to run: `RACI_SSH_KEYGEN`, else the one on the PATH.
+fn ssh_keygen() -> PathBuf {
+    std::env::var_os("RACI_SSH_KEYGEN")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from("ssh-keygen"), PathBuf::from)
+}
+
+pub(super) fn key(
+    command: &KeyCommand,
+    ctx: &Context,
+    be: &mut Backend<'_>,
+    io: Io<'_>,
+) -> Result<()> {
+    match command {
+        KeyCommand::Add { handle, key } => {
+            let path = format!("people/{}/keys", seg(handle));
+            let body = KeyBody { key: key.clone() };
+            io.recorded(be.write(ctx, &path, &body, |s, c| signing::add_key(s, c, handle, key))?)
+        }
+        KeyCommand::List { handle } => {
+            let path = match handle {
+                Some(h) => format!("people/{}/keys", seg(h)),
+                None => "keys".to_string(),
+            };
+            let rows: Vec<KeyView> = be.read(&path, |s| signing::keys(s, ctx, handle.as_ref()))?;
+            let rows: Vec<KeyListRow> = rows.into_iter().map(KeyListRow::from).collect();
+            io.rows(&rows)
+        }
+        KeyCommand::Revoke { handle, fingerprint } => {
+            let path = format!("people/{}/keys/{}", seg(handle), seg(fingerprint));
+            let events = match be {
+                Backend::Remote(r) => r.delete(&path)?,
+                _ => be.write(ctx, &path, &(), |s, c| {
+                    signing::revoke_key(s, c, handle, fingerprint)
+                })?,
+            };
+            io.recorded(events)
+        }
+    }
+}
+
+/// A row of `person key list`, in the contract's fields.
+#[derive(Debug, Default, serde::Serialize)]
+struct KeyListRow {
+    handle: String,
+    fingerprint: String,
+    #[serde(rename = "type")]
+    key_type: String,
+    comment: String,
+    added_at: String,
+    active: bool,
+}
+
+impl From<KeyView> for KeyListRow {
+    fn from(k: KeyView) -> Self {
+        KeyListRow {
+            handle: k.handle,
+            fingerprint: k.fingerprint,
+            key_type: k.key_type,
+            comment: k.comment,
+            added_at: k.added_at,
+            active: k.active,
+        }
+    }
+}
+
+pub(super) fn allowed_signers(
+    all: bool,
+    ctx: &Context,
+    be: &mut Backend<'_>,
+    io: Io<'_>,
+) -> Result<()> {
+    let text = match be {
+        Backend::Remote(r) => {
+            r.get_text(if all { "allowed-signers?all=true" } else { "allowed-signers" })?
+        }
+        Backend::Local(store, _) => signing::allowed_signers(store, ctx, all)?,
+    };
+    io.lines(&text)
+}
+
+pub(super) fn policy(
+    command: &PolicyCommand,
+    ctx: &Context,
+    be: &mut Backend<'_>,
+    io: Io<'_>,
+) -> Result<()> {
+    let PolicyCommand::RequireSignatures { state } = command;
+    let on = state == "on";
+    let body = PolicyBody { require_signatures: on };
+    io.recorded(be.write(ctx, "policy", &body, |s, c| signing::set_policy(s, c, on))?)
+}
+
+pub(super) fn offline(
+    command: &OfflineCommand,
+    ctx: &Context,
+    be: &mut Backend<'_>,
+    io: Io<'_>,
+) -> Result<()> {
+    match command {
+        OfflineCommand::Request { id, task, verb, signer, note, reason, expires_days } => {
+            let body = OfflineRequestBody {
+                installation: id.clone(),
+                task: task.parse()?,
+                verb: *verb,
+                signer: signer.clone(),
+                note: note.clone(),
+                reason: reason.clone(),
+                expires_days: *expires_days,
+            };
+            let text = match be {
+                Backend::Remote(r) => r.post::<StatementView>("offline/request", &body)?.statement,
+                Backend::Local(store, _) => {
+                    signing::offline_request(store, ctx, &OfflineRequest::from(&body))?
+                }
+            };
+            io.lines(&text)
+        }
+        OfflineCommand::Apply { statement, signature } => {
+            let body = OfflineApplyBody {
+                statement: read_file(statement, "statement")?,
+                signature: read_file(signature, "signature")?,
+            };
+            let events = match be {
+                Backend::Remote(r) => r.post("offline/apply", &body)?,
+                Backend::Local(store, _) => {
+                    signing::offline_apply(store, ctx, &body.statement, &body.signature)?
+                        .into_iter()
+                        .map(EventView::from)
+                        .collect()
+                }
+            };
+            io.recorded(events)
+        }
+    }
+}
+
+fn read_file(path: &Path, what: &str) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| Error::bad_input(format!("cannot read the {what} {}: {e}", path.display())))
+}
+
+pub(super) fn export(
+    command: &ExportCommand,
+    ctx: &Context,
+    be: &mut Backend<'_>,
+    io: Io<'_>,
+) -> Result<()> {
+    let ExportCommand::Signatures { id, dir } = command;
+    let log: Vec<EventView> = be.read(&format!("installations/{}/log", seg(id)), |s| {
+        crate::app::reads::log(s, ctx, id.as_str())
+    })?;
+    let written = signing::export_signatures(&log, dir).map_err(|e| {
+        Error::bad_input(format!("cannot write to {}: {}", dir.display(), e.message))
+    })?;
+    io.lines(&format!(
+        "wrote {} signed steps of {id} to {} (N.json and N.json.sig; verify each with `ssh-keygen -Y verify -f allowed_signers -I HANDLE -n {NAMESPACE} -s N.json.sig < N.json`)\n",
+        written,
+        dir.display()
+    ))
+}

@@ -1,0 +1,311 @@
+//! Signed steps: what a signature covers and whether it holds. Pure: the
+//! statement is derived from the events a command records, and a signature
+//! is checked against the actor's keys with the `ssh-key` crate (no
+//! hand-written cryptography). The app gathers the events, the keys and the
+//! hash the step follows inside its transaction and asks here.
+//!
+//! A statement is canonical JSON: the same events always give the same
+//! bytes, so the verifier derives it again rather than trusting a copy, and
+//! `db check` can prove that a stored statement says what its events did.
+
+use serde::{Deserialize, Serialize};
+use ssh_key::{Algorithm, HashAlg, PublicKey, SshSig};
+
+use super::ledger::Change;
+use super::records::Event;
+use crate::error::{Error, Result};
+
+/// The SSH signature namespace of a raci step (`ssh-keygen -Y sign -n`).
+pub const NAMESPACE: &str = "raci-step@v1";
+
+/// The smallest RSA key accepted, in bits.
+pub const MIN_RSA_BITS: usize = 3072;
+
+/// What the signer of a step says they did. Field order is the canonical
+/// order; `expires_at` and `nonce` are set only on an offline statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Statement {
+    pub namespace: String,
+    pub installation: Option<String>,
+    pub task: Option<String>,
+    pub cycle: Option<i64>,
+    pub ticket: Option<String>,
+    /// Checklist items the step checks or unchecks.
+    pub items: Vec<String>,
+    pub verb: String,
+    /// The note, reason or comment of the step, as its event records it.
+    pub note: Option<String>,
+    pub actor: String,
+    /// The hash of the last event of the step's task (cycle, ticket; else
+    /// its installation; else the whole ledger) when the statement was made.
+    pub follows: Option<String>,
+    /// Every change the command records, in order (null for a comment).
+    pub changes: Vec<serde_json::Value>,
+    pub expires_at: Option<String>,
+    pub nonce: Option<String>,
+}
+
+/// What a step is about, for finding the event it follows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    Task(String, String),
+    Cycle(String, i64),
+    Ticket(String, String),
+    Installation(String),
+    Ledger,
+}
+
+impl Subject {
+    pub fn of(e: &Event) -> Subject {
+        match (&e.installation, &e.task, e.cycle, &e.ticket) {
+            (Some(i), Some(t), _, _) => Subject::Task(i.clone(), t.clone()),
+            (Some(i), None, Some(n), _) => Subject::Cycle(i.clone(), n),
+            (Some(i), None, None, Some(r)) => Subject::Ticket(i.clone(), r.clone()),
+            (Some(i), None, None, None) => Subject::Installation(i.clone()),
+            (None, ..) => Subject::Ledger,
+        }
+    }
+
+    /// Whether `e` is about this subject (so a later statement follows it).
+    pub fn covers(&self, e: &Event) -> bool {
+        let inst = |i: &str| e.installation.as_deref() == Some(i);
+        match self {
+            Subject::Task(i, t) => inst(i) && e.task.as_deref() == Some(t),
+            Subject::Cycle(i, n) => inst(i) && e.cycle == Some(*n),
+            Subject::Ticket(i, r) => inst(i) && e.ticket.as_deref() == Some(r),
+            Subject::Installation(i) => inst(i),
+            Subject::Ledger => true,
+        }
+    }
+}
+
+impl Statement {
+    /// The statement of a command that records `events` (at least one), the
+    /// first following the event whose hash is `follows`.
+    pub fn of(events: &[Event], follows: Option<String>) -> Option<Statement> {
+        let first = events.first()?;
+        let items = events
+            .iter()
+            .filter_map(|e| match e.data.as_deref().map(serde_json::from_str::<Change>) {
+                Some(Ok(Change::ItemSet { item, .. })) => Some(item),
+                _ => None,
+            })
+            .collect();
+        Some(Statement {
+            namespace: NAMESPACE.to_string(),
+            installation: first.installation.clone(),
+            task: first.task.clone(),
+            cycle: first.cycle,
+            ticket: first.ticket.clone(),
+            items,
+            verb: first.action.clone(),
+            note: first.note.clone(),
+            actor: first.actor.clone().unwrap_or_default(),
+            follows,
+            changes: events.iter().map(change_value).collect(),
+            expires_at: None,
+            nonce: None,
+        })
+    }
+
+    /// The canonical text: what is signed, byte for byte.
+    pub fn text(&self) -> String {
+        // Plain data: it always encodes.
+        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        text.push('\n');
+        text
+    }
+
+    /// Reads a statement, which must be in its canonical form (so that one
+    /// step has one signed text).
+    pub fn parse(text: &str) -> Result<Statement> {
+        let statement: Statement = serde_json::from_str(text).map_err(|e| {
+            Error::bad_input(format!("the statement is not a raci statement ({e})"))
+        })?;
+        if statement.namespace != NAMESPACE {
+            return Err(Error::not_permitted(format!(
+                "the statement is for namespace {:?}; raci signs only {NAMESPACE:?}",
+                statement.namespace
+            )));
+        }
+        if statement.text() != text {
+            return Err(Error::not_permitted(
+                "the statement was changed after raci wrote it (it is not in raci's canonical form)",
+            ));
+        }
+        Ok(statement)
+    }
+
+    /// The same statement without what only an offline one carries.
+    pub fn online(&self) -> Statement {
+        Statement { expires_at: None, nonce: None, ..self.clone() }
+    }
+}
+
+fn change_value(e: &Event) -> serde_json::Value {
+    e.data.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(serde_json::Value::Null)
+}
+
+/// Whether an event is a step (the work the policy can require signed):
+/// anything on an installation but adding, retiring and unretiring it.
+pub fn is_step(e: &Event) -> bool {
+    e.installation.is_some()
+        && !matches!(
+            e.action.as_str(),
+            "installation-add" | "installation-retire" | "installation-unretire"
+        )
+}
+
+/// An OpenSSH public key raci accepts, as `ssh-keygen -l` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Key {
+    /// `SHA256:…`, as `ssh-keygen -l` prints it.
+    pub fingerprint: String,
+    /// The algorithm, e.g. `ssh-ed25519`.
+    pub key_type: String,
+    /// The key without its comment: `TYPE BASE64`.
+    pub public_key: String,
+    pub comment: String,
+}
+
+impl Key {
+    /// Reads an OpenSSH public key line; refuses the kinds raci cannot
+    /// verify or does not trust (DSA, RSA under 3072 bits).
+    pub fn parse(line: &str) -> Result<Key> {
+        let line = line.trim();
+        let key = PublicKey::from_openssh(line).map_err(|e| {
+            Error::bad_input(format!(
+                "not an OpenSSH public key ({e}); expected one line such as \"ssh-ed25519 AAAA… comment\", as in a .pub file"
+            ))
+        })?;
+        match key.algorithm() {
+            Algorithm::Ed25519 | Algorithm::SkEd25519 | Algorithm::SkEcdsaSha2NistP256 => {}
+            Algorithm::Ecdsa { curve } if curve != ssh_key::EcdsaCurve::NistP521 => {}
+            Algorithm::Rsa { .. } => {
+                let bits = key.key_data().rsa().map_or(0, |r| {
+                    let n = r.n.as_positive_bytes().unwrap_or_default();
+                    n.len() * 8 - n.first().map_or(0, |b| b.leading_zeros() as usize)
+                });
+                if bits < MIN_RSA_BITS {
+                    return Err(Error::bad_input(format!(
+                        "an RSA key of {bits} bits is too short; raci accepts RSA keys of at least {MIN_RSA_BITS} bits, ed25519 or ECDSA (ssh-keygen -t ed25519)"
+                    )));
+                }
+            }
+            other => {
+                return Err(Error::bad_input(format!(
+                    "{} keys are not accepted; use ed25519, ECDSA (nistp256 or nistp384), RSA of at least {MIN_RSA_BITS} bits, or their sk- hardware variants",
+                    other.as_str()
+                )));
+            }
+        }
+        let mut bare = key.clone();
+        bare.set_comment("");
+        let public_key = bare
+            .to_openssh()
+            .map_err(|e| Error::bad_input(format!("the key cannot be encoded ({e})")))?
+            .trim()
+            .to_string();
+        Ok(Key {
+            fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+            key_type: key.algorithm().as_str().to_string(),
+            public_key,
+            comment: key.comment().to_string(),
+        })
+    }
+}
+
+/// One of a person's keys as the verifier sees it.
+#[derive(Debug, Clone)]
+pub struct HeldKey<'a> {
+    pub handle: &'a str,
+    pub fingerprint: &'a str,
+    pub public_key: &'a str,
+    /// Whether it was active when the step was taken.
+    pub active: bool,
+}
+
+/// Checks that `signature` is an SSH signature in raci's namespace over
+/// `text` by one of `actor`'s keys that was active. `keys` are every
+/// key raci holds, so a signature by another person's key is named as such.
+/// Returns the fingerprint of the key that signed.
+pub fn verify(signature: &str, text: &str, actor: &str, keys: &[HeldKey<'_>]) -> Result<String> {
+    let refused = |why: String| Error::not_permitted(why);
+    let sig = SshSig::from_pem(signature.trim()).map_err(|e| {
+        refused(format!(
+            "the signature is not an SSH signature ({e}); expected the armored output of `ssh-keygen -Y sign -n {NAMESPACE}`"
+        ))
+    })?;
+    if sig.namespace() != NAMESPACE {
+        return Err(refused(format!(
+            "the signature is in namespace {:?}; a raci step is signed in {NAMESPACE:?} (ssh-keygen -Y sign -n {NAMESPACE})",
+            sig.namespace()
+        )));
+    }
+    let fingerprint = sig.public_key().fingerprint(HashAlg::Sha256).to_string();
+    let key = keys.iter().find(|k| k.fingerprint == fingerprint);
+    let key = match key {
+        Some(k) if k.handle == actor => k,
+        Some(k) => {
+            return Err(refused(format!(
+                "the signature is by {fingerprint}, a key of {}, not of {actor}, whose step it is",
+                k.handle
+            )));
+        }
+        None => {
+            return Err(refused(format!(
+                "the signature is by {fingerprint}, which is not one of {actor}'s keys; `raci person key list` shows them"
+            )));
+        }
+    };
+    if !key.active {
+        return Err(refused(format!(
+            "the signature is by {fingerprint}, a key of {actor} that was revoked; sign with an active key (`raci person key list`)"
+        )));
+    }
+    let public = PublicKey::from_openssh(key.public_key).map_err(|e| {
+        Error::storage(format!("the stored key {fingerprint} cannot be read ({e})"))
+    })?;
+    public.verify(NAMESPACE, text.as_bytes(), &sig).map_err(|_| {
+        refused(format!(
+            "the signature by {fingerprint} does not verify over this step's statement (the statement was changed, or the step is not the one signed)"
+        ))
+    })?;
+    Ok(fingerprint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ED25519: &str = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAINinmyJ/BdZ4zmzpOfDsW+t9pCpbaephC/3w3Deh2Xbc alice@laptop";
+
+    #[test]
+    fn a_key_is_named_as_ssh_keygen_names_it() {
+        let key = Key::parse(ED25519).expect("an ed25519 key");
+        assert_eq!(key.key_type, "ssh-ed25519");
+        assert_eq!(key.comment, "alice@laptop");
+        assert_eq!(key.fingerprint, "SHA256:ZM8uLjVHeSMLZ7Y6nuZEzRuiUEsP9bWNXxSgOoWnnWY");
+        assert!(!key.public_key.contains("alice"), "{}", key.public_key);
+    }
+
+    #[test]
+    fn a_statement_reads_back_only_in_its_canonical_form() {
+        let e = Event {
+            installation: Some("acme".into()),
+            actor: Some("alice".into()),
+            action: "signoff".into(),
+            task: Some("deployment".into()),
+            data: Some(r#"{"kind":"task-moved","task":"deployment","state":"signed_off","blocked_from":null}"#.into()),
+            ..Event::default()
+        };
+        let s = Statement::of(&[e], Some("ab".into())).expect("a statement");
+        assert_eq!(Statement::parse(&s.text()).expect("reads back"), s);
+        let edited = s.text().replace("\"signoff\"", "\"signoff\" ");
+        assert!(
+            Statement::parse(&edited).is_err_and(|e| e.kind == crate::error::Kind::NotPermitted)
+        );
+        assert!(!is_step(&Event { action: "installation-add".into(), ..Event::default() }));
+    }
+}
