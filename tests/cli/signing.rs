@@ -1236,6 +1236,19 @@ fn against_a_server_signed_and_offline_steps_are_recorded_with_verifying_signatu
         cmd.env("RACI_SERVER", &server.url).env("RACI_TOKEN", token);
         cmd
     };
+    // Keys through the server: added, listed and the allowed signers as locally.
+    let spare = Key::ecdsa(&env, "ian-spare");
+    ok(remote(raci(&env, &["person", "key", "add", "ian", &spare.line()]), &ians_token));
+    assert_eq!(key_rows(&env, "ian", "ian").len(), 2);
+    let listed =
+        ok(remote(raci(&env, &["person", "key", "list", "--format", "json"]), &ians_token));
+    let local = env.ok(&["person", "key", "list", "--format", "json", "--as", "ian"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&listed).expect("JSON"),
+        serde_json::from_str::<Value>(&local).expect("JSON")
+    );
+    let remote_signers = ok(remote(raci(&env, &["person", "allowed-signers"]), &ians_token));
+    assert_eq!(remote_signers, allowed_signers(&env, false));
     let inst = "acme-prod";
     // Online, through the server.
     ok(remote(
@@ -1308,4 +1321,298 @@ fn against_a_server_signed_and_offline_steps_are_recorded_with_verifying_signatu
     assert_eq!(signoff["note"], "from the site");
     drop(server);
     sound(&env);
+}
+
+// ---------------------------------------------------------------- more of the contract
+
+/// Standard Base64, for building a key blob by hand.
+fn base64_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in text.bytes().filter(|c| *c != b'=') {
+        let v = ALPHABET.iter().position(|a| *a == c).expect("a Base64 character") as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    out
+}
+
+/// An SSH wire-format string: its length (u32, big-endian), then its bytes.
+fn ssh_string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.extend((bytes.len() as u32).to_be_bytes());
+    out.extend(bytes);
+}
+
+#[test]
+fn a_hardware_sk_ed25519_key_is_accepted_with_ssh_keygens_fingerprint() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    // No FIDO token here: the public half of an sk-ssh-ed25519 key, built
+    // from an ordinary ed25519 key's point (as a token would hold it).
+    let plain = Key::ed25519(&env, "plain");
+    let blob = base64_decode(&plain.base64());
+    let point = &blob[blob.len() - 32..];
+    let mut sk = Vec::new();
+    ssh_string(&mut sk, b"sk-ssh-ed25519@openssh.com");
+    ssh_string(&mut sk, point);
+    ssh_string(&mut sk, b"ssh:");
+    let line = format!("sk-ssh-ed25519@openssh.com {} ian@token", base64_encode(&sk));
+    let public = env.dir().join("ian-sk.pub");
+    std::fs::write(&public, format!("{line}\n")).expect("write the .pub");
+    // ssh-keygen reads it as a key (so the blob is well made) and prints its fingerprint.
+    let out = ssh_keygen(&["-lf", public.to_str().expect("UTF-8")]);
+    let fingerprint = out.split_whitespace().nth(1).expect("a fingerprint").to_string();
+    assert!(out.contains("ED25519-SK"), "{out}");
+    env.ok(&["person", "key", "add", "ian", &line, "--as", "ian"]);
+    let rows = key_rows(&env, "ian", "ian");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["fingerprint"], fingerprint.as_str());
+    assert_eq!(rows[0]["comment"], "ian@token");
+    let allowed = allowed_signers(&env, false);
+    assert!(allowed.contains(&format!("ian namespaces=\"{NS}\" {line}")), "{allowed}");
+    sound(&env);
+}
+
+#[test]
+fn the_vendors_policy_covers_the_vendors_people_and_not_administration() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let carol = Key::ed25519(&env, "carol-ed");
+    add_key(&env, "carol", &carol, "carol");
+    env.ok(&["policy", "require-signatures", "on", "--as", "carol"]);
+    // The vendor's steps need a signature…
+    let comment =
+        ["task", "comment", "acme-prod", "deployment", "starting Monday", "--as", "carol"];
+    let err = refuse(&env, raci(&env, &comment), 3);
+    assert!(err.contains("vendor"), "names whose policy: {err}");
+    ok(signed(&env, carol.private_arg(), &comment));
+    // …a subscriber's do not…
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
+    // …nor does administration, even by the vendor's people.
+    env.ok(&["installation", "add", "acme-dev", "--subscriber", "Acme", "--as", "carol"]);
+    env.ok(&[
+        "person",
+        "add",
+        "vic",
+        "--party",
+        "vendor",
+        "--role",
+        "support-engineer",
+        "--as",
+        "carol",
+    ]);
+    env.ok(&["person", "deactivate", "vic", "--reason", "left", "--as", "carol"]);
+    let e = event(&env, "acme-prod", "comment", "deployment");
+    assert!(event_verifies(&env, &e, &allowed_signers(&env, false), "carol"), "{e}");
+    sound(&env);
+}
+
+#[test]
+fn the_policy_covers_backups_tickets_and_update_cycle_steps() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let inst = "acme-prod";
+    env.handed_over(inst, "2026-11-02");
+    add_acme_admin(&env);
+    let ada = Key::ed25519(&env, "ada-ed");
+    let ian = Key::ecdsa(&env, "ian-ec");
+    add_key(&env, "ada", &ada, "ada");
+    add_key(&env, "ian", &ian, "ian");
+    env.ok(&["policy", "require-signatures", "on", "--as", "ada"]);
+    let k = ian.private_arg();
+    let steps: Vec<Vec<&str>> = vec![
+        vec!["backups", "record", inst, "--taken-on", "2026-11-02", "--note", "nightly"],
+        vec![
+            "ticket",
+            "open",
+            inst,
+            "SUP-1",
+            "--severity",
+            "high",
+            "--environment",
+            "production",
+            "--summary",
+            "login slow",
+        ],
+    ];
+    for step in &steps {
+        let mut args = step.clone();
+        args.extend(["--as", "ian"]);
+        refuse(&env, raci(&env, &args), 3);
+        ok(signed(&env, k, &args));
+    }
+    // The vendor is not under Acme's policy.
+    env.ok(&["ticket", "resolve", inst, "SUP-1", "--as", "sam"]);
+    env.ok(&["update", "start", inst, "--version", "3.2", "--as", "carol"]);
+    for step in [
+        vec!["ticket", "close", inst, "SUP-1", "--as", "ian"],
+        vec!["update", "step", inst, "1", "snapshot", "--as", "ian"],
+    ] {
+        refuse(&env, raci(&env, &step), 3);
+        ok(signed(&env, k, &step));
+    }
+    let allowed = allowed_signers(&env, false);
+    let signed_log = signed_events(&env, inst);
+    assert_eq!(signed_log.len(), 4, "backup, ticket open and close, snapshot: {signed_log:?}");
+    for e in &signed_log {
+        assert_eq!(e["actor"], "ian");
+        assert!(event_verifies(&env, e, &allowed, "ian"), "{e}");
+    }
+    assert!(
+        signed_log.iter().any(|e| e["statement"].as_str().unwrap_or_default().contains("nightly")),
+        "the backup's note is in its statement"
+    );
+    sound(&env);
+}
+
+#[test]
+fn an_offline_statement_follows_the_rules_of_the_person_it_is_for() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let dev = Key::ed25519(&env, "dev-ed");
+    add_key(&env, "dev", &dev, "dev");
+    infrastructure_submitted(&env);
+    // Acme's developer may not sign off the infrastructure (the matrix names
+    // its infrastructure engineer): refused when asked for, or when applied.
+    let mut request = raci(
+        &env,
+        &["offline", "request", "acme-prod", "infrastructure", "signoff", "--for", "dev"],
+    );
+    let before = env.snapshot();
+    let out = request.output().expect("raci runs");
+    assert_eq!(before, env.snapshot(), "asking records nothing");
+    if out.status.code() == Some(0) {
+        let step = env.dir().join("dev.json");
+        std::fs::write(&step, &out.stdout).expect("write");
+        let sig = sign_file(&dev, NS, &step);
+        refuse(&env, apply(&env, &step, &sig), 3);
+    } else {
+        assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+        let err = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.starts_with("error: "), "{err}");
+    }
+    assert_eq!(env.state("acme-prod", "infrastructure"), "submitted");
+    // An unknown person or installation: not found.
+    refuse(
+        &env,
+        raci(
+            &env,
+            &["offline", "request", "acme-prod", "infrastructure", "signoff", "--for", "zed"],
+        ),
+        4,
+    );
+    refuse(
+        &env,
+        raci(&env, &["offline", "request", "nope", "infrastructure", "signoff", "--for", "ian"]),
+        4,
+    );
+    sound(&env);
+}
+
+/// Replaces, with the sqlite3 shell (rusqlite here), the statement and
+/// signature stored on the ledger's last event, recomputing its hash so the
+/// chain holds: only the signature check can tell.
+fn rewrite_last_event(
+    env: &TestEnv,
+    inst: &str,
+    edit: impl FnOnce(&mut raci::store::Event),
+) -> i64 {
+    use raci::store::ledger::event_hash;
+    use raci::store::{IfMissing, Store};
+
+    let mut store = Store::open(&env.db(), IfMissing::Refuse).expect("open the store");
+    let events = store.read(|tx| tx.events(inst)).expect("events");
+    drop(store);
+    let mut last = events.last().expect("an event").clone();
+    let conn = Connection::open(env.db()).expect("open");
+    let (head, prev): (i64, String) = conn
+        .query_row("SELECT id, prev_hash FROM event ORDER BY id DESC LIMIT 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .expect("the head");
+    assert_eq!(head, last.id, "the installation's last event is the ledger's");
+    edit(&mut last);
+    let hash = event_hash(&prev, &last).expect("hash");
+    conn.execute(
+        "UPDATE event SET statement = ?1, signature = ?2, hash = ?3 WHERE id = ?4",
+        rusqlite::params![last.statement, last.signature, hash, last.id],
+    )
+    .expect("rewrite the event");
+    last.id
+}
+
+#[test]
+fn db_check_names_a_stored_signature_that_does_not_verify() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    let k = ian.private_arg();
+    ok(signed(
+        &env,
+        k,
+        &["task", "start", "acme-prod", "infrastructure", "--note", "VMs ordered", "--as", "ian"],
+    ));
+    ok(signed(
+        &env,
+        k,
+        &["task", "comment", "acme-prod", "infrastructure", "sized", "--as", "ian"],
+    ));
+    sound(&env);
+    let start = event(&env, "acme-prod", "start", "infrastructure");
+    let start_sig = start["signature"].as_str().expect("signed").to_string();
+    let copy = || {
+        let conn = Connection::open(env.db()).expect("open");
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
+        drop(conn);
+        let mut other = TestEnv::new();
+        other.now.clone_from(&env.now);
+        std::fs::copy(env.db(), other.db()).expect("copy");
+        other
+    };
+    let unsound = |env: &TestEnv, id: i64| {
+        let run = env.run(&["db", "check"]);
+        assert_eq!(run.code, 6, "{}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains(&format!("event {id}")), "names event {id}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("signature") || run.stderr.contains("statement"),
+            "says what does not hold: {}",
+            run.stderr
+        );
+    };
+    // The comment's signature swapped for the start's (a real signature by
+    // the same key, over another statement).
+    let swapped = copy();
+    let id = rewrite_last_event(&swapped, "acme-prod", |e| e.signature = Some(start_sig.clone()));
+    unsound(&swapped, id);
+    // The comment's statement edited, its signature kept.
+    let edited = copy();
+    let id = rewrite_last_event(&edited, "acme-prod", |e| {
+        e.statement = e.statement.as_ref().map(|s| s.replace("sized", "never sized"));
+    });
+    unsound(&edited, id);
 }
