@@ -12,6 +12,7 @@ use crate::app::signing::{self, OfflineRequest};
 use crate::app::{Context, Signing};
 use crate::domain::signing::NAMESPACE;
 use crate::error::{Error, Result};
+use crate::output;
 use crate::view::{EventView, KeyView};
 
 /// The key `--sign-with` names, and the way to it: `ssh-keygen -Y sign`.
@@ -93,8 +94,7 @@ pub(super) fn key(
                 None => "keys".to_string(),
             };
             let rows: Vec<KeyView> = be.read(&path, |s| signing::keys(s, ctx, handle.as_ref()))?;
-            let rows: Vec<KeyListRow> = rows.into_iter().map(KeyListRow::from).collect();
-            io.rows(&rows)
+            output::rows_giving_up(io.format, &rows, &["public_key", "revoked_at"], io.out)
         }
         KeyCommand::Revoke { handle, fingerprint } => {
             let path = format!("people/{}/keys/{}", seg(handle), seg(fingerprint));
@@ -105,31 +105,6 @@ pub(super) fn key(
                 })?,
             };
             io.recorded(events)
-        }
-    }
-}
-
-/// A row of `person key list`, in the contract's fields.
-#[derive(Debug, Default, serde::Serialize)]
-struct KeyListRow {
-    handle: String,
-    fingerprint: String,
-    #[serde(rename = "type")]
-    key_type: String,
-    comment: String,
-    added_at: String,
-    active: bool,
-}
-
-impl From<KeyView> for KeyListRow {
-    fn from(k: KeyView) -> Self {
-        KeyListRow {
-            handle: k.handle,
-            fingerprint: k.fingerprint,
-            key_type: k.key_type,
-            comment: k.comment,
-            added_at: k.added_at,
-            active: k.active,
         }
     }
 }

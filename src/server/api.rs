@@ -18,14 +18,14 @@ use crate::api::words;
 use crate::api::*;
 use crate::app::identity::{self, NewTokenView, TokenKind};
 use crate::app::inbox::Only;
-use crate::app::{Context, admin, inbox, operations, reads, tasks};
+use crate::app::{Context, admin, inbox, operations, reads, signing, tasks};
 use crate::domain::operations::{CycleAction, Step, TicketAction};
 use crate::domain::rules::Verb;
 use crate::domain::values::Id;
 use crate::error::{Error, Kind, Result};
 use crate::report;
 use crate::store::{Event, Store};
-use crate::view::EventView;
+use crate::view::{EventView, KeyView};
 
 mod openapi;
 
@@ -72,6 +72,14 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/reports/html", get(html))
         .route("/inbox", get(inbox_list))
         .route("/inbox/ack", post(inbox_ack))
+        .route("/keys", get(key_list_all))
+        .route("/people/{handle}/keys", get(key_list).post(key_add))
+        .route("/people/{handle}/keys/{fingerprint}", delete(key_revoke))
+        .route("/allowed-signers", get(allowed_signers))
+        .route("/policy", post(policy))
+        .route("/offline/request", post(offline_request))
+        .route("/offline/apply", post(offline_apply))
+        .route("/statements", post(statements))
 }
 
 /// A JSON body, refused as the API refuses: 400 `bad_input` naming what is
@@ -149,13 +157,14 @@ async fn read<T: Send + 'static>(
     Ok(axum::Json(db.read(move |store| f(store, &ctx)).await?))
 }
 
-/// Runs a write on the writer and answers the events it recorded.
+/// Runs a write on the writer and answers the events it recorded (a
+/// signed one settles its signature in the use case: see `app::signing`).
 async fn write(
     db: &Db,
     ctx: Context,
-    f: impl FnOnce(&mut Store, &Context) -> Result<Vec<Event>> + Send + 'static,
+    f: impl Fn(&mut Store, &Context) -> Result<Vec<Event>> + Send + 'static,
 ) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
-    let events = db.write(move |store| f(store, &ctx)).await?;
+    let events = db.write(move |store| signing::run(store, &ctx, &f)).await?;
     Ok((StatusCode::OK, axum::Json(events.into_iter().map(EventView::from).collect())))
 }
 
@@ -163,7 +172,7 @@ async fn write(
 async fn create(
     db: &Db,
     ctx: Context,
-    f: impl FnOnce(&mut Store, &Context) -> Result<Vec<Event>> + Send + 'static,
+    f: impl Fn(&mut Store, &Context) -> Result<Vec<Event>> + Send + 'static,
 ) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
     let (_, events) = write(db, ctx, f).await?;
     Ok((StatusCode::CREATED, events))
@@ -1372,4 +1381,221 @@ async fn inbox_ack(
     Body(b): Body<AckBody>,
 ) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
     write(&st.db, who.ctx, move |s, c| inbox::ack(s, c, &b.ids)).await
+}
+
+/// Every SSH key of the people this person sees (`raci person key list`)
+#[utoipa::path(
+    get,
+    path = "/keys",
+    tag = "signing",
+    responses((status = 200, description = "Keys, revoked ones too", body = Vec<KeyView>)),
+)]
+async fn key_list_all(State(st): State<AppState>, who: Auth) -> ApiResult<Json<Vec<KeyView>>> {
+    read(&st.db, who.ctx, |s, c| signing::keys(s, c, None)).await
+}
+
+/// One person's SSH keys (`raci person key list HANDLE`)
+#[utoipa::path(
+    get,
+    path = "/people/{handle}/keys",
+    tag = "signing",
+    params(("handle" = Id, Path, description = "The person's handle")),
+    responses((status = 200, description = "Their keys, revoked ones too", body = Vec<KeyView>)),
+)]
+async fn key_list(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(handle): Path<String>,
+) -> ApiResult<Json<Vec<KeyView>>> {
+    let handle = id(&handle)?;
+    read(&st.db, who.ctx, move |s, c| signing::keys(s, c, Some(&handle))).await
+}
+
+/// Adds an SSH key for a person (`raci person key add`)
+///
+/// By the person themselves or an administrator who may manage them.
+#[utoipa::path(
+    post,
+    path = "/people/{handle}/keys",
+    tag = "signing",
+    params(("handle" = Id, Path, description = "Whose key")),
+    request_body = KeyBody,
+    responses((status = 201, description = "The events it recorded", body = Vec<EventView>)),
+)]
+async fn key_add(
+    State(st): State<AppState>,
+    who: Auth,
+    Path(handle): Path<String>,
+    Body(b): Body<KeyBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let handle = id(&handle)?;
+    create(&st.db, who.ctx, move |s, c| signing::add_key(s, c, &handle, &b.key)).await
+}
+
+/// Revokes an SSH key (`raci person key revoke`)
+///
+/// Steps it signed while active stay valid.
+#[utoipa::path(
+    delete,
+    path = "/people/{handle}/keys/{fingerprint}",
+    tag = "signing",
+    params(
+        ("handle" = Id, Path, description = "Whose key"),
+        ("fingerprint" = String, Path, description = "SHA256:…, as key list shows it (percent-encoded)"),
+    ),
+    responses((status = 200, description = "The events it recorded", body = Vec<EventView>)),
+)]
+async fn key_revoke(
+    State(st): State<AppState>,
+    who: Auth,
+    Path((handle, fingerprint)): Path<(String, String)>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let handle = id(&handle)?;
+    write(&st.db, who.ctx, move |s, c| signing::revoke_key(s, c, &handle, &fingerprint)).await
+}
+
+/// `?all=true`: revoked keys too.
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct AllQuery {
+    /// Revoked keys too, valid before their revocation.
+    #[serde(default)]
+    all: bool,
+}
+
+/// The OpenSSH allowed_signers file (`raci person allowed-signers`)
+///
+/// One line per key: the handle, `namespaces="raci-step@v1"`, the key; for
+/// `ssh-keygen -Y verify -f FILE -I HANDLE -n raci-step@v1`.
+#[utoipa::path(
+    get,
+    path = "/allowed-signers",
+    tag = "signing",
+    params(AllQuery),
+    responses((status = 200, description = "The file", body = String, content_type = "text/plain")),
+)]
+async fn allowed_signers(
+    State(st): State<AppState>,
+    who: Auth,
+    Q(q): Q<AllQuery>,
+) -> ApiResult<Response> {
+    let text = st.db.read(move |s| signing::allowed_signers(s, &who.ctx, q.all)).await?;
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// Sets whether the administrator's organisation requires signed steps (`raci policy require-signatures`)
+#[utoipa::path(
+    post,
+    path = "/policy",
+    tag = "signing",
+    request_body = PolicyBody,
+    responses((status = 200, description = "The events it recorded", body = Vec<EventView>)),
+)]
+async fn policy(
+    State(st): State<AppState>,
+    who: Auth,
+    Body(b): Body<PolicyBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    write(&st.db, who.ctx, move |s, c| signing::set_policy(s, c, b.require_signatures)).await
+}
+
+/// The statement of a task step to sign offline (`raci offline request`)
+///
+/// Nothing is recorded; the statement expires and is used once.
+#[utoipa::path(
+    post,
+    path = "/offline/request",
+    tag = "signing",
+    request_body = OfflineRequestBody,
+    responses((status = 200, description = "The statement, byte for byte", body = StatementView)),
+)]
+async fn offline_request(
+    State(st): State<AppState>,
+    who: Auth,
+    Body(b): Body<OfflineRequestBody>,
+) -> ApiResult<Json<StatementView>> {
+    let req = signing::OfflineRequest::from(&b);
+    let ctx = who.ctx;
+    let statement = st.db.write(move |s| signing::offline_request(s, &ctx, &req)).await?;
+    Ok(axum::Json(StatementView { statement }))
+}
+
+/// Records an offline-signed step as its signer's (`raci offline apply`)
+///
+/// The presenting person is recorded as the one who carried it, when not the signer.
+#[utoipa::path(
+    post,
+    path = "/offline/apply",
+    tag = "signing",
+    request_body = OfflineApplyBody,
+    responses((status = 200, description = "The events it recorded", body = Vec<EventView>)),
+)]
+async fn offline_apply(
+    State(st): State<AppState>,
+    who: Auth,
+    Body(b): Body<OfflineApplyBody>,
+) -> ApiResult<(StatusCode, Json<Vec<EventView>>)> {
+    let ctx = who.ctx;
+    let events =
+        st.db.write(move |s| signing::offline_apply(s, &ctx, &b.statement, &b.signature)).await?;
+    Ok((StatusCode::OK, axum::Json(events.into_iter().map(EventView::from).collect())))
+}
+
+/// The routes a statement cannot be drafted for: those that sign in or
+/// out, or that take a signature of their own.
+const UNSIGNED_ROUTES: [&str; 6] =
+    ["/login", "/logout", "/invitations/", "/tokens", "/statements", "/offline/"];
+
+/// The statement a write would be signed over (`--sign-with` against a server)
+///
+/// Runs the write's route as a draft, as the presenting person: the rules
+/// refuse it as they would the write, and nothing is recorded. Sign the
+/// answer with `ssh-keygen -Y sign -n raci-step@v1`, then send the write with
+/// `"signature"` (and `"statement"`) in its body.
+#[utoipa::path(
+    post,
+    path = "/statements",
+    tag = "signing",
+    request_body = StatementRequest,
+    responses((status = 200, description = "The statement to sign", body = StatementView)),
+)]
+async fn statements(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    _who: Auth,
+    Body(req): Body<StatementRequest>,
+) -> ApiResult<Response> {
+    use tower::ServiceExt;
+    if req.method.as_deref().is_some_and(|m| !m.eq_ignore_ascii_case("POST")) {
+        return Err(Error::bad_input("only a POST write is signed; \"method\" must be POST").into());
+    }
+    let route = req.path.strip_prefix(PREFIX).filter(|r| r.starts_with('/')).ok_or_else(|| {
+        Error::bad_input(format!("\"path\" must be a route of the API, under {PREFIX}/"))
+    })?;
+    if UNSIGNED_ROUTES.iter().any(|r| route.starts_with(r)) {
+        return Err(Error::bad_input(format!("{} is not a write that is signed", req.path)).into());
+    }
+    let body = serde_json::to_vec(&req.body.unwrap_or_else(|| serde_json::json!({})))
+        .map_err(|e| Error::bad_input(format!("cannot encode the body: {e}")))?;
+    let mut draft = axum::http::Request::builder()
+        .method(axum::http::Method::POST)
+        .uri(route)
+        .header(header::CONTENT_TYPE, "application/json");
+    for name in [header::AUTHORIZATION, header::COOKIE] {
+        if let Some(v) = headers.get(&name) {
+            draft = draft.header(name, v);
+        }
+    }
+    if let Some(v) = headers.get(auth::CSRF_HEADER) {
+        draft = draft.header(auth::CSRF_HEADER, v);
+    }
+    let mut draft = draft
+        .body(axum::body::Body::from(body))
+        .map_err(|e| Error::bad_input(format!("\"path\" is not a route: {e}")))?;
+    draft.extensions_mut().insert(super::signed::Carried(crate::app::Signing::Draft));
+    let answer = routes().with_state(st).oneshot(draft).await;
+    Ok(match answer {
+        Ok(res) => res,
+        Err(never) => match never {},
+    })
 }

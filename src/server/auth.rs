@@ -117,7 +117,10 @@ impl FromRequestParts<AppState> for Auth {
                 .into());
             }
         }
-        let ctx = state.context(&principal);
+        let mut ctx = state.context(&principal);
+        if let Some(super::signed::Carried(signing)) = parts.extensions.get() {
+            ctx.signing = signing.clone();
+        }
         Ok(Auth { principal, ctx })
     }
 }

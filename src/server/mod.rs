@@ -7,6 +7,7 @@ mod api;
 pub mod auth;
 pub mod db;
 mod pages;
+mod signed;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -88,6 +89,10 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        // A write run as a draft stops with the statement it would record.
+        if let Some(statement) = self.0.statement {
+            return axum::Json(crate::api::StatementView { statement }).into_response();
+        }
         let status = StatusCode::from_u16(self.0.kind.http_status())
             .unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
         let body = crate::api::ErrorBody {
@@ -102,7 +107,7 @@ pub type ApiResult<T> = std::result::Result<T, ApiError>;
 /// The whole application: API, pages, limits and headers.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .nest("/api/v1", api::routes())
+        .nest("/api/v1", api::routes().layer(middleware::from_fn(signed::take_signature)))
         .merge(pages::routes())
         .fallback(|| async {
             ApiError(Error::not_found("no such page or route; the API is under /api/v1/"))

@@ -13,9 +13,7 @@ use tower::ServiceExt;
 use crate::common::TestEnv;
 
 /// PRODUCT.md, "The API": its list of routes as it spells them (`a|b` for
-/// either), then "every other command has a route of the same shape",
-/// without the routes of signed steps, not built yet (keys,
-/// allowed-signers, policy, offline, statements).
+/// either), then "every other command has a route of the same shape".
 const ROUTES: &[&str] = &[
     "GET /api/v1/health",
     "POST /api/v1/login",
@@ -52,6 +50,12 @@ const ROUTES: &[&str] = &[
     "POST /api/v1/installations/{id}/retire|unretire",
     "GET /api/v1/reports/html",
     "POST /api/v1/installations/{id}/checklist/{task}/check|uncheck",
+    "GET|POST /api/v1/people/{handle}/keys",
+    "DELETE /api/v1/people/{handle}/keys/{fingerprint}",
+    "GET /api/v1/allowed-signers",
+    "POST /api/v1/policy",
+    "POST /api/v1/offline/request|apply",
+    "POST /api/v1/statements",
 ];
 
 /// Each route of [`ROUTES`] with one method and one word for each `a|b`.

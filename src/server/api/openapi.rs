@@ -68,6 +68,15 @@ use crate::view::{ClockInstallationView, ClockView};
     super::html,
     super::inbox_list,
     super::inbox_ack,
+    super::key_list_all,
+    super::key_list,
+    super::key_add,
+    super::key_revoke,
+    super::allowed_signers,
+    super::policy,
+    super::offline_request,
+    super::offline_apply,
+    super::statements,
 ))]
 struct V1;
 
@@ -101,6 +110,7 @@ struct V1;
         (name = "tickets", description = "Support tickets (`ticket …`)"),
         (name = "reports", description = "Reports (`report …`)"),
         (name = "inbox", description = "The Informed inbox (`inbox …`)"),
+        (name = "signing", description = "Signed steps: SSH keys, the policy, offline statements (`person key …`, `policy …`, `offline …`). Any write's body may carry `signature` (and `statement`), the armored sshsig over the statement `POST /statements` answers"),
     ),
 )]
 struct ApiDoc;

@@ -1,0 +1,74 @@
+//! Signed writes over HTTP. A write's JSON body may carry `"signature"` (the
+//! armored sshsig) and, from raci's own CLI, the `"statement"` it signed,
+//! beside the route's own fields. They are taken out here, before the
+//! route reads its body, and handed to the request's context; the use case
+//! then settles them as on the command line. `POST /statements` runs a
+//! write's route as a draft to answer the statement to sign.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{ApiError, JSON_LIMIT};
+use crate::app::Signing;
+use crate::error::{Error, Kind};
+
+/// What a request's body carried for its signing.
+#[derive(Debug, Clone)]
+pub(super) struct Carried(pub Signing);
+
+/// Takes `signature` and `statement` out of a JSON write's body.
+pub(super) async fn take_signature(req: Request, next: Next) -> Response {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    // offline/apply takes a statement and signature as its own fields.
+    if req.method() != Method::POST || !json || req.uri().path().ends_with("/offline/apply") {
+        return next.run(req).await;
+    }
+    let (mut parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, JSON_LIMIT).await {
+        Ok(b) => b,
+        Err(_) => {
+            return ApiError(Error::new(
+                Kind::TooLarge,
+                format!("the body is over the limit of {JSON_LIMIT} bytes"),
+            ))
+            .into_response();
+        }
+    };
+    let mentions = bytes.windows(11).any(|w| w == b"\"signature\"");
+    let taken = mentions
+        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
+        .flatten()
+        .and_then(|v| match v {
+            serde_json::Value::Object(mut map) => {
+                let signature = match map.remove("signature") {
+                    Some(serde_json::Value::String(s)) => s,
+                    _ => return None,
+                };
+                let statement = match map.remove("statement") {
+                    Some(serde_json::Value::String(s)) => Some(s),
+                    _ => None,
+                };
+                Some((Signing::Signed { signature, statement }, map))
+            }
+            _ => None,
+        });
+    let bytes = match taken {
+        Some((signing, rest)) => {
+            parts.extensions.insert(Carried(signing));
+            let rest = serde_json::to_vec(&rest).unwrap_or_default();
+            if let Ok(len) = HeaderValue::from_str(&rest.len().to_string()) {
+                parts.headers.insert(header::CONTENT_LENGTH, len);
+            }
+            axum::body::Bytes::from(rest)
+        }
+        None => bytes,
+    };
+    next.run(Request::from_parts(parts, Body::from(bytes))).await
+}
