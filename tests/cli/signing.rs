@@ -373,6 +373,9 @@ fn a_key_is_added_by_its_owner_or_an_administrator_who_manages_them() {
         3,
     );
     add_key(&env, "ian", &by_ada, "ada");
+    // A key is registered once: not twice for ian, nor for anyone else.
+    refuse(&env, raci(&env, &["person", "key", "add", "ian", &own.line(), "--as", "ian"]), 5);
+    refuse(&env, raci(&env, &["person", "key", "add", "carol", &own.line(), "--as", "carol"]), 5);
     let rows = key_rows(&env, "ian", "ian");
     let mut listed: Vec<String> =
         rows.iter().map(|r| r["fingerprint"].as_str().expect("fingerprint").to_string()).collect();
@@ -607,8 +610,18 @@ fn sign_with_a_key_that_is_not_one_of_the_actors_active_keys_is_refused() {
         by_env.env("RACI_SIGN_WITH", key.private_arg());
         refuse(&env, by_env, 3);
     }
+    // No such key file: bad input.
+    let missing = env.dir().join("no-such-key");
+    refuse(&env, signed(&env, missing.to_str().expect("UTF-8"), &start), 2);
     ok(signed(&env, mine.private_arg(), &start));
     assert_eq!(env.state("acme-prod", "infrastructure"), "in_progress");
+    // RACI_SIGN_WITH left set (even to a key raci would refuse) does not
+    // disturb reads.
+    for read in [&["status", "acme-prod"][..], &["log", "acme-prod"], &["person", "key", "list"]] {
+        let mut cmd = raci(&env, read);
+        cmd.env("RACI_SIGN_WITH", carols.private_arg());
+        ok(cmd);
+    }
     sound(&env);
 }
 
@@ -1127,6 +1140,11 @@ fn db_check_names_a_step_appended_without_the_signature_the_policy_required() {
     assert!(lines[0].starts_with("error: "), "{}", run.stderr);
     assert!(lines[0].contains(&format!("event {forged}")), "names event {forged}: {}", run.stderr);
     assert!(lines[0].to_lowercase().contains("sign"), "says what is missing: {}", run.stderr);
+    // The policy then in force counts: turning it off later excuses nothing.
+    env.ok(&["policy", "require-signatures", "off", "--as", "ada"]);
+    let run = env.run(&["db", "check"]);
+    assert_eq!(run.code, 6, "db check: {}{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains(&format!("event {forged}")), "{}", run.stderr);
 }
 
 // ---------------------------------------------------------------- export
@@ -1229,6 +1247,11 @@ fn against_a_server_signed_and_offline_steps_are_recorded_with_verifying_signatu
             .expect("a token")
             .to_string()
     };
+    // Acme requires signed steps: the server enforces it too.
+    add_acme_admin(&env);
+    let ada = Key::ed25519(&env, "ada-ed");
+    add_key(&env, "ada", &ada, "ada");
+    env.ok(&["policy", "require-signatures", "on", "--as", "ada"]);
     let ians_token = token("ian");
     let carols_token = token("carol");
     let server = Server::start(&env);
@@ -1250,6 +1273,11 @@ fn against_a_server_signed_and_offline_steps_are_recorded_with_verifying_signatu
     let remote_signers = ok(remote(raci(&env, &["person", "allowed-signers"]), &ians_token));
     assert_eq!(remote_signers, allowed_signers(&env, false));
     let inst = "acme-prod";
+    refuse_remote(
+        &env,
+        remote(raci(&env, &["task", "start", inst, "infrastructure"]), &ians_token),
+        3,
+    );
     // Online, through the server.
     ok(remote(
         signed(
