@@ -1644,3 +1644,145 @@ fn db_check_names_a_stored_signature_that_does_not_verify() {
     });
     unsound(&edited, id);
 }
+
+#[test]
+fn ecdsa_keys_of_every_size_ssh_keygen_makes_are_accepted() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    for bits in ["256", "384", "521"] {
+        let key = Key::new(&env, &format!("ian-ecdsa{bits}"), &["-t", "ecdsa", "-b", bits]);
+        let run = run(raci(&env, &["person", "key", "add", "ian", &key.line(), "--as", "ian"]));
+        assert_eq!(run.code, 0, "ECDSA {bits}: {}", run.stderr);
+        let rows = key_rows(&env, "ian", "ian");
+        assert!(rows.iter().any(|r| r["fingerprint"] == key.fingerprint().as_str()), "{rows:?}");
+        ok(signed(
+            &env,
+            key.private_arg(),
+            &[
+                "task",
+                "comment",
+                "acme-prod",
+                "infrastructure",
+                &format!("ECDSA {bits}"),
+                "--as",
+                "ian",
+            ],
+        ));
+    }
+    let allowed = allowed_signers(&env, false);
+    let signed_log = signed_events(&env, "acme-prod");
+    assert_eq!(signed_log.len(), 3);
+    for e in &signed_log {
+        assert!(event_verifies(&env, e, &allowed, "ian"), "{e}");
+    }
+    sound(&env);
+}
+
+#[test]
+fn a_signed_handover_record_verifies() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    env.ready_for_handover("acme-prod");
+    let carol = Key::ed25519(&env, "carol-ed");
+    add_key(&env, "carol", &carol, "carol");
+    env.ok(&["policy", "require-signatures", "on", "--as", "carol"]);
+    let record = crate::common::handover_args(
+        "acme-prod",
+        "2026-11-02",
+        "95",
+        &["carol", "ian"],
+        &TestEnv::ALL_TOPICS,
+        "carol",
+    );
+    let record = crate::common::strs(&record);
+    refuse(&env, raci(&env, &record), 3);
+    ok(signed(&env, carol.private_arg(), &record));
+    assert_eq!(env.state("acme-prod", "handover"), "signed_off");
+    let signed_log = signed_events(&env, "acme-prod");
+    assert_eq!(signed_log.len(), 1, "one signed step, on its first event: {signed_log:?}");
+    let e = &signed_log[0];
+    assert_eq!(e["actor"], "carol");
+    assert!(event_verifies(&env, e, &allowed_signers(&env, false), "carol"), "{e}");
+    let statement = e["statement"].as_str().unwrap_or_default();
+    assert!(statement.contains("handover") && statement.contains("acme-prod"), "{statement}");
+    sound(&env);
+}
+
+/// A POST to the API with a bearer token: the status and the JSON answer.
+fn post(server: &Server, token: &str, path: &str, body: &Value) -> (u16, Value) {
+    let agent: ureq::Agent =
+        ureq::Agent::config_builder().http_status_as_error(false).build().into();
+    let mut res = agent
+        .post(format!("{}{path}", server.url))
+        .header("Authorization", format!("Bearer {token}"))
+        .send_json(body)
+        .expect("an answer");
+    let status = res.status().as_u16();
+    (status, res.body_mut().read_json().unwrap_or(Value::Null))
+}
+
+#[test]
+fn an_api_client_signs_the_statement_the_server_drafts_and_sends_only_the_signature() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    add_acme_admin(&env);
+    let ada = Key::ed25519(&env, "ada-ed");
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ada", &ada, "ada");
+    add_key(&env, "ian", &ian, "ian");
+    env.ok(&["policy", "require-signatures", "on", "--as", "ada"]);
+    let token = env.json(&["token", "create", "--as", "ian"])["token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let server = Server::start(&env);
+    let start = "/api/v1/installations/acme-prod/tasks/infrastructure/start";
+    let body = serde_json::json!({"note": "through the API"});
+    // Unsigned, under the policy: 403.
+    let before = logs(&env);
+    let (status, answer) = post(&server, &token, start, &body);
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["error"]["kind"], "not_permitted", "{answer}");
+    // The statement to sign, drafted by the server: nothing is recorded.
+    let (status, answer) = post(
+        &server,
+        &token,
+        "/api/v1/statements",
+        &serde_json::json!({"path": start, "body": body}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(before, logs(&env), "a draft records nothing");
+    let statement = answer["statement"].as_str().expect("the statement").to_string();
+    assert!(statement.contains("through the API"), "{statement}");
+    let file = env.dir().join("api.json");
+    std::fs::write(&file, &statement).expect("write");
+    let sig = std::fs::read_to_string(sign_file(&ian, NS, &file)).expect("the signature");
+    // That signature on another write (a comment): 403, nothing recorded.
+    let comment = "/api/v1/installations/acme-prod/tasks/infrastructure/comment";
+    let (status, answer) =
+        post(&server, &token, comment, &serde_json::json!({"text": "hi", "signature": sig}));
+    assert_eq!(status, 403, "{answer}");
+    // With a different note than was signed: 403.
+    let (status, answer) = post(
+        &server,
+        &token,
+        start,
+        &serde_json::json!({"note": "something else", "signature": sig}),
+    );
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(before, logs(&env), "refused writes record nothing");
+    // The write, carrying only its signature: recorded, as ian's, signed.
+    let (status, answer) = post(
+        &server,
+        &token,
+        start,
+        &serde_json::json!({"note": "through the API", "signature": sig}),
+    );
+    assert!(status == 200 || status == 201, "{status} {answer}");
+    let e = event(&env, "acme-prod", "start", "infrastructure");
+    assert_eq!(e["actor"], "ian");
+    assert_eq!(e["statement"].as_str(), Some(statement.as_str()));
+    assert!(event_verifies(&env, &e, &allowed_signers(&env, false), "ian"), "{e}");
+    drop(server);
+    sound(&env);
+}
