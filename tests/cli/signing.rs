@@ -538,6 +538,17 @@ fn ed25519_and_ecdsa_keys_sign_steps_and_the_log_verifies_with_ssh_keygen() {
     by_env.env("RACI_SIGN_WITH", ec.private_arg());
     ok(by_env);
     ok(signed(&env, ec.private_arg(), &["task", "submit", inst, "infrastructure", "--as", "ian"]));
+    // A signed step the rules refuse is refused as it would be unsigned.
+    refuse(
+        &env,
+        signed(&env, ec.private_arg(), &["task", "submit", inst, "infrastructure", "--as", "ian"]),
+        5,
+    );
+    refuse(
+        &env,
+        signed(&env, ec.private_arg(), &["task", "start", inst, "deployment", "--as", "ian"]),
+        3,
+    );
     ok(signed(
         &env,
         ed.private_arg(),
@@ -894,6 +905,8 @@ fn an_offline_statement_is_refused_once_the_task_moved_or_it_expired() {
     env.now = "2026-11-05T09:00:00Z".into();
     refuse(&env, apply(&env, &expiring, &expiring_sig), 5);
     // One made at the same time, valid a week, still applies.
+    // A step on another task is no move of this one.
+    env.ok(&["task", "comment", "acme-prod", "deployment", "planning", "--as", "carol"]);
     ok(apply(&env, &fresh, &fresh_sig));
     assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
     sound(&env);
@@ -1785,4 +1798,99 @@ fn an_api_client_signs_the_statement_the_server_drafts_and_sends_only_the_signat
     assert!(event_verifies(&env, &e, &allowed_signers(&env, false), "ian"), "{e}");
     drop(server);
     sound(&env);
+}
+
+#[test]
+fn db_check_names_a_key_or_policy_row_forged_in_its_table() {
+    need_ssh_keygen!();
+    let mut env = TestEnv::with_people_and_installations();
+    add_acme_admin(&env);
+    let ada = Key::ed25519(&env, "ada-ed");
+    let ian = Key::ed25519(&env, "ian-ed");
+    let old = Key::ed25519(&env, "ian-old");
+    add_key(&env, "ada", &ada, "ada");
+    add_key(&env, "ian", &ian, "ian");
+    add_key(&env, "ian", &old, "ian");
+    env.now = "2026-11-02T10:00:00Z".into();
+    env.ok(&["person", "key", "revoke", "ian", &old.fingerprint(), "--as", "ian"]);
+    env.ok(&["policy", "require-signatures", "on", "--as", "ada"]);
+    sound(&env);
+    let mallory = Key::ed25519(&env, "mallory");
+    let forgeries = [
+        "UPDATE policy SET require_signatures = 0".to_string(),
+        "DELETE FROM policy".to_string(),
+        format!("UPDATE ssh_key SET revoked_at = NULL WHERE fingerprint = '{}'", old.fingerprint()),
+        format!("UPDATE ssh_key SET handle = 'dev' WHERE fingerprint = '{}'", ian.fingerprint()),
+        format!("DELETE FROM ssh_key WHERE fingerprint = '{}'", ian.fingerprint()),
+        format!(
+            "INSERT INTO ssh_key SELECT '{}', handle, key_type, '{}', comment, added_at, NULL FROM ssh_key WHERE fingerprint = '{}'",
+            mallory.fingerprint(),
+            mallory.line(),
+            ian.fingerprint()
+        ),
+    ];
+    {
+        let conn = Connection::open(env.db()).expect("open");
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);").expect("checkpoint");
+    }
+    for sql in &forgeries {
+        let copy = TestEnv::new();
+        std::fs::copy(env.db(), copy.db()).expect("copy");
+        Connection::open(copy.db()).expect("open copy").execute_batch(sql).expect("forge");
+        let run = copy.run(&["db", "check"]);
+        assert_eq!(run.code, 6, "{sql}: {}{}", run.stdout, run.stderr);
+        assert_eq!(run.stderr.lines().count(), 1, "{sql}: {}", run.stderr);
+        assert!(run.stderr.starts_with("error: "), "{sql}: {}", run.stderr);
+    }
+}
+
+#[test]
+fn the_log_in_csv_carries_the_statement_and_signature_as_json_does() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    ok(signed(
+        &env,
+        ian.private_arg(),
+        &[
+            "task",
+            "start",
+            "acme-prod",
+            "infrastructure",
+            "--note",
+            "a \"quoted\", note",
+            "--as",
+            "ian",
+        ],
+    ));
+    let json = log(&env, "acme-prod");
+    let csv_text = env.ok(&["log", "acme-prod", "--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let header: Vec<String> =
+        reader.headers().expect("a header").iter().map(str::to_string).collect();
+    let col = |name: &str| {
+        header.iter().position(|h| h == name).unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let (statement, signature) = (col("statement"), col("signature"));
+    let rows: Vec<csv::StringRecord> =
+        reader.records().collect::<Result<_, _>>().expect("well-formed CSV");
+    assert_eq!(rows.len(), json.len());
+    // A cell starting with `-` (an armored signature) is written with a
+    // leading `'`, as the contract says of every CSV cell.
+    let cell = |v: &Value| {
+        let text = v.as_str().unwrap_or("");
+        if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            format!("'{text}")
+        } else {
+            text.to_string()
+        }
+    };
+    let mut signed_rows = 0;
+    for (row, e) in rows.iter().zip(&json) {
+        assert_eq!(row.get(statement), Some(cell(&e["statement"]).as_str()), "{e}");
+        assert_eq!(row.get(signature), Some(cell(&e["signature"]).as_str()), "{e}");
+        signed_rows += usize::from(e["signature"].is_string());
+    }
+    assert_eq!(signed_rows, 1);
 }
