@@ -510,6 +510,9 @@ pub fn export_signatures(log: &[EventView], dir: &Path) -> Result<usize> {
 /// say what its events did, or a step recorded without a signature where
 /// the policy then in force required one.
 pub fn signature_problem(tx: &Tx<'_>) -> Result<Option<String>> {
+    if !tx.has_signatures_or_policy()? {
+        return Ok(None);
+    }
     let people = tx.persons()?;
     let mut keys: Vec<KeyRow> = Vec::new();
     let mut policies: Vec<(String, bool)> = Vec::new();

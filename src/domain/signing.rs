@@ -58,24 +58,15 @@ pub enum Subject {
 
 impl Subject {
     pub fn of(e: &Event) -> Subject {
-        match (&e.installation, &e.task, e.cycle, &e.ticket) {
-            (Some(i), Some(t), _, _) => Subject::Task(i.clone(), t.clone()),
-            (Some(i), None, Some(n), _) => Subject::Cycle(i.clone(), n),
-            (Some(i), None, None, Some(r)) => Subject::Ticket(i.clone(), r.clone()),
+        // A cycle's or a ticket's events also name the matrix row they fall
+        // under (`updates`, `support-tickets`): the cycle or ticket is the
+        // narrower subject.
+        match (&e.installation, e.cycle, &e.ticket, &e.task) {
+            (Some(i), Some(n), _, _) => Subject::Cycle(i.clone(), n),
+            (Some(i), None, Some(r), _) => Subject::Ticket(i.clone(), r.clone()),
+            (Some(i), None, None, Some(t)) => Subject::Task(i.clone(), t.clone()),
             (Some(i), None, None, None) => Subject::Installation(i.clone()),
             (None, ..) => Subject::Ledger,
-        }
-    }
-
-    /// Whether `e` is about this subject (so a later statement follows it).
-    pub fn covers(&self, e: &Event) -> bool {
-        let inst = |i: &str| e.installation.as_deref() == Some(i);
-        match self {
-            Subject::Task(i, t) => inst(i) && e.task.as_deref() == Some(t),
-            Subject::Cycle(i, n) => inst(i) && e.cycle == Some(*n),
-            Subject::Ticket(i, r) => inst(i) && e.ticket.as_deref() == Some(r),
-            Subject::Installation(i) => inst(i),
-            Subject::Ledger => true,
         }
     }
 }

@@ -1456,6 +1456,7 @@ async fn key_revoke(
 
 /// `?all=true`: revoked keys too.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct AllQuery {
     /// Revoked keys too, valid before their revocation.

@@ -149,6 +149,17 @@ impl Tx<'_> {
         Ok(())
     }
 
+    /// Whether the ledger holds any signed step or any policy: without
+    /// either, there is no signature to verify and no step to require one.
+    pub fn has_signatures_or_policy(&self) -> Result<bool> {
+        Ok(self
+            .tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM event WHERE statement IS NOT NULL OR signature IS NOT NULL OR action = 'policy')",
+            )?
+            .query_row([], |r| r.get(0))?)
+    }
+
     /// The event that carries `statement`, if one does.
     pub fn event_with_statement(&self, statement: &str) -> Result<Option<i64>> {
         Ok(self
