@@ -1894,3 +1894,34 @@ fn the_log_in_csv_carries_the_statement_and_signature_as_json_does() {
     }
     assert_eq!(signed_rows, 1);
 }
+
+#[test]
+fn an_offline_statement_meets_the_rules_in_force_when_it_is_applied() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    infrastructure_submitted(&env);
+    let step = offline_request(
+        &env,
+        "step.json",
+        &["acme-prod", "infrastructure", "signoff", "--for", "ian", "--note", "from the site"],
+    );
+    let sig = sign_file(&ian, NS, &step);
+    // The installation retired since: a write on it is a conflict.
+    env.ok(&["installation", "retire", "acme-prod", "--reason", "moved", "--as", "carol"]);
+    refuse(&env, apply(&env, &step, &sig), 5);
+    env.ok(&["installation", "unretire", "acme-prod", "--as", "carol"]);
+    // The signer deactivated since: they can no longer act.
+    env.ok(&["person", "deactivate", "ian", "--reason", "on leave", "--as", "carol"]);
+    refuse(&env, apply(&env, &step, &sig), 3);
+    env.ok(&["person", "reactivate", "ian", "--as", "carol"]);
+    // The signer's role changed since: the matrix names the infrastructure engineer.
+    env.ok(&["person", "set", "ian", "--role", "application-developer", "--as", "carol"]);
+    refuse(&env, apply(&env, &step, &sig), 3);
+    env.ok(&["person", "set", "ian", "--role", "infrastructure-engineer", "--as", "carol"]);
+    // All as it was: it applies.
+    ok(apply(&env, &step, &sig));
+    assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
+    sound(&env);
+}
