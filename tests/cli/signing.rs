@@ -1360,6 +1360,33 @@ fn against_a_server_signed_and_offline_steps_are_recorded_with_verifying_signatu
     assert!(start["statement"].as_str().unwrap_or_default().contains("remote start"));
     assert_eq!(signoff["statement"].as_str(), Some(String::from_utf8_lossy(&out.stdout).as_ref()));
     assert_eq!(signoff["note"], "from the site");
+    // Exported through the server: the same files as locally.
+    let (here, there) = (env.dir().join("local-export"), env.dir().join("remote-export"));
+    std::fs::create_dir(&here).expect("mkdir");
+    std::fs::create_dir(&there).expect("mkdir");
+    ok(raci(&env, &["export", "signatures", inst, here.to_str().expect("UTF-8")]));
+    ok(remote(
+        raci(&env, &["export", "signatures", inst, there.to_str().expect("UTF-8")]),
+        &ians_token,
+    ));
+    let files = |dir: &Path| {
+        let mut all: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+            .expect("read")
+            .map(|e| {
+                let e = e.expect("entry");
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).expect("read"),
+                )
+            })
+            .collect();
+        all.sort();
+        all
+    };
+    assert!(!files(&here).is_empty());
+    assert_eq!(files(&here), files(&there));
+    let remote_all = ok(remote(raci(&env, &["person", "allowed-signers", "--all"]), &ians_token));
+    assert_eq!(remote_all, allowed_signers(&env, true));
     drop(server);
     sound(&env);
 }
@@ -1923,5 +1950,38 @@ fn an_offline_statement_meets_the_rules_in_force_when_it_is_applied() {
     // All as it was: it applies.
     ok(apply(&env, &step, &sig));
     assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
+    sound(&env);
+}
+
+#[test]
+fn an_offline_statement_applied_by_several_at_once_is_recorded_once() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    infrastructure_submitted(&env);
+    let step = offline_request(
+        &env,
+        "step.json",
+        &["acme-prod", "infrastructure", "signoff", "--for", "ian"],
+    );
+    let sig = sign_file(&ian, NS, &step);
+    let children: Vec<Child> = (0..6)
+        .map(|_| {
+            apply(&env, &step, &sig)
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("raci starts")
+        })
+        .collect();
+    let codes: Vec<i32> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().expect("raci ends").status.code().unwrap_or(-1))
+        .collect();
+    assert_eq!(codes.iter().filter(|c| **c == 0).count(), 1, "{codes:?}");
+    assert!(codes.iter().all(|c| *c == 0 || *c == 5), "the others are conflicts: {codes:?}");
+    let signoffs = log(&env, "acme-prod").into_iter().filter(|e| e["action"] == "signoff").count();
+    assert_eq!(signoffs, 1);
     sound(&env);
 }
