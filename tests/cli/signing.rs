@@ -1985,3 +1985,20 @@ fn an_offline_statement_applied_by_several_at_once_is_recorded_once() {
     assert_eq!(signoffs, 1);
     sound(&env);
 }
+
+/// PRODUCT.md: `person key add`, `person key list` and `person key revoke`,
+/// "each by the person themselves or an administrator who may manage them
+/// (else exit 3)".
+#[test]
+fn only_the_person_or_an_administrator_who_manages_them_lists_their_keys() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    for who in ["ian", "carol"] {
+        env.ok(&["person", "key", "list", "ian", "--as", who]);
+    }
+    for who in ["dev", "sam"] {
+        refuse(&env, raci(&env, &["person", "key", "list", "ian", "--as", who]), 3);
+    }
+}
