@@ -410,6 +410,7 @@ pub fn import_from(
                 )
             })?;
         }
+        rec.finish(tx)?;
         Ok(rows.len())
     })
 }

@@ -51,16 +51,18 @@ pub enum Signing {
     /// An offline draft: as `Draft`, for a signer who is not at hand, so
     /// the signer's login binding is not asked for.
     OfflineDraft,
-    /// The command carries an SSH signature over its statement; an offline
-    /// one carries the statement too (with its expiry and nonce).
-    Signed { signature: String, statement: Option<String> },
+    /// The command carries an SSH signature over its statement (`None`: to
+    /// be derived before it runs, see `signing::run`). An offline one was
+    /// made away from raci and brought by anyone: its signature, not this
+    /// process's OS account, proves the actor.
+    Signed { signature: String, statement: Option<String>, offline: bool },
 }
 
 impl Signing {
     /// Whether the signature (to come, or given) is what proves the actor,
     /// rather than this process's OS account.
     fn proves_actor(&self) -> bool {
-        matches!(self, Signing::OfflineDraft | Signing::Signed { statement: Some(_), .. })
+        matches!(self, Signing::OfflineDraft | Signing::Signed { offline: true, .. })
     }
 }
 
@@ -253,7 +255,7 @@ impl<'a> Recorder<'a> {
         // offline one its statement), so the chain covers them; `finish`
         // proves they are this command's.
         if self.recorded.is_empty()
-            && let Signing::Signed { signature, statement } = &self.ctx.signing
+            && let Signing::Signed { signature, statement, .. } = &self.ctx.signing
         {
             if let Some(text) = statement {
                 signing::refuse_reused(tx, text)?;

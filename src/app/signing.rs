@@ -84,7 +84,7 @@ pub(super) fn settle(
                 Err(Error::conflict("the command records nothing, so there is nothing to sign"))
             }
         },
-        Signing::Signed { signature, statement } => {
+        Signing::Signed { signature, statement, .. } => {
             let Some(actor) = actor else {
                 return Err(Error::bad_input("only a command with an acting person can be signed"));
             };
@@ -165,17 +165,27 @@ pub(super) fn refuse_reused(tx: &Tx<'_>, statement: &str) -> Result<()> {
     }
 }
 
-/// Runs `f` as a draft and returns the statement it would record.
+/// What running a command as a draft gave.
+#[derive(Debug)]
+pub enum Drafted<T> {
+    /// The statement it would record; nothing was kept.
+    Statement(String),
+    /// It had nothing to record (it already was so) and finished.
+    Done(T),
+}
+
+/// Runs `f` as a draft: the statement it would record, or, for a command
+/// that records nothing, its answer.
 pub fn draft<T>(
     ctx: &Context,
     mode: Signing,
     f: impl FnOnce(&Context) -> Result<T>,
-) -> Result<String> {
+) -> Result<Drafted<T>> {
     let draft = Context { signing: mode, ..ctx.clone() };
     match f(&draft) {
-        Err(Error { statement: Some(text), .. }) => Ok(text),
+        Err(Error { statement: Some(text), .. }) => Ok(Drafted::Statement(text)),
         Err(e) => Err(e),
-        Ok(_) => Err(Error::storage("the draft of a step was kept instead of stopping")),
+        Ok(done) => Ok(Drafted::Done(done)),
     }
 }
 
@@ -189,13 +199,17 @@ pub fn run<T>(
     f: impl Fn(&mut Store, &Context) -> Result<T>,
 ) -> Result<T> {
     match &ctx.signing {
-        Signing::Signed { signature, statement: None } => {
-            let text = draft(ctx, Signing::Draft, |c| f(store, c))?;
-            let signed = Context {
-                signing: Signing::Signed { signature: signature.clone(), statement: Some(text) },
-                ..ctx.clone()
+        Signing::Signed { signature, statement: None, offline } => {
+            let text = match draft(ctx, Signing::Draft, |c| f(store, c))? {
+                Drafted::Statement(text) => text,
+                Drafted::Done(done) => return Ok(done),
             };
-            f(store, &signed)
+            let signing = Signing::Signed {
+                signature: signature.clone(),
+                statement: Some(text),
+                offline: *offline,
+            };
+            f(store, &Context { signing, ..ctx.clone() })
         }
         _ => f(store, ctx),
     }
@@ -283,20 +297,45 @@ pub fn revoke_key(
     })
 }
 
-/// `person key list [HANDLE]`: the keys of the people the viewer sees,
-/// revoked ones too.
+/// `person key list [HANDLE]`, revoked keys too: a person's own, or those of
+/// the people an administrator may manage (with HANDLE, that person's, if
+/// the actor is them or may manage them; else exit 3, as for adding one).
 pub fn keys(store: &mut Store, ctx: &Context, handle: Option<&Id>) -> Result<Vec<KeyView>> {
     store.read(|tx| {
-        let viewer = viewer(tx, ctx)?;
         if let Some(h) = handle {
-            let p = find_person(tx, h.as_str())?;
-            if !authority::sees_person(viewer.as_ref(), &p) {
-                return Err(super::no_person(h.as_str()));
-            }
+            let (_, holder) = key_holder(tx, ctx, h.as_str())?;
+            return Ok(tx.keys(Some(&holder.handle))?.into_iter().map(KeyView::from).collect());
         }
+        let (me, _) = acting(tx, ctx)?;
+        let admins = tx.active_admins()?;
+        let people = tx.persons()?;
+        let manages = |p: &Person| {
+            let org = Org::of(p);
+            let target = authority::Target {
+                handle: &p.handle,
+                org,
+                exists: true,
+                org_has_admin: authority::has_admin(&admins, org, None),
+            };
+            p.handle == me.handle
+                || authority::may_manage_person(&me, &target) == authority::Decision::Allowed
+        };
+        Ok(tx
+            .keys(None)?
+            .into_iter()
+            .filter(|k| people.iter().find(|p| p.handle == k.handle).is_some_and(manages))
+            .map(KeyView::from)
+            .collect())
+    })
+}
+
+/// Every key of the people `ctx`'s viewer sees, active or revoked.
+fn visible_keys(store: &mut Store, ctx: &Context) -> Result<Vec<KeyView>> {
+    store.read(|tx| {
+        let viewer = viewer(tx, ctx)?;
         let people = tx.persons()?;
         Ok(tx
-            .keys(handle.map(Id::as_str))?
+            .keys(None)?
             .into_iter()
             .filter(|k| {
                 people
@@ -314,7 +353,7 @@ pub fn keys(store: &mut Store, ctx: &Context, handle: Option<&Id>) -> Result<Vec
 /// revocation), so that `ssh-keygen -Y verify` checks raci's signatures
 /// without raci.
 pub fn allowed_signers(store: &mut Store, ctx: &Context, all: bool) -> Result<String> {
-    let rows = keys(store, ctx, None)?;
+    let rows = visible_keys(store, ctx)?;
     let mut text = String::new();
     for k in rows {
         let valid_before = match (&k.revoked_at, all) {
@@ -422,8 +461,22 @@ pub fn offline_request(store: &mut Store, ctx: &Context, req: &OfflineRequest) -
         text: req.text.clone(),
         due: None,
     };
+    // Whoever asks must see the installation and the signer: another
+    // subscriber's are answered as ones that do not exist.
+    store.read(|tx| {
+        let asking = viewer(tx, ctx)?;
+        super::visible_installation(tx, asking.as_ref(), req.installation.as_str())?;
+        let signer = find_person(tx, req.signer.as_str())?;
+        if !authority::sees_person(asking.as_ref(), &signer) {
+            return Err(super::no_person(req.signer.as_str()));
+        }
+        Ok(())
+    })?;
     let as_signer = Context { acting: Some(req.signer.clone()), ..ctx.clone() };
-    let text = draft(&as_signer, Signing::OfflineDraft, |c| tasks::step(store, c, &step))?;
+    let text = match draft(&as_signer, Signing::OfflineDraft, |c| tasks::step(store, c, &step))? {
+        Drafted::Statement(text) => text,
+        Drafted::Done(_) => return Err(Error::conflict("the step records nothing to sign")),
+    };
     let mut statement = Statement::parse(&text)?;
     statement.expires_at = Some(super::stamp(ctx.now + Duration::days(i64::from(days))));
     statement.nonce = Some(super::identity::secret()?[..32].to_string());
@@ -463,12 +516,14 @@ pub fn offline_apply(
         refuse_expired(ctx, &parsed)?;
         refuse_reused(tx, statement)
     })?;
+    // Who carried it acts as themselves (their login binding, their
+    // subscriber): only someone who may see the installation carries a step.
     let carrier = match &ctx.acting {
-        Some(h) if h.as_str() != parsed.actor => {
-            let p = store.read(|tx| find_person(tx, h.as_str()))?;
-            authority::may_act(&p)?;
-            Some(p.handle)
-        }
+        Some(h) if h.as_str() != parsed.actor => Some(store.read(|tx| {
+            let (p, _) = acting(tx, &Context { signing: Signing::Unsigned, ..ctx.clone() })?;
+            super::visible_installation(tx, Some(&p), installation)?;
+            Ok(p.handle)
+        })?),
         _ => None,
     };
     let signed = Context {
@@ -476,6 +531,7 @@ pub fn offline_apply(
         signing: Signing::Signed {
             signature: signature.to_string(),
             statement: Some(statement.to_string()),
+            offline: true,
         },
         carrier,
         ..ctx.clone()
@@ -582,7 +638,18 @@ fn unsigned_problem(e: &Event, people: &[Person], policies: &[(String, bool)]) -
     if !signing::is_step(e) {
         return None;
     }
-    let actor = people.iter().find(|p| Some(&p.handle) == e.actor.as_ref())?;
+    let Some(actor) = people.iter().find(|p| Some(&p.handle) == e.actor.as_ref()) else {
+        // Every step names who took it; one that does not, while any
+        // organisation requires signatures, could be anyone's.
+        return policies.iter().any(|(_, on)| *on).then(|| {
+            format!(
+                "audit event {} ({} on {}) names no actor among the people, while signed steps are required",
+                e.id,
+                e.action,
+                e.installation.as_deref().unwrap_or_default()
+            )
+        });
+    };
     let own = Org::of(actor);
     if !policies.iter().any(|(org, on)| *on && org_of_policy(org).is(own)) {
         return None;
@@ -640,6 +707,9 @@ fn check_group(
     keys: &[KeyRow],
 ) -> Result<Option<String>> {
     let Some(first) = group.first() else { return Ok(None) };
+    if let Err(why) = signing::one_command(group) {
+        return Ok(Some(format!("audit event {}'s signature does not hold: {why}", first.id)));
+    }
     let text = first.statement.as_deref().unwrap_or_default();
     if let Err(e) = signing::verify(signature, text, &statement.actor, &held(keys)) {
         return Ok(Some(format!(

@@ -267,7 +267,7 @@ pub enum KeyCommand {
         /// The public key line, e.g. "ssh-ed25519 AAAA… comment" (the contents of a .pub file)
         key: String,
     },
-    /// Keys of the people you see, revoked ones too
+    /// Your keys and those of the people you administer, revoked ones too (needs --as)
     List {
         /// Only this person's
         handle: Option<Id>,

@@ -266,9 +266,14 @@ impl Backend<'_> {
         let events = match self {
             Backend::Local(store, None) => local(store, ctx)?,
             Backend::Local(store, Some(signer)) => {
-                let text = app_signing::draft(ctx, Signing::Draft, |c| local(store, c))?;
-                let signed = Context { signing: signer.sign(&text)?, ..ctx.clone() };
-                local(store, &signed)?
+                match app_signing::draft(ctx, Signing::Draft, |c| local(store, c))? {
+                    app_signing::Drafted::Statement(text) => {
+                        let signed = Context { signing: signer.sign(&text)?, ..ctx.clone() };
+                        local(store, &signed)?
+                    }
+                    // Nothing to record, so nothing to sign: done.
+                    app_signing::Drafted::Done(events) => events,
+                }
             }
             Backend::Remote(r) => return r.post_write(path, body),
         };

@@ -115,7 +115,18 @@ impl Remote {
             path: format!("{PREFIX}/{}", path.trim_start_matches('/')),
             body: Some(body.clone()),
         };
-        let statement = self.post::<crate::api::StatementView>("statements", &draft)?.statement;
+        // A write that would record nothing answers its (empty) events.
+        let statement = match self.post::<serde_json::Value>("statements", &draft)? {
+            serde_json::Value::Object(mut answer) => match answer.remove("statement") {
+                Some(serde_json::Value::String(s)) => s,
+                _ => {
+                    return Err(Error::storage(
+                        "the server's statement is not what this raci expects",
+                    ));
+                }
+            },
+            done => return parse(&done.to_string()),
+        };
         let signature = signer.signature(&statement)?;
         let mut signed = match body {
             serde_json::Value::Object(map) => map,

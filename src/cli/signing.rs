@@ -28,7 +28,11 @@ impl Signer {
 
     /// The signing of a command whose statement is `text`.
     pub(super) fn sign(&self, text: &str) -> Result<Signing> {
-        Ok(Signing::Signed { signature: self.signature(text)?, statement: Some(text.to_string()) })
+        Ok(Signing::Signed {
+            signature: self.signature(text)?,
+            statement: Some(text.to_string()),
+            offline: false,
+        })
     }
 
     /// `ssh-keygen -Y sign -n raci-step@v1 -f KEY` over `text`: the armored

@@ -20,6 +20,8 @@ pub const NAMESPACE: &str = "raci-step@v1";
 
 /// The smallest RSA key accepted, in bits.
 pub const MIN_RSA_BITS: usize = 3072;
+/// The largest RSA key the verifier (the `rsa` crate under `ssh-key`) checks.
+pub const MAX_RSA_BITS: usize = 4096;
 
 /// What the signer of a step says they did. Field order is the canonical
 /// order; `expires_at` and `nonce` are set only on an offline statement.
@@ -40,10 +42,74 @@ pub struct Statement {
     /// The hash of the last event of the step's task (cycle, ticket; else
     /// its installation; else the whole ledger) when the statement was made.
     pub follows: Option<String>,
-    /// Every change the command records, in order (null for a comment).
-    pub changes: Vec<serde_json::Value>,
+    /// Every event the command records, in order.
+    pub changes: Vec<Entry>,
     pub expires_at: Option<String>,
     pub nonce: Option<String>,
+}
+
+/// One event of a signed command: what `log` shows of it, and the typed
+/// change it makes (null for a comment).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entry {
+    pub action: String,
+    pub task: Option<String>,
+    pub cycle: Option<i64>,
+    pub ticket: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub note: Option<String>,
+    pub change: serde_json::Value,
+}
+
+impl Entry {
+    fn of(e: &Event) -> Entry {
+        Entry {
+            action: e.action.clone(),
+            task: e.task.clone(),
+            cycle: e.cycle,
+            ticket: e.ticket.clone(),
+            from: e.from.clone(),
+            to: e.to.clone(),
+            note: e.note.clone(),
+            change: e
+                .data
+                .as_deref()
+                .and_then(|d| serde_json::from_str(d).ok())
+                .unwrap_or(serde_json::Value::Null),
+        }
+    }
+}
+
+/// Whether `events` read as one command's: one installation, actor, time
+/// and channel, and only the first carrying a signature. `db check` asks
+/// this of the events a signed statement covers, so none of them can be
+/// re-pointed or re-attributed without its signature failing.
+pub fn one_command(events: &[Event]) -> Result<(), String> {
+    let Some(first) = events.first() else { return Ok(()) };
+    for e in &events[1..] {
+        let same = e.installation == first.installation
+            && e.actor == first.actor
+            && e.party == first.party
+            && e.role == first.role
+            && e.at == first.at
+            && e.channel == first.channel
+            && e.token_id == first.token_id;
+        if !same {
+            return Err(format!(
+                "event {} is covered by the signature of event {} but is not of the same command (its installation, actor, time or channel differ)",
+                e.id, first.id
+            ));
+        }
+        if e.statement.is_some() || e.signature.is_some() || e.carrier.is_some() {
+            return Err(format!(
+                "event {} carries a signature inside the signed command of event {}",
+                e.id, first.id
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// What a step is about, for finding the event it follows.
@@ -94,7 +160,7 @@ impl Statement {
             note: first.note.clone(),
             actor: first.actor.clone().unwrap_or_default(),
             follows,
-            changes: events.iter().map(change_value).collect(),
+            changes: events.iter().map(Entry::of).collect(),
             expires_at: None,
             nonce: None,
         })
@@ -132,10 +198,6 @@ impl Statement {
     pub fn online(&self) -> Statement {
         Statement { expires_at: None, nonce: None, ..self.clone() }
     }
-}
-
-fn change_value(e: &Event) -> serde_json::Value {
-    e.data.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or(serde_json::Value::Null)
 }
 
 /// Whether an event is a step (the work the policy can require signed):
@@ -183,6 +245,11 @@ impl Key {
                         "an RSA key of {bits} bits is too short; raci accepts RSA keys of at least {MIN_RSA_BITS} bits, ed25519 or ECDSA (ssh-keygen -t ed25519)"
                     )));
                 }
+                if bits > MAX_RSA_BITS {
+                    return Err(Error::bad_input(format!(
+                        "an RSA key of {bits} bits cannot be verified by raci (at most {MAX_RSA_BITS} bits); use ed25519, ECDSA, or RSA of {MIN_RSA_BITS} to {MAX_RSA_BITS} bits"
+                    )));
+                }
             }
             other => {
                 return Err(Error::bad_input(format!(
@@ -190,6 +257,11 @@ impl Key {
                     other.as_str()
                 )));
             }
+        }
+        if key.comment().chars().any(|c| c.is_control() || super::values::is_forbidden(c)) {
+            return Err(Error::bad_input(
+                "the key's comment holds a control or format character; a comment is one line of visible text",
+            ));
         }
         let mut bare = key.clone();
         bare.set_comment("");

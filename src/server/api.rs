@@ -1544,8 +1544,15 @@ async fn offline_apply(
 
 /// The routes a statement cannot be drafted for: those that sign in or
 /// out, or that take a signature of their own.
-const UNSIGNED_ROUTES: [&str; 6] =
-    ["/login", "/logout", "/invitations/", "/tokens", "/statements", "/offline/"];
+const UNSIGNED_ROUTES: [&str; 7] = [
+    "/login",
+    "/logout",
+    "/invitations/",
+    "/tokens",
+    "/statements",
+    "/offline/",
+    "/installations/import",
+];
 
 /// The statement a write would be signed over (`--sign-with` against a server)
 ///

@@ -7,7 +7,8 @@
 use std::sync::OnceLock;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{Form, Multipart, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -20,9 +21,10 @@ use super::api::{redeem_with, sign_in};
 use super::auth::{self, SESSION_COOKIE};
 use crate::api::words;
 use crate::app::identity::{self, NewTokenView, Principal, TokenKind};
-use crate::app::{Context, admin, board, inbox, operations, reads, tasks};
+use crate::app::{Context, admin, board, inbox, operations, reads, signing, tasks};
 use crate::domain::operations::{CycleAction, Environment as Env, Severity, Step, TicketAction};
 use crate::domain::rules::{Topic, Verb};
+use crate::domain::signing::Statement;
 use crate::domain::values::{Day, Id, Text};
 use crate::domain::{Party, Role};
 use crate::error::{Error, Result};
@@ -40,6 +42,8 @@ pub(super) fn routes() -> Router<AppState> {
         .route("/installations", get(installations))
         .route("/installations/{id}", get(installation))
         .route("/installations/{id}/tasks/{task}/{verb}", post(task_step))
+        .route("/installations/{id}/tasks/{task}/{verb}/statement", get(task_statement))
+        .route("/installations/{id}/signed-steps", post(signed_step))
         .route("/installations/{id}/checklist/{task}/check", post(check_items))
         .route("/installations/{id}/checklist/{task}/{item}/uncheck", post(uncheck_item))
         .route("/installations/{id}/handover", post(handover))
@@ -175,13 +179,72 @@ async fn form(
 ) -> std::result::Result<(Page, Fields), Response> {
     let page = page(st, parts).await?;
     let fields = Fields(fields);
+    if let Some(refused) = csrf_refused(&page, &fields) {
+        return Err(refused);
+    }
+    Ok((page, fields))
+}
+
+/// The refusal (403) of a form without this session's CSRF token.
+fn csrf_refused(page: &Page, fields: &Fields) -> Option<Response> {
     if fields.get("csrf").is_none() || fields.get("csrf") != page.principal.csrf.as_deref() {
         let e = Error::not_permitted(
             "the form is stale or forged: its CSRF token does not match this session; reload the page",
         );
+        return Some(message(page, status_of(&e), "Refused", &e.message));
+    }
+    None
+}
+
+/// A signed-in person's form with files (`multipart/form-data`), its CSRF
+/// token checked as any other form's: a body that is no such form, or that
+/// breaks off before the token, is a form without it (403); one that breaks
+/// off after it is bad input.
+async fn multipart_form(
+    st: &AppState,
+    parts: &Parts,
+    body: std::result::Result<Multipart, MultipartRejection>,
+) -> std::result::Result<(Page, Fields), Response> {
+    let page = page(st, parts).await?;
+    let (fields, broken) = parts_of(body).await;
+    let fields = Fields(fields);
+    if let Some(refused) = csrf_refused(&page, &fields) {
+        return Err(refused);
+    }
+    if let Some(e) = broken {
         return Err(message(&page, status_of(&e), "Refused", &e.message));
     }
     Ok((page, fields))
+}
+
+/// The parts of a `multipart/form-data` body in order, each read as text,
+/// and what kept the rest from being read, if anything.
+async fn parts_of(
+    body: std::result::Result<Multipart, MultipartRejection>,
+) -> (Vec<(String, String)>, Option<Error>) {
+    let unreadable =
+        |e: &dyn std::fmt::Display| Error::bad_input(format!("the form could not be read: {e}"));
+    let mut body = match body {
+        Ok(body) => body,
+        Err(e) => return (Vec::new(), Some(unreadable(&e))),
+    };
+    let mut fields = Vec::new();
+    loop {
+        let field = match body.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => return (fields, None),
+            Err(e) => return (fields, Some(unreadable(&e))),
+        };
+        let name = field.name().unwrap_or_default().to_string();
+        match field.bytes().await.map(|b| String::from_utf8(b.to_vec())) {
+            Ok(Ok(text)) => fields.push((name, text)),
+            Ok(Err(_)) => {
+                let e = Error::bad_input(format!("the form's {name} is not text (UTF-8)"));
+                return (fields, Some(e));
+            }
+            Err(e) => return (fields, Some(unreadable(&e))),
+        }
+    }
 }
 
 fn message(page: &Page, status: StatusCode, title: &str, text: &str) -> Response {
@@ -614,6 +677,103 @@ async fn task_step(
         Ok(tasks::TaskStep { installation: id.parse()?, task, verb, text, due })
     };
     act(&st, &parts, f, to, read, |s, c, step| tasks::step(s, c, &step)).await
+}
+
+/// The statement of a task move for the signed-in person to sign where
+/// their key is (`raci offline request ID TASK VERB --for ME`), as a file
+/// to download, byte for byte. Nothing is recorded.
+async fn task_statement(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path((id, task, verb)): Path<(String, String, String)>,
+    Query(query): Query<Vec<(String, String)>>,
+) -> Response {
+    let page = match page(&st, &parts).await {
+        Ok(p) => p,
+        Err(r) => return r,
+    };
+    let fields = Fields(query);
+    let req = (|| {
+        Ok(signing::OfflineRequest {
+            installation: id.parse()?,
+            task: task.clone(),
+            verb: verb.parse()?,
+            signer: page.principal.handle.clone(),
+            text: fields.text("reason")?.or(fields.text("note")?),
+            expires_days: None,
+        })
+    })();
+    // A draft runs the step and rolls it back: on the writer, whose
+    // connection may write.
+    let ctx = page.ctx.clone();
+    let made = match req {
+        Ok(req) => st.db.write(move |store| signing::offline_request(store, &ctx, &req)).await,
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok(text) => {
+            let name: String = format!("{id}-{task}-{verb}.json")
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+                .collect();
+            let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+                .unwrap_or_else(|_| HeaderValue::from_static("attachment"));
+            (
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static("application/json")),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                text,
+            )
+                .into_response()
+        }
+        Err(e) => message(&page, status_of(&e), "Refused", &e.message),
+    }
+}
+
+/// A signed step carried in as two files, the statement and its
+/// signature (`raci offline apply STATEMENT SIGNATURE`): recorded as the
+/// signer's, the signed-in person as its carrier when not the signer.
+async fn signed_step(
+    State(st): State<AppState>,
+    parts: Parts,
+    Path(id): Path<String>,
+    body: std::result::Result<Multipart, MultipartRejection>,
+) -> Response {
+    let (page, fields) = match multipart_form(&st, &parts, body).await {
+        Ok(x) => x,
+        Err(refused) => return refused,
+    };
+    let file = |name: &str, what: &str| match fields.get(name) {
+        None | Some("") => Err(Error::bad_input(format!("the form needs {what}"))),
+        Some(text) => Ok(text.to_string()),
+    };
+    let read = (|| {
+        let statement = file("statement", "the statement file (step.json)")?;
+        let signature = file("signature", "the signature file (step.json.sig)")?;
+        // A statement of another installation belongs on that one's page.
+        if let Ok(s) = Statement::parse(&statement)
+            && let Some(other) = s.installation.filter(|i| !i.eq_ignore_ascii_case(&id))
+        {
+            return Err(Error::bad_input(format!(
+                "the statement is of installation {other}, not {id}; upload it on {other}'s page"
+            )));
+        }
+        Ok((statement, signature))
+    })();
+    let outcome = match read {
+        Ok((statement, signature)) => {
+            write(&st, &page, move |s, c| signing::offline_apply(s, c, &statement, &signature))
+                .await
+        }
+        Err(e) => Err(e),
+    };
+    let task = outcome.as_ref().ok().and_then(|events| events.first()?.task.clone());
+    let to = match task {
+        Some(task) => format!("/installations/{id}#{task}"),
+        None => format!("/installations/{id}#signed-steps"),
+    };
+    done(&page, &to, outcome)
 }
 
 async fn check_items(

@@ -25,7 +25,7 @@ pub(super) async fn take_signature(req: Request, next: Next) -> Response {
         .headers()
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/json"));
     // offline/apply takes a statement and signature as its own fields.
     if req.method() != Method::POST || !json || req.uri().path().ends_with("/offline/apply") {
         return next.run(req).await;
@@ -55,7 +55,7 @@ pub(super) async fn take_signature(req: Request, next: Next) -> Response {
                     Some(serde_json::Value::String(s)) => Some(s),
                     _ => None,
                 };
-                Some((Signing::Signed { signature, statement }, map))
+                Some((Signing::Signed { signature, statement, offline: false }, map))
             }
             _ => None,
         });

@@ -474,6 +474,56 @@ async fn an_invited_engineer_completes_infrastructure_in_the_browser_and_the_rul
     .await;
 }
 
+/// A step signed where raci is not, carried in through the page's file
+/// inputs: the statement the page offers (fetched with the session's cookie,
+/// as a browser's download is awkward to drive), signed by the plain
+/// `ssh-keygen -Y sign`, then uploaded with the signature; the task moves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_move_signed_offline_is_uploaded_through_the_file_inputs() {
+    let env = TestEnv::with_people_and_installations();
+    let key = crate::pages::key_for(&env, "ian");
+    let server = Server::start(&env);
+    let invite = invitation(&env, &server, "ian", "carol");
+    let source = axe_source();
+
+    with_browser(async |c| {
+        let p = Person { c, base: &server.url };
+        p.accept_invitation(&invite, "ian's long password").await;
+        p.open("/installations/acme-prod").await;
+        assert_eq!(p.text("#infrastructure .state").await, "pending");
+        let form = p.find("#infrastructure form.statement").await;
+        let action = form.attr("action").await.expect("attr").expect("where it goes");
+        assert_eq!(action, "/installations/acme-prod/tasks/infrastructure/start/statement");
+        let statement = agent()
+            .get(format!("{}{action}?note=", server.url))
+            .header("Cookie", &p.cookie().await)
+            .call()
+            .expect("an answer")
+            .body_mut()
+            .read_to_string()
+            .expect("the statement");
+        let (statement_file, sig_file) = crate::pages::sign(&env, &key, "step.json", &statement);
+
+        for (input, file) in [("#sg-statement", &statement_file), ("#sg-signature", &sig_file)] {
+            let path = file.to_str().expect("a UTF-8 path");
+            p.find(input).await.send_keys(path).await.expect("the file chosen");
+        }
+        p.press("//section[@id='signed-steps']", "Upload the signed step").await;
+        assert_eq!(p.path().await, "/installations/acme-prod");
+        assert_eq!(p.text("#infrastructure .state").await, "in_progress");
+        let log = env.json(&["log", "acme-prod"]);
+        let last = log.as_array().and_then(|l| l.last()).expect("an event");
+        assert_eq!((&last["action"], &last["actor"]), (&"start".into(), &"ian".into()));
+        assert_eq!(last["channel"], "web");
+        assert_eq!(last["statement"], statement.as_str());
+        let signature = std::fs::read_to_string(&sig_file).expect("the signature");
+        assert_eq!(last["signature"], signature.as_str());
+        let found = axe(c, source.as_deref()).await;
+        assert!(found.is_empty(), "axe on the page after the upload:\n{}", found.join("\n"));
+    })
+    .await;
+}
+
 // Accessibility and small screens.
 
 /// axe-core, installed by `npm ci --prefix tests/browser`; `None` where it is
