@@ -628,7 +628,11 @@ fn sign_with_a_key_that_is_not_one_of_the_actors_active_keys_is_refused() {
     assert_eq!(env.state("acme-prod", "infrastructure"), "in_progress");
     // RACI_SIGN_WITH left set (even to a key raci would refuse) does not
     // disturb reads.
-    for read in [&["status", "acme-prod"][..], &["log", "acme-prod"], &["person", "key", "list"]] {
+    for read in [
+        &["status", "acme-prod"][..],
+        &["log", "acme-prod"],
+        &["person", "key", "list", "--as", "ian"],
+    ] {
         let mut cmd = raci(&env, read);
         cmd.env("RACI_SIGN_WITH", carols.private_arg());
         ok(cmd);
