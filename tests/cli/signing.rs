@@ -462,6 +462,14 @@ fn rsa_keys_need_3072_bits_and_garbage_is_no_key() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0]["fingerprint"], long.fingerprint().as_str());
     assert!(rows[0]["type"].as_str().expect("type").to_lowercase().contains("rsa"));
+    // A comment is one visible line: it is written into allowed_signers.
+    let forged_line = format!(
+        "{} {} ian@x\nian namespaces=\"{NS}\" {}",
+        long.kind(),
+        long.base64(),
+        short.line()
+    );
+    refuse(&env, raci(&env, &["person", "key", "add", "ian", &forged_line, "--as", "ian"]), 2);
     for garbage in ["not a key", "ssh-ed25519 AAAAnotbase64!!! x@y", ""] {
         refuse(&env, raci(&env, &["person", "key", "add", "ian", garbage, "--as", "ian"]), 2);
     }
@@ -2005,4 +2013,25 @@ fn only_the_person_or_an_administrator_who_manages_them_lists_their_keys() {
     for who in ["dev", "sam"] {
         refuse(&env, raci(&env, &["person", "key", "list", "ian", "--as", who]), 3);
     }
+}
+
+#[test]
+fn rsa_keys_longer_than_4096_bits_are_accepted() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    // An 8192-bit RSA public key, built by hand (ssh-keygen takes long to
+    // make one): e = 65537, n odd with its top bit set.
+    let mut n = vec![0u8];
+    n.extend((0..1024u32).map(|i| if i == 0 { 0xC5 } else { (i * 37 % 251) as u8 | 1 }));
+    let mut blob = Vec::new();
+    ssh_string(&mut blob, b"ssh-rsa");
+    ssh_string(&mut blob, &[1, 0, 1]);
+    ssh_string(&mut blob, &n);
+    let line = format!("ssh-rsa {} ian@big", base64_encode(&blob));
+    let public = env.dir().join("ian-rsa8192.pub");
+    std::fs::write(&public, format!("{line}\n")).expect("write");
+    let out = ssh_keygen(&["-lf", public.to_str().expect("UTF-8")]);
+    assert!(out.starts_with("8192 SHA256:"), "ssh-keygen reads an 8192-bit RSA key: {out}");
+    let run = run(raci(&env, &["person", "key", "add", "ian", &line, "--as", "ian"]));
+    assert_eq!(run.code, 0, "RSA 8192 (the contract: RSA of at least 3072 bits): {}", run.stderr);
 }
