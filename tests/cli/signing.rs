@@ -563,6 +563,9 @@ fn ed25519_and_ecdsa_keys_sign_steps_and_the_log_verifies_with_ssh_keygen() {
         &["task", "signoff", inst, "infrastructure", "--note", "all good", "--as", "ian"],
     ));
     assert_eq!(env.state(inst, "infrastructure"), "signed_off");
+    // A signed write that records nothing is done all the same.
+    ok(signed(&env, ed.private_arg(), &["inbox", "ack", "--as", "ian"]));
+    ok(signed(&env, ed.private_arg(), &["inbox", "ack", "--as", "ian"]));
 
     let allowed = allowed_signers(&env, false);
     let only_ed = format!("ian namespaces=\"{NS}\" {}\n", ed.line());
@@ -1609,6 +1612,23 @@ fn an_offline_statement_follows_the_rules_of_the_person_it_is_for() {
         raci(&env, &["offline", "request", "nope", "infrastructure", "signoff", "--for", "ian"]),
         4,
     );
+    // Another subscriber's person neither asks for nor carries Acme's steps:
+    // to them acme-prod does not exist.
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    let request = ["offline", "request", "acme-prod", "infrastructure", "signoff", "--for", "ian"];
+    let mut as_gina = request.to_vec();
+    as_gina.extend(["--as", "gina"]);
+    refuse(&env, raci(&env, &as_gina), 4);
+    let step = offline_request(&env, "ian.json", &request[2..]);
+    let sig = sign_file(&ian, NS, &step);
+    let mut carried = apply(&env, &step, &sig);
+    carried.args(["--as", "gina"]);
+    refuse(&env, carried, 4);
+    let mut carried = apply(&env, &step, &sig);
+    carried.args(["--as", "dev"]);
+    ok(carried);
+    assert_eq!(env.state("acme-prod", "infrastructure"), "signed_off");
     sound(&env);
 }
 
