@@ -22,5 +22,6 @@ mod remote;
 mod reports;
 mod serve;
 mod sidedoors;
+mod signing;
 mod storage;
 mod text;
