@@ -21,7 +21,7 @@ pub const NAMESPACE: &str = "raci-step@v1";
 /// The smallest RSA key accepted, in bits.
 pub const MIN_RSA_BITS: usize = 3072;
 /// The largest RSA key the verifier (the `rsa` crate under `ssh-key`) checks.
-pub const MAX_RSA_BITS: usize = 4096;
+pub const MAX_RSA_BITS: usize = 8192;
 
 /// What the signer of a step says they did. Field order is the canonical
 /// order; `expires_at` and `nonce` are set only on an offline statement.
@@ -234,12 +234,9 @@ impl Key {
         })?;
         match key.algorithm() {
             Algorithm::Ed25519 | Algorithm::SkEd25519 | Algorithm::SkEcdsaSha2NistP256 => {}
-            Algorithm::Ecdsa { curve } if curve != ssh_key::EcdsaCurve::NistP521 => {}
+            Algorithm::Ecdsa { .. } => {}
             Algorithm::Rsa { .. } => {
-                let bits = key.key_data().rsa().map_or(0, |r| {
-                    let n = r.n.as_positive_bytes().unwrap_or_default();
-                    n.len() * 8 - n.first().map_or(0, |b| b.leading_zeros() as usize)
-                });
+                let bits = key.key_data().rsa().map_or(0, |r| r.key_size() as usize);
                 if bits < MIN_RSA_BITS {
                     return Err(Error::bad_input(format!(
                         "an RSA key of {bits} bits is too short; raci accepts RSA keys of at least {MIN_RSA_BITS} bits, ed25519 or ECDSA (ssh-keygen -t ed25519)"
@@ -253,16 +250,22 @@ impl Key {
             }
             other => {
                 return Err(Error::bad_input(format!(
-                    "{} keys are not accepted; use ed25519, ECDSA (nistp256 or nistp384), RSA of at least {MIN_RSA_BITS} bits, or their sk- hardware variants",
+                    "{} keys are not accepted; use ed25519, ECDSA, RSA of at least {MIN_RSA_BITS} bits, or their sk- hardware variants",
                     other.as_str()
                 )));
             }
         }
-        if key.comment().chars().any(|c| c.is_control() || super::values::is_forbidden(c)) {
+        let comment = key.comment().as_str().map_err(|_| {
+            Error::bad_input(
+                "the key's comment is not UTF-8; a comment is one line of visible text",
+            )
+        })?;
+        if comment.chars().any(|c| c.is_control() || super::values::is_forbidden(c)) {
             return Err(Error::bad_input(
                 "the key's comment holds a control or format character; a comment is one line of visible text",
             ));
         }
+        let comment = comment.to_string();
         let mut bare = key.clone();
         bare.set_comment("");
         let public_key = bare
@@ -274,7 +277,7 @@ impl Key {
             fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
             key_type: key.algorithm().as_str().to_string(),
             public_key,
-            comment: key.comment().to_string(),
+            comment,
         })
     }
 }
