@@ -2055,3 +2055,61 @@ fn rsa_keys_longer_than_4096_bits_are_accepted() {
     let run = run(raci(&env, &["person", "key", "add", "ian", &line, "--as", "ian"]));
     assert_eq!(run.code, 0, "RSA 8192 (the contract: RSA of at least 3072 bits): {}", run.stderr);
 }
+
+/// A signed command of several events (two checklist items): the host moves
+/// the second event to another person, the checklist row with it, and
+/// recomputes the hash chain so it holds. The statement covers every event
+/// of the command, so `db check` names the event the signature no longer
+/// holds for.
+#[test]
+fn db_check_names_a_later_event_of_a_signed_command_given_to_someone_else() {
+    use raci::store::ledger::event_hash;
+    use raci::store::{IfMissing, Store};
+
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    ok(signed(
+        &env,
+        ian.private_arg(),
+        &["task", "start", "acme-prod", "infrastructure", "--as", "ian"],
+    ));
+    ok(signed(
+        &env,
+        ian.private_arg(),
+        &["checklist", "check", "acme-prod", "infrastructure", "memory", "storage", "--as", "ian"],
+    ));
+    sound(&env);
+    let mut store = Store::open(&env.db(), IfMissing::Refuse).expect("open the store");
+    let events = store.read(|tx| tx.events("acme-prod")).expect("events");
+    drop(store);
+    let first = &events[events.len() - 2];
+    assert!(first.signature.is_some() && first.statement.is_some(), "{first:?}");
+    let mut last = events.last().expect("an event").clone();
+    assert!(last.signature.is_none(), "only the command's first event carries it");
+    let conn = Connection::open(env.db()).expect("open");
+    let prev: String = conn
+        .query_row("SELECT prev_hash FROM event WHERE id = ?1", [last.id], |r| r.get(0))
+        .expect("its link");
+    last.actor = Some("dev".into());
+    last.role = Some("application-developer".parse().expect("a role"));
+    let hash = event_hash(&prev, &last).expect("hash");
+    conn.execute(
+        "UPDATE event SET actor = 'dev', role = 'application-developer', hash = ?1 WHERE id = ?2",
+        rusqlite::params![hash, last.id],
+    )
+    .expect("re-attribute the event");
+    conn.execute(
+        "UPDATE checklist_item SET checked_by = 'dev'
+         WHERE installation_id = 'acme-prod' AND task_key = 'infrastructure' AND item = 'storage'",
+        [],
+    )
+    .expect("and its row");
+    drop(conn);
+    let run = env.run(&["db", "check"]);
+    assert_eq!(run.code, 6, "{}{}", run.stdout, run.stderr);
+    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+    assert!(run.stderr.contains(&format!("event {}", last.id)), "names it: {}", run.stderr);
+    assert!(run.stderr.contains("signature"), "says the signature no longer holds: {}", run.stderr);
+}
