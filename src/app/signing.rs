@@ -28,7 +28,16 @@ pub const DEFAULT_OFFLINE_DAYS: u32 = 7;
 /// The statement of a command that recorded `events`.
 fn statement_of(tx: &Tx<'_>, events: &[Event]) -> Result<Option<Statement>> {
     let Some(first) = events.first() else { return Ok(None) };
-    let follows = tx.last_hash_of(&Subject::of(first), Some(first.id))?;
+    // A task, cycle or ticket with no event yet: the step follows its
+    // installation's last event (or the ledger's), so that every statement
+    // is bound to a moment of the ledger.
+    let mut follows = None;
+    for subject in Subject::of(first).and_wider() {
+        follows = tx.last_hash_of(&subject, Some(first.id))?;
+        if follows.is_some() {
+            break;
+        }
+    }
     Ok(Statement::of(events, follows))
 }
 

@@ -135,6 +135,19 @@ impl Subject {
             (None, ..) => Subject::Ledger,
         }
     }
+
+    /// This subject, then its installation, then the whole ledger: where a
+    /// step with no event of its own subject yet follows from.
+    pub fn and_wider(self) -> Vec<Subject> {
+        match self {
+            Subject::Ledger => vec![Subject::Ledger],
+            Subject::Installation(i) => vec![Subject::Installation(i), Subject::Ledger],
+            Subject::Task(ref i, _) | Subject::Cycle(ref i, _) | Subject::Ticket(ref i, _) => {
+                let installation = Subject::Installation(i.clone());
+                vec![self, installation, Subject::Ledger]
+            }
+        }
+    }
 }
 
 impl Statement {
