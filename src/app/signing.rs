@@ -407,6 +407,11 @@ pub fn set_policy(store: &mut Store, ctx: &Context, on: bool) -> Result<Vec<Even
             .hint(format!("`raci person key add {} \"$(cat ~/.ssh/id_ed25519.pub)\"`", actor.handle)));
         }
         let org = Org::of(&actor);
+        let now_on = tx.policies()?.iter().any(|p| p.require_signatures && org_of_policy(&p.organisation).is(org));
+        if now_on == on {
+            // Nothing changes, so nothing is recorded.
+            return Ok(Vec::new());
+        }
         let subscriber = match org {
             Org::Vendor => None,
             Org::Subscriber(name) => Some(name.to_string()),
@@ -454,8 +459,20 @@ impl From<&crate::api::OfflineRequestBody> for OfflineRequest {
 /// The statement of an offline step, for its signer: the step as the rules
 /// allow it now, with an expiry and a nonce. Nothing is recorded.
 pub fn offline_request(store: &mut Store, ctx: &Context, req: &OfflineRequest) -> Result<String> {
-    if req.verb == Verb::Due {
-        return Err(Error::bad_input("due is not signed offline; set it with `raci task due`"));
+    match req.verb {
+        Verb::Due => {
+            return Err(Error::bad_input("due is not signed offline; set it with `raci task due`"));
+        }
+        Verb::Reject | Verb::Waive | Verb::Block | Verb::Reopen | Verb::Comment
+            if req.text.is_none() =>
+        {
+            return Err(Error::bad_input(format!(
+                "{} needs {}; pass --reason TEXT",
+                req.verb,
+                if req.verb == Verb::Comment { "its text" } else { "a reason" }
+            )));
+        }
+        _ => {}
     }
     let days = req.expires_days.unwrap_or(DEFAULT_OFFLINE_DAYS);
     if days == 0 || days > MAX_OFFLINE_DAYS {
@@ -518,15 +535,9 @@ pub fn offline_apply(
         text: parsed.note.as_deref().map(str::parse).transpose()?,
         due: None,
     };
-    // In the contract's order: the signature, key and namespace (exit 3),
-    // then expiry and reuse (exit 5), then the step itself.
-    store.read(|tx| {
-        signing::verify(signature, statement, &parsed.actor, &held(&tx.keys(None)?))?;
-        refuse_expired(ctx, &parsed)?;
-        refuse_reused(tx, statement)
-    })?;
     // Who carried it acts as themselves (their login binding, their
-    // subscriber): only someone who may see the installation carries a step.
+    // subscriber): only someone who may see the installation carries a step,
+    // and someone who may not learns nothing more of it.
     let carrier = match &ctx.acting {
         Some(h) if h.as_str() != parsed.actor => Some(store.read(|tx| {
             let (p, _) = acting(tx, &Context { signing: Signing::Unsigned, ..ctx.clone() })?;
@@ -535,6 +546,13 @@ pub fn offline_apply(
         })?),
         _ => None,
     };
+    // Then in the contract's order: the signature, key and namespace (exit
+    // 3), then expiry and reuse (exit 5), then the step itself.
+    store.read(|tx| {
+        signing::verify(signature, statement, &parsed.actor, &held(&tx.keys(None)?))?;
+        refuse_expired(ctx, &parsed)?;
+        refuse_reused(tx, statement)
+    })?;
     let signed = Context {
         acting: Some(parsed.actor.parse()?),
         signing: Signing::Signed {

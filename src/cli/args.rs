@@ -40,6 +40,8 @@ Environment:
   RACI_SERVER           run against this raci server (as --server)
   RACI_TOKEN            the personal token for the server (else the one `raci login` stored)
   RACI_CA_CERT          a PEM file of the CA certificates a server's certificate may chain to
+  RACI_SIGN_WITH        the SSH key that signs writes (as --sign-with; empty: none)
+  RACI_SSH_KEYGEN       the ssh-keygen to sign with (default: the one on the PATH)
   COLUMNS               the width tables fit (default: the terminal's, when printing to one)
   NO_COLOR              no colour in tables";
 
@@ -84,12 +86,22 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub wide: bool,
 
-    /// Sign the write with this SSH key: a private key file, or a public key whose private half is in ssh-agent (raci asks ssh-keygen; it never reads a private key)
-    #[arg(long, global = true, env = "RACI_SIGN_WITH", hide_env_values = true, value_name = "KEY")]
-    pub sign_with: Option<PathBuf>,
+    /// Sign the write with this SSH key: a private key file, or a public key whose private half is in ssh-agent (raci asks ssh-keygen; it never reads a private key) [env: RACI_SIGN_WITH]
+    #[arg(long, global = true, value_name = "KEY")]
+    sign_with: Option<PathBuf>,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+impl Cli {
+    /// The key that signs writes: `--sign-with`, else `RACI_SIGN_WITH`
+    /// unless it is empty (set empty, it turns signing off).
+    pub fn sign_with(&self) -> Option<PathBuf> {
+        self.sign_with.clone().or_else(|| {
+            std::env::var_os("RACI_SIGN_WITH").filter(|v| !v.is_empty()).map(PathBuf::from)
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -214,6 +226,10 @@ pub enum PolicyCommand {
     },
 }
 
+/// The task verbs signed offline (`due` takes a date, set online).
+const OFFLINE_VERBS: &[&str] =
+    &["start", "submit", "signoff", "reject", "waive", "block", "unblock", "reopen", "comment"];
+
 #[derive(Debug, Subcommand)]
 pub enum OfflineCommand {
     /// Print the statement of a task step for HANDLE to sign with `ssh-keygen -Y sign -n raci-step@v1 -f KEY FILE`
@@ -222,8 +238,8 @@ pub enum OfflineCommand {
         id: Id,
         /// The task
         task: String,
-        /// The verb: start, submit, signoff, reject, waive, block, unblock, reopen or comment
-        #[arg(value_parser = one_of::<Verb>(Verb::NAMES))]
+        /// The verb
+        #[arg(value_parser = one_of::<Verb>(OFFLINE_VERBS))]
         verb: Verb,
         /// Who signs (and so takes) the step
         #[arg(long = "for", value_name = "HANDLE")]
@@ -232,7 +248,7 @@ pub enum OfflineCommand {
         #[arg(long, conflicts_with = "reason")]
         note: Option<Text>,
         /// The reason (reject, waive, block, reopen) or the comment's text
-        #[arg(long)]
+        #[arg(long, visible_alias = "text")]
         reason: Option<Text>,
         /// Days until the statement expires [default: 7; at most 90]
         #[arg(long, value_name = "N")]
@@ -265,6 +281,7 @@ pub enum KeyCommand {
         /// Whose key: yourself, or a person you administer
         handle: Id,
         /// The public key line, e.g. "ssh-ed25519 AAAA… comment" (the contents of a .pub file)
+        #[arg(allow_hyphen_values = true)]
         key: String,
     },
     /// Your keys and those of the people you administer, revoked ones too (needs --as)

@@ -103,7 +103,7 @@ pub fn run(argv: impl IntoIterator<Item = OsString>, out: &mut dyn Write) -> Res
         let io = Io { format: cli.format, out };
         return db::run(command, &db, &mut store, io);
     }
-    let signer = cli.sign_with.clone().map(signing::Signer::new);
+    let signer = cli.sign_with().map(signing::Signer::new);
     let done = dispatch(&cli, &ctx, &mut Backend::Local(&mut store, signer.as_ref()), out);
     // A refused command changes nothing: not even the new, empty database
     // it opened (a first `person add` of a subscriber's person, say).

@@ -49,8 +49,7 @@ fn init_log() {
 
 /// A command against the server at `url`.
 pub(super) fn remote(cli: &Cli, url: &str, out: &mut dyn Write) -> Result<()> {
-    let server =
-        Remote::new(url)?.with_signer(cli.sign_with.clone().map(super::signing::Signer::new));
+    let server = Remote::new(url)?.with_signer(cli.sign_with().map(super::signing::Signer::new));
     let io = Io { format: cli.format, out };
     match &cli.command {
         Command::Login { handle, invite } => {

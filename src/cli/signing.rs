@@ -69,7 +69,12 @@ impl Signer {
                 said.trim()
             )));
         }
-        Ok(std::fs::read_to_string(dir.path().join("statement.json.sig"))?)
+        std::fs::read_to_string(dir.path().join("statement.json.sig")).map_err(|e| {
+            Error::bad_input(format!(
+                "ssh-keygen signed with {} but its signature cannot be read ({e}); expected the armored file `ssh-keygen -Y sign` writes",
+                self.key.display()
+            ))
+        })
     }
 }
 
@@ -125,7 +130,52 @@ pub(super) fn allowed_signers(
         }
         Backend::Local(store, _) => signing::allowed_signers(store, ctx, all)?,
     };
-    io.lines(&text)
+    if io.format == output::Format::Table {
+        // The file itself, for `> allowed_signers`.
+        return io.lines(&text);
+    }
+    let rows: Vec<SignerRow> = text.lines().filter_map(SignerRow::parse).collect();
+    io.rows(&rows)
+}
+
+/// One line of the allowed_signers file, as JSON or CSV rows.
+#[derive(Debug, Default, serde::Serialize)]
+struct SignerRow {
+    handle: String,
+    namespaces: String,
+    valid_before: Option<String>,
+    public_key: String,
+    comment: String,
+}
+
+impl SignerRow {
+    /// Reads back a line raci wrote: `HANDLE OPTIONS TYPE BASE64 [COMMENT]`.
+    fn parse(line: &str) -> Option<SignerRow> {
+        let mut parts = line.splitn(5, ' ');
+        let handle = parts.next()?.to_string();
+        let options = parts.next()?;
+        let public_key = format!("{} {}", parts.next()?, parts.next()?);
+        let option = |name: &str| {
+            options.split(',').find_map(|o| {
+                o.strip_prefix(name)?.strip_prefix("=\"")?.strip_suffix('"').map(str::to_string)
+            })
+        };
+        Some(SignerRow {
+            handle,
+            namespaces: option("namespaces")?,
+            valid_before: option("valid-before"),
+            public_key,
+            comment: parts.next().unwrap_or_default().to_string(),
+        })
+    }
+}
+
+/// What `export signatures` wrote, for `--format json|csv`.
+#[derive(Debug, Default, serde::Serialize)]
+struct ExportView {
+    installation: String,
+    directory: String,
+    signed_steps: usize,
 }
 
 pub(super) fn policy(
@@ -184,9 +234,27 @@ pub(super) fn offline(
     }
 }
 
+/// The largest statement or signature file read: both are a few KB.
+const FILE_LIMIT: u64 = 1 << 20;
+
+/// A statement or signature file, whole, up to [`FILE_LIMIT`]. A signature
+/// that is not text is read as it is, to be refused as no signature.
 fn read_file(path: &Path, what: &str) -> Result<String> {
-    std::fs::read_to_string(path)
-        .map_err(|e| Error::bad_input(format!("cannot read the {what} {}: {e}", path.display())))
+    use std::io::Read;
+    let cannot = |e: std::io::Error| {
+        Error::bad_input(format!("cannot read the {what} {}: {e}", path.display()))
+    };
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(FILE_LIMIT + 1).read_to_end(&mut bytes))
+        .map_err(cannot)?;
+    if bytes.len() as u64 > FILE_LIMIT {
+        return Err(Error::bad_input(format!(
+            "the {what} {} is over {FILE_LIMIT} bytes; expected the file `offline request` or `ssh-keygen -Y sign` wrote",
+            path.display()
+        )));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }
 
 pub(super) fn export(
@@ -202,6 +270,14 @@ pub(super) fn export(
     let written = signing::export_signatures(&log, dir).map_err(|e| {
         Error::bad_input(format!("cannot write to {}: {}", dir.display(), e.message))
     })?;
+    if io.format != output::Format::Table {
+        let view = ExportView {
+            installation: id.to_string(),
+            directory: dir.display().to_string(),
+            signed_steps: written,
+        };
+        return io.rows(&[view]);
+    }
     io.lines(&format!(
         "wrote {} signed steps of {id} to {} (N.json and N.json.sig; verify each with `ssh-keygen -Y verify -f allowed_signers -I HANDLE -n {NAMESPACE} -s N.json.sig < N.json`)\n",
         written,

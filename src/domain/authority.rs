@@ -89,7 +89,7 @@ pub fn administrator(actor: &Person) -> Decision {
         Decision::Refused(format!("{} has been deactivated and can no longer act", actor.handle))
     } else if !actor.admin {
         Decision::Refused(format!(
-            "administration is for administrators; {} is not one of {}",
+            "administration is for administrators; {} is not an administrator of {}",
             actor.handle,
             Org::of(actor).describe()
         ))

@@ -240,6 +240,11 @@ impl Key {
     /// verify or does not trust (DSA, RSA under 3072 bits).
     pub fn parse(line: &str) -> Result<Key> {
         let line = line.trim();
+        if line.contains("PRIVATE KEY") {
+            return Err(Error::bad_input(
+                "that is a private key; give raci the public key (the .pub file), never the private one",
+            ));
+        }
         let key = PublicKey::from_openssh(line).map_err(|e| {
             Error::bad_input(format!(
                 "not an OpenSSH public key ({e}); expected one line such as \"ssh-ed25519 AAAA… comment\", as in a .pub file"
@@ -311,7 +316,14 @@ pub struct HeldKey<'a> {
 /// Returns the fingerprint of the key that signed.
 pub fn verify(signature: &str, text: &str, actor: &str, keys: &[HeldKey<'_>]) -> Result<String> {
     let refused = |why: String| Error::not_permitted(why);
-    let sig = SshSig::from_pem(signature.trim()).map_err(|e| {
+    let armored = signature.trim();
+    if !armored.starts_with("-----BEGIN SSH SIGNATURE-----") {
+        return Err(refused(format!(
+            "the signature is not an SSH signature ({}); expected the armored output of `ssh-keygen -Y sign -n {NAMESPACE}`, beginning -----BEGIN SSH SIGNATURE-----",
+            if armored.is_empty() { "it is empty" } else { "it does not begin as one" }
+        )));
+    }
+    let sig = SshSig::from_pem(armored).map_err(|e| {
         refused(format!(
             "the signature is not an SSH signature ({e}); expected the armored output of `ssh-keygen -Y sign -n {NAMESPACE}`"
         ))

@@ -1601,9 +1601,18 @@ async fn statements(
         .body(axum::body::Body::from(body))
         .map_err(|e| Error::bad_input(format!("\"path\" is not a route: {e}")))?;
     draft.extensions_mut().insert(super::signed::Carried(crate::app::Signing::Draft));
-    let answer = routes().with_state(st).oneshot(draft).await;
-    Ok(match answer {
+    let answer = match routes().with_state(st).oneshot(draft).await {
         Ok(res) => res,
         Err(never) => match never {},
-    })
+    };
+    // No such route, or not one that takes a POST: the router's bare answer.
+    let bare = !answer.headers().contains_key(header::CONTENT_TYPE);
+    if bare && matches!(answer.status(), StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) {
+        return Err(Error::bad_input(format!(
+            "{} is not a write of the API; /api/v1/openapi.json lists them",
+            req.path
+        ))
+        .into());
+    }
+    Ok(answer)
 }

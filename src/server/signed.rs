@@ -42,23 +42,31 @@ pub(super) async fn take_signature(req: Request, next: Next) -> Response {
         }
     };
     let mentions = bytes.windows(11).any(|w| w == b"\"signature\"");
-    let taken = mentions
-        .then(|| serde_json::from_slice::<serde_json::Value>(&bytes).ok())
-        .flatten()
-        .and_then(|v| match v {
-            serde_json::Value::Object(mut map) => {
-                let signature = match map.remove("signature") {
-                    Some(serde_json::Value::String(s)) => s,
-                    _ => return None,
-                };
-                let statement = match map.remove("statement") {
-                    Some(serde_json::Value::String(s)) => Some(s),
-                    _ => None,
-                };
-                Some((Signing::Signed { signature, statement, offline: false }, map))
+    let mut map = match mentions.then(|| serde_json::from_slice::<serde_json::Value>(&bytes)) {
+        Some(Ok(serde_json::Value::Object(map))) if map.contains_key("signature") => map,
+        _ => return next.run(Request::from_parts(parts, Body::from(bytes))).await,
+    };
+    let text = |v: Option<serde_json::Value>, what: &str| match v {
+        Some(serde_json::Value::String(s)) => Ok(Some(s)),
+        None => Ok(None),
+        Some(_) => Err(ApiError(Error::bad_input(format!(
+            "\"{what}\" must be a string: {}",
+            if what == "signature" {
+                "the armored output of `ssh-keygen -Y sign -n raci-step@v1`"
+            } else {
+                "the statement, byte for byte as POST /api/v1/statements answered it"
             }
-            _ => None,
-        });
+        )))),
+    };
+    let signature = match text(map.remove("signature"), "signature") {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => return e.into_response(),
+    };
+    let statement = match text(map.remove("statement"), "statement") {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let taken = Some((Signing::Signed { signature, statement, offline: false }, map));
     let bytes = match taken {
         Some((signing, rest)) => {
             parts.extensions.insert(Carried(signing));

@@ -2113,3 +2113,55 @@ fn db_check_names_a_later_event_of_a_signed_command_given_to_someone_else() {
     assert!(run.stderr.contains(&format!("event {}", last.id)), "names it: {}", run.stderr);
     assert!(run.stderr.contains("signature"), "says the signature no longer holds: {}", run.stderr);
 }
+
+/// What an acceptance run found at the edges: a huge file, a carrier from
+/// another subscriber, an empty RACI_SIGN_WITH, a private key pasted where
+/// the public one goes, and a policy set to what it already is.
+#[test]
+fn the_edges_of_signing_refuse_plainly_and_change_nothing() {
+    need_ssh_keygen!();
+    let env = TestEnv::with_people_and_installations();
+    let ian = Key::ed25519(&env, "ian-ed");
+    add_key(&env, "ian", &ian, "ian");
+    env.ok(&["task", "start", "acme-prod", "infrastructure", "--as", "ian"]);
+    let step = offline_request(
+        &env,
+        "step.json",
+        &["acme-prod", "infrastructure", "comment", "--for", "ian", "--text", "seen"],
+    );
+    let sig = sign_file(&ian, "raci-step@v1", &step);
+    // A file over 1 MiB is refused before it is read whole.
+    let huge = env.dir().join("huge.sig");
+    std::fs::write(&huge, vec![b'a'; 2 << 20]).expect("write");
+    let err = refuse(&env, apply(&env, &step, &huge), 2);
+    assert!(err.contains("over 1048576 bytes"), "{err}");
+    // An empty or non-armored signature is no signature (exit 3), said plainly.
+    let empty = env.dir().join("empty.sig");
+    std::fs::write(&empty, "").expect("write");
+    let err = refuse(&env, apply(&env, &step, &empty), 3);
+    assert!(err.contains("it is empty"), "{err}");
+    // Globex's engineer may not carry Acme's step: as if it did not exist.
+    let mut carried = apply(&env, &step, &sig);
+    carried.args(["--as", "gina"]);
+    refuse(&env, carried, 4);
+    ok(apply(&env, &step, &sig));
+    let mut again = apply(&env, &step, &sig);
+    again.args(["--as", "gina"]);
+    refuse(&env, again, 4);
+    // RACI_SIGN_WITH set empty turns signing off rather than breaking reads.
+    let mut read = raci(&env, &["status", "acme-prod"]);
+    read.env("RACI_SIGN_WITH", "");
+    ok(read);
+    // A private key pasted by mistake is refused without being echoed.
+    let private = std::fs::read_to_string(ian.private_arg()).expect("the private key");
+    let run = run(raci(&env, &["person", "key", "add", "ian", &private, "--as", "ian"]));
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("private key"), "{}", run.stderr);
+    let body = private.lines().nth(1).expect("a line of the key");
+    assert!(!run.stderr.contains(body), "the key is not echoed: {}", run.stderr);
+    // A policy set to what it already is records nothing.
+    let before = logs(&env);
+    let out = env.ok(&["policy", "require-signatures", "off", "--as", "carol"]);
+    assert!(out.contains("nothing changed"), "{out}");
+    assert_eq!(before, logs(&env));
+}
