@@ -139,14 +139,7 @@ fn manage_existing(tx: &Tx<'_>, ctx: &Context, handle: &str) -> Result<(Option<P
     // Someone who administers nothing learns nothing about who exists.
     authority::administrator(&actor).into_result(|| no_person(handle))?;
     let target = find_person(tx, handle)?;
-    let org = Org::of(&target);
-    let facts = Target {
-        handle,
-        org,
-        exists: true,
-        org_has_admin: authority::has_admin(&admins, org, None),
-    };
-    authority::may_manage_person(&actor, &facts).into_result(|| no_person(handle))?;
+    authority::may_manage_existing(&actor, &target, &admins).into_result(|| no_person(handle))?;
     Ok((Some(actor), target))
 }
 

@@ -12,9 +12,10 @@ use super::tasks::{self, TaskStep};
 use super::{Context, Recorder, Signing, acting, find_person, viewer};
 use crate::domain::authority::{self, Org};
 use crate::domain::ledger::Change;
-use crate::domain::records::{KeyRow, Person};
+use crate::domain::records::Person;
+use crate::domain::replay::Global;
 use crate::domain::rules::Verb;
-use crate::domain::signing::{self, HeldKey, Key, NAMESPACE, Statement, Subject};
+use crate::domain::signing::{self, Key, NAMESPACE, Statement, Subject};
 use crate::domain::values::{Id, Text};
 use crate::error::{Error, Result};
 use crate::store::{Event, Store, Tx};
@@ -39,38 +40,6 @@ fn statement_of(tx: &Tx<'_>, events: &[Event]) -> Result<Option<Statement>> {
         }
     }
     Ok(Statement::of(events, follows))
-}
-
-/// Every key raci holds, as the verifier sees them now.
-fn held(keys: &[KeyRow]) -> Vec<HeldKey<'_>> {
-    keys.iter()
-        .map(|k| HeldKey {
-            handle: &k.handle,
-            fingerprint: &k.fingerprint,
-            public_key: &k.public_key,
-            active: k.revoked_at.is_none(),
-        })
-        .collect()
-}
-
-/// Whether `person`'s organisation requires its people's steps signed.
-fn policy_requires(tx: &Tx<'_>, person: &Person) -> Result<bool> {
-    let own = Org::of(person);
-    Ok(tx
-        .policies()?
-        .iter()
-        .any(|p| p.require_signatures && org_of_policy(&p.organisation).is(own)))
-}
-
-fn org_of_policy(organisation: &str) -> Org<'_> {
-    if organisation.is_empty() { Org::Vendor } else { Org::Subscriber(organisation) }
-}
-
-fn describe(org: Org<'_>) -> String {
-    match org {
-        Org::Vendor => "the vendor".into(),
-        Org::Subscriber(name) => format!("subscriber {name:?}"),
-    }
 }
 
 /// Settles a command's signature once its events are recorded (from
@@ -101,7 +70,7 @@ pub(super) fn settle(
                 return Err(Error::bad_input("a signed command needs the statement it signed"));
             };
             let given = Statement::parse(text)?;
-            let key = signing::verify(signature, text, &actor.handle, &held(&tx.keys(None)?))?;
+            let key = signing::verify(signature, text, &actor.handle, &tx.keys(None)?)?;
             refuse_expired(ctx, &given)?;
             let derived = statement_of(tx, events)?.ok_or_else(|| {
                 Error::conflict("the command records nothing, so nothing was signed")
@@ -126,11 +95,11 @@ pub(super) fn settle(
         Signing::Unsigned => {
             if let Some(actor) = actor
                 && events.iter().any(signing::is_step)
-                && policy_requires(tx, actor)?
+                && signing::required(&tx.policies()?, Org::of(actor))
             {
                 return Err(Error::not_permitted(format!(
                     "{} requires its people's steps to be signed, and this one is not; sign it with --sign-with KEY (or an offline statement)",
-                    describe(Org::of(actor))
+                    Org::of(actor).describe()
                 ))
                 .hint("`raci person key add` registers your key"));
             }
@@ -198,27 +167,37 @@ pub fn draft<T>(
     }
 }
 
-/// Runs a write whose signature came without its statement (an API client
-/// sent only `signature`): first as a draft, to learn the statement the
-/// signature must cover, then signed. Under the server's writer both runs
-/// are in one group, so nothing moves in between.
+/// Runs a write signed over the statement it records: first as a draft,
+/// to learn the statement, which `sign` signs; then with that signature.
+/// A write that would record nothing is done after its draft.
+pub fn sign_and_run<T>(
+    store: &mut Store,
+    ctx: &Context,
+    sign: impl FnOnce(&str) -> Result<String>,
+    f: impl Fn(&mut Store, &Context) -> Result<T>,
+) -> Result<T> {
+    let text = match draft(ctx, Signing::Draft, |c| f(store, c))? {
+        Drafted::Statement(text) => text,
+        Drafted::Done(done) => return Ok(done),
+    };
+    let signature = sign(&text)?;
+    let signing = Signing::Signed { signature, statement: Some(text), offline: false };
+    f(store, &Context { signing, ..ctx.clone() })
+}
+
+/// Runs a write; one whose signature came without its statement (an API
+/// client sent only `signature`) through [`sign_and_run`], the signature
+/// given. Under the server's writer both runs are in one group, so nothing
+/// moves in between.
 pub fn run<T>(
     store: &mut Store,
     ctx: &Context,
     f: impl Fn(&mut Store, &Context) -> Result<T>,
 ) -> Result<T> {
     match &ctx.signing {
-        Signing::Signed { signature, statement: None, offline } => {
-            let text = match draft(ctx, Signing::Draft, |c| f(store, c))? {
-                Drafted::Statement(text) => text,
-                Drafted::Done(done) => return Ok(done),
-            };
-            let signing = Signing::Signed {
-                signature: signature.clone(),
-                statement: Some(text),
-                offline: *offline,
-            };
-            f(store, &Context { signing, ..ctx.clone() })
+        Signing::Signed { signature, statement: None, .. } => {
+            let signature = signature.clone();
+            sign_and_run(store, ctx, |_| Ok(signature), f)
         }
         _ => f(store, ctx),
     }
@@ -319,15 +298,8 @@ pub fn keys(store: &mut Store, ctx: &Context, handle: Option<&Id>) -> Result<Vec
         let admins = tx.active_admins()?;
         let people = tx.persons()?;
         let manages = |p: &Person| {
-            let org = Org::of(p);
-            let target = authority::Target {
-                handle: &p.handle,
-                org,
-                exists: true,
-                org_has_admin: authority::has_admin(&admins, org, None),
-            };
             p.handle == me.handle
-                || authority::may_manage_person(&me, &target) == authority::Decision::Allowed
+                || authority::may_manage_existing(&me, p, &admins) == authority::Decision::Allowed
         };
         Ok(tx
             .keys(None)?
@@ -407,8 +379,7 @@ pub fn set_policy(store: &mut Store, ctx: &Context, on: bool) -> Result<Vec<Even
             .hint(format!("`raci person key add {} \"$(cat ~/.ssh/id_ed25519.pub)\"`", actor.handle)));
         }
         let org = Org::of(&actor);
-        let now_on = tx.policies()?.iter().any(|p| p.require_signatures && org_of_policy(&p.organisation).is(org));
-        if now_on == on {
+        if signing::required(&tx.policies()?, org) == on {
             // Nothing changes, so nothing is recorded.
             return Ok(Vec::new());
         }
@@ -421,7 +392,7 @@ pub fn set_policy(store: &mut Store, ctx: &Context, on: bool) -> Result<Vec<Even
         rec.record(tx, None, "policy", Some(change), |e| {
             e.note = Some(format!(
                 "{} {} signed steps",
-                describe(org),
+                org.describe(),
                 if on { "requires" } else { "no longer requires" }
             ));
         })?;
@@ -549,7 +520,7 @@ pub fn offline_apply(
     // Then in the contract's order: the signature, key and namespace (exit
     // 3), then expiry and reuse (exit 5), then the step itself.
     store.read(|tx| {
-        signing::verify(signature, statement, &parsed.actor, &held(&tx.keys(None)?))?;
+        signing::verify(signature, statement, &parsed.actor, &tx.keys(None)?)?;
         refuse_expired(ctx, &parsed)?;
         refuse_reused(tx, statement)
     })?;
@@ -596,9 +567,10 @@ pub fn signature_problem(tx: &Tx<'_>) -> Result<Option<String>> {
     if !tx.has_signatures_or_policy()? {
         return Ok(None);
     }
-    let people = tx.persons()?;
-    let mut keys: Vec<KeyRow> = Vec::new();
-    let mut policies: Vec<(String, bool)> = Vec::new();
+    // People, keys and policies as the ledger stands at each event: the
+    // one replay of its global events, applied as they come (what it
+    // cannot apply, the state comparison of `db check` names).
+    let mut global = Global::default();
     // The signed command being read: its first event, its statement, and
     // the events of it read so far.
     let mut open: Option<(Statement, String, Vec<Event>)> = None;
@@ -614,12 +586,12 @@ pub fn signature_problem(tx: &Tx<'_>) -> Result<Option<String>> {
                 if group.len() < statement.changes.len() {
                     open = Some((statement, signature, group));
                 } else {
-                    problem = check_group(tx, &statement, &signature, &group, &keys)?;
+                    problem = check_group(tx, &statement, &signature, &group, &global)?;
                 }
-                apply_settings(&e, &mut keys, &mut policies);
+                replay_global(&mut global, &e);
                 return Ok(());
             }
-            problem = check_group(tx, &statement, &signature, &group, &keys)?;
+            problem = check_group(tx, &statement, &signature, &group, &global)?;
             if problem.is_some() {
                 return Ok(());
             }
@@ -631,7 +603,7 @@ pub fn signature_problem(tx: &Tx<'_>) -> Result<Option<String>> {
                 }
                 Ok(statement) => {
                     problem =
-                        check_group(tx, &statement, signature, std::slice::from_ref(&e), &keys)?;
+                        check_group(tx, &statement, signature, std::slice::from_ref(&e), &global)?;
                 }
                 Err(err) => {
                     problem = Some(format!(
@@ -640,7 +612,7 @@ pub fn signature_problem(tx: &Tx<'_>) -> Result<Option<String>> {
                     ));
                 }
             },
-            (None, None) => problem = unsigned_problem(&e, &people, &policies),
+            (None, None) => problem = unsigned_problem(&e, &global),
             _ => {
                 problem = Some(format!(
                     "audit event {} carries a statement or a signature without the other",
@@ -648,27 +620,27 @@ pub fn signature_problem(tx: &Tx<'_>) -> Result<Option<String>> {
                 ));
             }
         }
-        apply_settings(&e, &mut keys, &mut policies);
+        replay_global(&mut global, &e);
         Ok(())
     })?;
     if problem.is_none()
         && let Some((statement, signature, group)) = open
     {
-        problem = check_group(tx, &statement, &signature, &group, &keys)?;
+        problem = check_group(tx, &statement, &signature, &group, &global)?;
     }
     Ok(problem)
 }
 
 /// A step recorded without a signature where its actor's organisation then
 /// required one.
-fn unsigned_problem(e: &Event, people: &[Person], policies: &[(String, bool)]) -> Option<String> {
+fn unsigned_problem(e: &Event, global: &Global) -> Option<String> {
     if !signing::is_step(e) {
         return None;
     }
-    let Some(actor) = people.iter().find(|p| Some(&p.handle) == e.actor.as_ref()) else {
+    let Some(actor) = e.actor.as_ref().and_then(|h| global.people.get(h)) else {
         // Every step names who took it; one that does not, while any
         // organisation requires signatures, could be anyone's.
-        return policies.iter().any(|(_, on)| *on).then(|| {
+        return global.policies.values().any(|p| p.require_signatures).then(|| {
             format!(
                 "audit event {} ({} on {}) names no actor among the people, while signed steps are required",
                 e.id,
@@ -678,7 +650,7 @@ fn unsigned_problem(e: &Event, people: &[Person], policies: &[(String, bool)]) -
         });
     };
     let own = Org::of(actor);
-    if !policies.iter().any(|(org, on)| *on && org_of_policy(org).is(own)) {
+    if !signing::required(global.policies.values(), own) {
         return None;
     }
     let place = [e.installation.as_deref(), e.task.as_deref()]
@@ -691,36 +663,17 @@ fn unsigned_problem(e: &Event, people: &[Person], policies: &[(String, bool)]) -
         e.id,
         e.action,
         actor.handle,
-        describe(own)
+        own.describe()
     ))
 }
 
-/// Keys and policies as the ledger's events leave them, event by event.
-fn apply_settings(e: &Event, keys: &mut Vec<KeyRow>, policies: &mut Vec<(String, bool)>) {
-    let Ok(Some(change)) = crate::domain::ledger::change_of(e) else { return };
-    match change {
-        Change::KeyAdded { handle, fingerprint, key_type, public_key, comment } => {
-            keys.push(KeyRow {
-                fingerprint,
-                handle,
-                key_type,
-                public_key,
-                comment,
-                added_at: e.at.clone(),
-                revoked_at: None,
-            });
-        }
-        Change::KeyRevoked { fingerprint, .. } => {
-            if let Some(k) = keys.iter_mut().find(|k| k.fingerprint == fingerprint) {
-                k.revoked_at = Some(e.at.clone());
-            }
-        }
-        Change::PolicySet { subscriber, require_signatures } => {
-            let org = subscriber.unwrap_or_default();
-            policies.retain(|(o, _)| *o != org);
-            policies.push((org, require_signatures));
-        }
-        _ => {}
+/// Applies an event with no installation to the replay of the global
+/// state (people, keys, policies).
+fn replay_global(global: &mut Global, e: &Event) {
+    if e.installation.is_none()
+        && let Ok(Some(change)) = crate::domain::ledger::change_of(e)
+    {
+        let _ = global.apply(e, &change);
     }
 }
 
@@ -731,14 +684,14 @@ fn check_group(
     statement: &Statement,
     signature: &str,
     group: &[Event],
-    keys: &[KeyRow],
+    global: &Global,
 ) -> Result<Option<String>> {
     let Some(first) = group.first() else { return Ok(None) };
     if let Err(why) = signing::one_command(group) {
         return Ok(Some(format!("audit event {}'s signature does not hold: {why}", first.id)));
     }
     let text = first.statement.as_deref().unwrap_or_default();
-    if let Err(e) = signing::verify(signature, text, &statement.actor, &held(keys)) {
+    if let Err(e) = signing::verify(signature, text, &statement.actor, global.keys.values()) {
         return Ok(Some(format!(
             "audit event {}'s signature does not hold: {}",
             first.id, e.message

@@ -22,7 +22,7 @@ pub use args::Cli;
 use args::{Command, PersonCommand};
 
 use crate::app::signing as app_signing;
-use crate::app::{Context, Signing, reads};
+use crate::app::{Context, reads};
 use crate::error::{Error, Result};
 use crate::output::{self, Format};
 use crate::store::{Event, IfMissing, Store};
@@ -266,14 +266,7 @@ impl Backend<'_> {
         let events = match self {
             Backend::Local(store, None) => local(store, ctx)?,
             Backend::Local(store, Some(signer)) => {
-                match app_signing::draft(ctx, Signing::Draft, |c| local(store, c))? {
-                    app_signing::Drafted::Statement(text) => {
-                        let signed = Context { signing: signer.sign(&text)?, ..ctx.clone() };
-                        local(store, &signed)?
-                    }
-                    // Nothing to record, so nothing to sign: done.
-                    app_signing::Drafted::Done(events) => events,
-                }
+                app_signing::sign_and_run(store, ctx, |text| signer.signature(text), local)?
             }
             Backend::Remote(r) => return r.post_write(path, body),
         };

@@ -8,8 +8,8 @@ use std::process::{Command, Stdio};
 use super::args::{ExportCommand, KeyCommand, OfflineCommand, PolicyCommand};
 use super::{Backend, Io, seg};
 use crate::api::{KeyBody, OfflineApplyBody, OfflineRequestBody, PolicyBody, StatementView};
+use crate::app::Context;
 use crate::app::signing::{self, OfflineRequest};
-use crate::app::{Context, Signing};
 use crate::domain::signing::NAMESPACE;
 use crate::error::{Error, Result};
 use crate::output;
@@ -24,15 +24,6 @@ pub(crate) struct Signer {
 impl Signer {
     pub(super) fn new(key: PathBuf) -> Signer {
         Signer { key }
-    }
-
-    /// The signing of a command whose statement is `text`.
-    pub(super) fn sign(&self, text: &str) -> Result<Signing> {
-        Ok(Signing::Signed {
-            signature: self.signature(text)?,
-            statement: Some(text.to_string()),
-            offline: false,
-        })
     }
 
     /// `ssh-keygen -Y sign -n raci-step@v1 -f KEY` over `text`: the armored

@@ -42,7 +42,8 @@ impl<'a> Org<'a> {
         }
     }
 
-    fn describe(self) -> String {
+    /// In words: `the vendor`, or `subscriber "NAME"`.
+    pub fn describe(self) -> String {
         match self {
             Org::Vendor => "the vendor".into(),
             Org::Subscriber(name) => format!("subscriber {name:?}"),
@@ -154,6 +155,19 @@ pub fn may_manage_person(actor: &Person, target: &Target<'_>) -> Decision {
         )),
         (Org::Vendor, Org::Vendor) => Decision::Allowed,
     }
+}
+
+/// May `actor` manage `target`, an existing person, given the active
+/// administrators (whose presence decides who manages a subscriber)?
+pub fn may_manage_existing(actor: &Person, target: &Person, active_admins: &[Person]) -> Decision {
+    let org = Org::of(target);
+    let facts = Target {
+        handle: &target.handle,
+        org,
+        exists: true,
+        org_has_admin: has_admin(active_admins, org, None),
+    };
+    may_manage_person(actor, &facts)
 }
 
 /// Whether the bootstrap applies: no active administrator of the vendor

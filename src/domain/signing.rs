@@ -11,8 +11,9 @@
 use serde::{Deserialize, Serialize};
 use ssh_key::{Algorithm, HashAlg, PublicKey, SshSig};
 
+use super::authority::Org;
 use super::ledger::Change;
-use super::records::Event;
+use super::records::{Event, KeyRow, PolicyRow};
 use crate::error::{Error, Result};
 
 /// The SSH signature namespace of a raci step (`ssh-keygen -Y sign -n`).
@@ -300,21 +301,29 @@ impl Key {
     }
 }
 
-/// One of a person's keys as the verifier sees it.
-#[derive(Debug, Clone)]
-pub struct HeldKey<'a> {
-    pub handle: &'a str,
-    pub fingerprint: &'a str,
-    pub public_key: &'a str,
-    /// Whether it was active when the step was taken.
-    pub active: bool,
+/// Whether an organisation's policy requires its people's steps signed;
+/// `policies` as they stand (a policy's `organisation` is empty for the
+/// vendor, else the subscriber's name).
+pub fn required<'p>(policies: impl IntoIterator<Item = &'p PolicyRow>, org: Org<'_>) -> bool {
+    policies.into_iter().any(|p| {
+        let of = match p.organisation.as_str() {
+            "" => Org::Vendor,
+            name => Org::Subscriber(name),
+        };
+        p.require_signatures && of.is(org)
+    })
 }
 
 /// Checks that `signature` is an SSH signature in raci's namespace over
-/// `text` by one of `actor`'s keys that was active. `keys` are every
-/// key raci holds, so a signature by another person's key is named as such.
-/// Returns the fingerprint of the key that signed.
-pub fn verify(signature: &str, text: &str, actor: &str, keys: &[HeldKey<'_>]) -> Result<String> {
+/// `text` by one of `actor`'s keys, active (not revoked) as `keys` stand.
+/// `keys` are every key raci holds, so a signature by another person's key
+/// is named as such. Returns the fingerprint of the key that signed.
+pub fn verify<'k>(
+    signature: &str,
+    text: &str,
+    actor: &str,
+    keys: impl IntoIterator<Item = &'k KeyRow>,
+) -> Result<String> {
     let refused = |why: String| Error::not_permitted(why);
     let armored = signature.trim();
     if !armored.starts_with("-----BEGIN SSH SIGNATURE-----") {
@@ -335,7 +344,7 @@ pub fn verify(signature: &str, text: &str, actor: &str, keys: &[HeldKey<'_>]) ->
         )));
     }
     let fingerprint = sig.public_key().fingerprint(HashAlg::Sha256).to_string();
-    let key = keys.iter().find(|k| k.fingerprint == fingerprint);
+    let key = keys.into_iter().find(|k| k.fingerprint == fingerprint);
     let key = match key {
         Some(k) if k.handle == actor => k,
         Some(k) => {
@@ -350,12 +359,12 @@ pub fn verify(signature: &str, text: &str, actor: &str, keys: &[HeldKey<'_>]) ->
             )));
         }
     };
-    if !key.active {
+    if key.revoked_at.is_some() {
         return Err(refused(format!(
             "the signature is by {fingerprint}, a key of {actor} that was revoked; sign with an active key (`raci person key list`)"
         )));
     }
-    let public = PublicKey::from_openssh(key.public_key).map_err(|e| {
+    let public = PublicKey::from_openssh(&key.public_key).map_err(|e| {
         Error::storage(format!("the stored key {fingerprint} cannot be read ({e})"))
     })?;
     public.verify(NAMESPACE, text.as_bytes(), &sig).map_err(|_| {
